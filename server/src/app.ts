@@ -1,0 +1,139 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ExecutionArgs, GraphQLError } from 'graphql';
+import type { ServerOptions } from 'graphql-ws';
+import { useServer as serveGraphqlWs } from 'graphql-ws/use/ws';
+import { createYoga, type YogaInitialContext } from 'graphql-yoga';
+import { WebSocketServer } from 'ws';
+import { AuthError, type Viewer } from './auth.ts';
+import type { Context, Services } from './context.ts';
+import type { Database } from './db/client.ts';
+import { viewerClient } from './db/scoped.ts';
+import { unauthenticated } from './errors.ts';
+import { GRAPHIQL_DEFAULT_QUERY } from './graphiql.ts';
+import { schema } from './schema/index.ts';
+import { createUserRegistry } from './users.ts';
+
+export interface AppDeps {
+  db: Database;
+  services: Services;
+}
+
+/** What a WebSocket connection proved in its connection_init; set only in onConnect. */
+const socketViewers = new WeakMap<object, Viewer | null>();
+
+/** The HTTP + WebSocket server: GraphQL over HTTP (Yoga) and graphql-ws on the same /graphql. */
+export function buildApp({ db, services }: AppDeps) {
+  const ensureUser = createUserRegistry(db.prisma);
+
+  async function authenticate(authorization: unknown): Promise<Viewer | null> {
+    const viewer = await services.authenticator.viewerFromAuthorization(authorization);
+    if (viewer) await ensureUser(viewer);
+    return viewer;
+  }
+
+  const yoga = createYoga<{ socketKey?: object; req?: IncomingMessage }, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    batching: false,
+    graphiql: {
+      title: 'promptmeter',
+      subscriptionsProtocol: 'WS',
+      defaultQuery: GRAPHIQL_DEFAULT_QUERY,
+      headers: JSON.stringify({
+        Authorization: 'Bearer <paste the output of: npm run token -- alice>',
+      }),
+    },
+    context: async ({ request, socketKey }: YogaInitialContext & { socketKey?: object }) => {
+      let viewer: Viewer | null;
+      if (socketKey) {
+        viewer = socketViewers.get(socketKey) ?? null;
+      } else {
+        try {
+          viewer = await authenticate(request.headers.get('authorization'));
+        } catch (error) {
+          if (error instanceof AuthError) throw unauthenticated(`Invalid token: ${error.message}`);
+          throw error;
+        }
+      }
+      return {
+        viewer,
+        db: viewerClient(db.prisma, viewer?.id ?? null),
+        services,
+        paymentHeader: socketKey ? null : request.headers.get('payment-signature'),
+        resourceUrl: new URL('/graphql', request.url).toString(),
+      };
+    },
+  });
+
+  const server = createServer(yoga);
+  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  const wsDisposable = serveGraphqlWs(
+    {
+      execute: (args) => (args.rootValue as Enveloped).execute(args),
+      subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
+      onConnect: async (ctx) => {
+        try {
+          socketViewers.set(ctx.extra, await authenticate(ctx.connectionParams?.authorization));
+          return true;
+        } catch (error) {
+          if (error instanceof AuthError) return false; // graphql-ws closes with 4403 Forbidden
+          throw error;
+        }
+      },
+      onSubscribe: async (ctx, _id, params) => {
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socketKey: ctx.extra,
+          params,
+          request: new Request(`http://${ctx.extra.request.headers.host ?? 'localhost'}/graphql`),
+        });
+        const args = {
+          schema,
+          operationName: params.operationName,
+          document: parse(params.query),
+          variableValues: params.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+        const errors = validate(args.schema, args.document);
+        return errors.length > 0 ? (errors as GraphQLError[]) : args;
+      },
+    },
+    wsServer,
+  );
+
+  return {
+    yoga,
+    server,
+    async start(port = 0, host = '127.0.0.1') {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve());
+      });
+      const address = server.address() as AddressInfo;
+      return {
+        port: address.port,
+        url: `http://${host === '0.0.0.0' ? 'localhost' : host}:${address.port}`,
+      };
+    },
+    async stop() {
+      await wsDisposable.dispose();
+      for (const client of wsServer.clients) client.terminate();
+      wsServer.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Yoga's enveloped execute/subscribe, passed through rootValue as in Yoga's graphql-ws example. */
+type Enveloped = {
+  execute: (args: ExecutionArgs) => OperationResult;
+  subscribe: (args: ExecutionArgs) => OperationResult;
+};
+type OperationResult = ReturnType<NonNullable<ServerOptions['execute']>>;
+
+export type App = ReturnType<typeof buildApp>;

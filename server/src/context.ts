@@ -1,0 +1,27 @@
+import type { Authenticator, Viewer } from './auth.ts';
+import type { PrismaClient } from './generated/prisma/client.ts';
+import type { ModelClient } from './model/types.ts';
+import type { ExecutionEvents } from './pubsub.ts';
+import type { PaymentGate } from './runs/payment-gate.ts';
+import type { UsageLogStore } from './runs/usage-log.ts';
+
+/** The app's outside services, each behind one narrow interface. */
+export interface Services {
+  authenticator: Authenticator;
+  model: ModelClient;
+  events: ExecutionEvents;
+  payments: PaymentGate;
+  usageLogs: UsageLogStore;
+}
+
+/** Built per HTTP request, and per operation on a WebSocket. */
+export type Context = Readonly<{
+  viewer: Viewer | null;
+  /** The viewer-scoped client: every read goes through RLS as the viewer. */
+  db: PrismaClient;
+  services: Services;
+  /** The x402 PAYMENT-SIGNATURE header of an HTTP request, if any. */
+  paymentHeader: string | null;
+  /** The URL payments are made out to (this server's GraphQL endpoint). */
+  resourceUrl: string;
+}>;

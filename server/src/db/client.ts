@@ -1,0 +1,93 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaClient } from '../generated/prisma/client.ts';
+
+/** The database behind the app: Prisma for queries, plus the raw driver for migrations. */
+export interface Database {
+  readonly kind: 'postgres' | 'pglite';
+  readonly prisma: PrismaClient;
+  /** Runs a multi-statement SQL script on the driver (Prisma's raw calls are one statement). */
+  exec(sql: string): Promise<void>;
+  /** One parameterised statement on the driver; for migrations, tests and diagnostics. */
+  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
+  /** Runs `fn` in one transaction on one connection (for the migrator). */
+  transaction<T>(fn: (tx: Pick<Database, 'exec' | 'query'>) => Promise<T>): Promise<T>;
+  /** PGlite only: a snapshot of the data directory, loaded by fast test databases. */
+  dumpDataDir?(): Promise<Blob>;
+  close(): Promise<void>;
+}
+
+export type DatabaseOptions =
+  | { databaseUrl: string; poolSize?: number }
+  | { dataDir?: string; loadDataDir?: Blob | File };
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  return 'databaseUrl' in options ? openPostgres(options) : openPGlite(options);
+}
+
+function openPostgres({ databaseUrl, poolSize = 10 }: { databaseUrl: string; poolSize?: number }) {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
+  // An idle client's error (e.g. the server restarted) must not crash the process.
+  pool.on('error', (error) => console.error('[db] idle PostgreSQL client error:', error.message));
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const database: Database = {
+    kind: 'postgres',
+    prisma,
+    exec: async (sql) => {
+      await pool.query(sql);
+    },
+    query: async (sql, params) => (await pool.query(sql, params)).rows,
+    transaction: async (fn) => {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn({
+          exec: async (sql) => {
+            await client.query(sql);
+          },
+          query: async (sql, params) => (await client.query(sql, params)).rows,
+        });
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    close: async () => {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+  return database;
+}
+
+async function openPGlite({ dataDir, loadDataDir }: { dataDir?: string; loadDataDir?: Blob }) {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const pglite = await PGlite.create(dataDir, loadDataDir ? { loadDataDir } : {});
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  const onDriver = (driver: Pick<PGlite, 'exec' | 'query'>): Pick<Database, 'exec' | 'query'> => ({
+    exec: async (sql) => {
+      await driver.exec(sql);
+    },
+    query: async <Row>(sql: string, params?: unknown[]) =>
+      (await driver.query<Row>(sql, params)).rows,
+  });
+  const database: Database = {
+    kind: 'pglite',
+    prisma,
+    ...onDriver(pglite),
+    transaction: (fn) => pglite.transaction((tx) => fn(onDriver(tx))),
+    dumpDataDir: () => pglite.dumpDataDir('none'),
+    close: async () => {
+      await prisma.$disconnect();
+      await pglite.close();
+    },
+  };
+  return database;
+}

@@ -1,0 +1,39 @@
+import type { PrismaClient } from '../generated/prisma/client.ts';
+
+/** Serves GraphQL requests as the viewer: subject to RLS, cannot bypass it. */
+export const REQUEST_ROLE = 'promptmeter_app';
+/** The run pipeline's writer: the only role the usage-log policies let write. */
+export const BACKEND_ROLE = 'promptmeter_backend';
+
+/**
+ * A Prisma client whose every operation runs in its own short transaction that first switches
+ * to `role` and sets the viewer (`app.user_id`) — both transaction-local, so nothing leaks to
+ * the next user of the pooled connection, and no connection is held between operations.
+ */
+export function scopedClient(
+  prisma: PrismaClient,
+  role: typeof REQUEST_ROLE | typeof BACKEND_ROLE,
+  userId: string | null,
+) {
+  return prisma.$extends({
+    name: `${role}-scope`,
+    query: {
+      $allModels: {
+        async $allOperations({ args, query }) {
+          const [, result] = await prisma.$transaction([
+            prisma.$executeRaw`SELECT set_config('role', ${role}, true), set_config('app.user_id', ${userId ?? ''}, true)`,
+            query(args),
+          ]);
+          return result;
+        },
+      },
+    },
+  }) as unknown as PrismaClient;
+}
+
+/** The request's database client: the viewer's rows only. */
+export const viewerClient = (prisma: PrismaClient, userId: string | null) =>
+  scopedClient(prisma, REQUEST_ROLE, userId);
+
+/** The backend's writer for usage logs and users. */
+export const backendClient = (prisma: PrismaClient) => scopedClient(prisma, BACKEND_ROLE, null);

@@ -1,0 +1,71 @@
+import path from 'node:path';
+
+/** Every setting the server reads, parsed and validated once. See README "Configuration". */
+export interface Env {
+  production: boolean;
+  port: number;
+  host: string;
+  /** PostgreSQL connection string; unset → embedded PostgreSQL (PGlite) in dataDir. */
+  databaseUrl: string | undefined;
+  databasePoolSize: number;
+  dataDir: string;
+  redisUrl: string | undefined;
+  anthropicApiKey: string | undefined;
+  anthropicBaseUrl: string | undefined;
+  anthropicMaxRetries: number;
+  anthropicTimeoutMs: number;
+  facilitatorUrl: string | undefined;
+  /** Unset in development → generated once and kept in dataDir. Required in production. */
+  jwtSecret: string | undefined;
+  seedDemo: boolean;
+  /** A run still `running` after this long is taken as interrupted by a crash. */
+  interruptedAfterMs: number;
+}
+
+export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const production = source.NODE_ENV === 'production';
+  const env: Env = {
+    production,
+    port: int(source, 'PORT', 4000, 0, 65535),
+    host: source.HOST || '0.0.0.0',
+    databaseUrl: source.DATABASE_URL || undefined,
+    databasePoolSize: int(source, 'DATABASE_POOL_SIZE', 10, 1, 1000),
+    dataDir: path.resolve(source.DATA_DIR || '.data'),
+    redisUrl: source.REDIS_URL || undefined,
+    anthropicApiKey: source.ANTHROPIC_API_KEY || undefined,
+    anthropicBaseUrl: source.ANTHROPIC_BASE_URL || undefined,
+    anthropicMaxRetries: int(source, 'ANTHROPIC_MAX_RETRIES', 2, 0, 10),
+    anthropicTimeoutMs: int(source, 'ANTHROPIC_TIMEOUT_MS', 300_000, 1000, 3_600_000),
+    facilitatorUrl: source.X402_FACILITATOR_URL || undefined,
+    jwtSecret: source.JWT_SECRET || undefined,
+    seedDemo: bool(source, 'SEED_DEMO', !production),
+    interruptedAfterMs: int(source, 'RUN_INTERRUPTED_AFTER_MS', 900_000, 1000, 86_400_000),
+  };
+  if (production && !env.jwtSecret)
+    throw new Error('JWT_SECRET must be set when NODE_ENV=production');
+  if (env.jwtSecret && env.jwtSecret.length < 32) {
+    throw new Error('JWT_SECRET must be at least 32 characters');
+  }
+  if (env.interruptedAfterMs <= env.anthropicTimeoutMs) {
+    throw new Error('RUN_INTERRUPTED_AFTER_MS must exceed ANTHROPIC_TIMEOUT_MS');
+  }
+  return env;
+}
+
+function int(source: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number) {
+  const raw = source[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function bool(source: NodeJS.ProcessEnv, name: string, fallback: boolean) {
+  const raw = source[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(1|true|yes)$/i.test(raw)) return true;
+  if (/^(0|false|no)$/i.test(raw)) return false;
+  throw new Error(`${name} must be true or false, got "${raw}"`);
+}

@@ -1,0 +1,155 @@
+import { randomUUID } from 'node:crypto';
+import type { Viewer } from '../auth.ts';
+import { apiError, unauthenticated } from '../errors.ts';
+import { Prisma, type UsageLog } from '../generated/prisma/client.ts';
+import type { ModelClient, ModelResult } from '../model/types.ts';
+import type { ExecutionEvents } from '../pubsub.ts';
+import type { Charge, PaymentGate, RunnableTemplate, SettleOutcome } from './payment-gate.ts';
+import type { RunEnd, RunStart, UsageLogStore } from './usage-log.ts';
+import { renderPrompt, type TemplateVariable } from './variables.ts';
+
+export interface RunDeps {
+  model: ModelClient;
+  usageLogs: UsageLogStore;
+  events: ExecutionEvents;
+  payments: PaymentGate;
+}
+
+export interface RunRequest {
+  template: RunnableTemplate;
+  viewer: Viewer | null;
+  variables: unknown;
+  payment: string | null;
+  resourceUrl: string;
+}
+
+export interface RunResult {
+  /** The final row — or, if the database refused every write (reported loudly), what it holds. */
+  execution: UsageLog;
+  logged: boolean;
+  output: string | null;
+  /** For the PAYMENT-RESPONSE header: the settlement of a paid run. */
+  settlement: SettleOutcome | null;
+}
+
+/**
+ * The run pipeline: validate → authorize payment → log `running` → model → settle → log final →
+ * publish. Input and payment errors happen before the first write, so they leave no row; from
+ * the first write on, every path ends in exactly one final row.
+ */
+export async function runTemplate(deps: RunDeps, request: RunRequest): Promise<RunResult> {
+  const { template, viewer } = request;
+  const prompt = renderPrompt(
+    template.prompt,
+    template.variables as unknown as TemplateVariable[],
+    request.variables,
+  );
+  const charge = await deps.payments.authorize(request);
+  if (!viewer && charge.kind === 'free') throw unauthenticated();
+
+  const run: RunStart = {
+    id: randomUUID(),
+    templateId: template.id,
+    callerId: viewer?.id ?? null,
+    payerAddress: charge.kind === 'paid' ? charge.payer : null,
+    network: charge.kind === 'paid' ? charge.network : null,
+  };
+  // No connection is held from here until the model answers: each write is its own transaction.
+  await deps.usageLogs.start(run);
+
+  const startedAt = performance.now();
+  let result: ModelResult;
+  let settlement: SettleOutcome | null = null;
+  try {
+    result = await deps.model.run({ model: template.model, maxTokens: template.maxTokens, prompt });
+    if (charge.kind === 'paid') {
+      if (result.ok) settlement = await charge.settle();
+      else await charge.release();
+    }
+  } catch (error) {
+    // A bug or an abort, not a model failure: still end the row, then surface it.
+    result = {
+      ok: false,
+      error: `internal error: ${(error as Error).message}`,
+      inputTokens: null,
+      outputTokens: null,
+      partialText: '',
+    };
+  }
+  const end = endOfRun(result, charge, settlement, Math.round(performance.now() - startedAt));
+  const row = await deps.usageLogs.complete(run, end);
+  if (row) deps.events.publish({ id: row.id, templateId: template.id });
+
+  if (settlement && !settlement.ok) {
+    throw apiError('PAYMENT_FAILED', `Payment could not be settled: ${settlement.error}`, {
+      executionId: run.id,
+    });
+  }
+  return {
+    execution: row ?? unsavedRow(run, end),
+    logged: row !== null,
+    output: result.ok ? result.text : null,
+    settlement,
+  };
+}
+
+function unsavedRow(run: RunStart, end: RunEnd): UsageLog {
+  const now = new Date();
+  return {
+    ...run,
+    ...end,
+    amountPaid: new Prisma.Decimal(end.amountPaid),
+    createdAt: now,
+    completedAt: now,
+  };
+}
+
+function endOfRun(
+  result: ModelResult,
+  charge: Charge,
+  settlement: SettleOutcome | null,
+  executionTimeMs: number,
+): RunEnd {
+  const tokens = { inputTokens: result.inputTokens, outputTokens: result.outputTokens };
+  const free = { amountPaid: '0', paymentSignature: null, executionTimeMs };
+  if (!result.ok) {
+    return {
+      status: 'failed',
+      errorMessage: result.error,
+      ...tokens,
+      ...free,
+      payerAddress: charge.kind === 'paid' ? charge.payer : null,
+      network: charge.kind === 'paid' ? charge.network : null,
+    };
+  }
+  if (charge.kind === 'free') {
+    return {
+      status: 'success',
+      errorMessage: null,
+      ...tokens,
+      ...free,
+      payerAddress: null,
+      network: null,
+    };
+  }
+  if (!settlement?.ok) {
+    return {
+      status: 'failed',
+      errorMessage: `payment settlement failed: ${settlement?.error ?? 'not settled'}`,
+      ...tokens,
+      ...free,
+      payerAddress: charge.payer,
+      network: charge.network,
+    };
+  }
+  return {
+    status: 'success',
+    errorMessage: null,
+    ...tokens,
+    amountPaid: charge.amount,
+    paymentSignature: settlement.transaction,
+    payerAddress: settlement.payer,
+    network: settlement.network,
+    executionTimeMs,
+  };
+}

@@ -1,0 +1,170 @@
+import { queryFromInfo } from '@pothos/plugin-prisma';
+import type { GraphQLResolveInfo } from 'graphql';
+import { filter, map, pipe } from 'graphql-yoga';
+import type { Context } from '../context.ts';
+import type { Prisma } from '../generated/prisma/client.ts';
+import { runTemplate } from '../runs/run-template.ts';
+import { builder } from './builder.ts';
+import { databaseId } from './ids.ts';
+import { after, countOf, decodeCursor, newestFirst, pageSize, toConnection } from './pagination.ts';
+import { findRunnableTemplate, Template } from './template.ts';
+import { User } from './user.ts';
+
+const ExecutionStatus = builder.enumType('ExecutionStatus', {
+  values: {
+    RUNNING: { value: 'running', description: 'Started; the model has not answered yet.' },
+    SUCCESS: { value: 'success' },
+    FAILED: { value: 'failed', description: 'See errorMessage. Failed runs are never charged.' },
+  } as const,
+});
+
+export const Execution = builder.prismaNode('UsageLog', {
+  name: 'Execution',
+  id: { field: 'id' },
+  description: 'One run of a template: its usage-log row.',
+  fields: (t) => ({
+    template: t.relation('template', { type: Template }),
+    caller: t.relation('caller', {
+      type: User,
+      nullable: true,
+      description: 'Null for anonymous wallet payers.',
+    }),
+    payerAddress: t.exposeString('payerAddress', { nullable: true }),
+    status: t.field({ type: ExecutionStatus, resolve: (row) => row.status as 'running' }),
+    errorMessage: t.exposeString('errorMessage', { nullable: true }),
+    inputTokens: t.exposeInt('inputTokens', { nullable: true }),
+    outputTokens: t.exposeInt('outputTokens', { nullable: true }),
+    amountPaid: t.expose('amountPaid', {
+      type: 'Decimal',
+      description: 'USDC charged; "0" if none.',
+    }),
+    paymentSignature: t.exposeString('paymentSignature', { nullable: true }),
+    network: t.exposeString('network', { nullable: true }),
+    executionTimeMs: t.exposeInt('executionTimeMs', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+const ExecutionConnection = builder.connectionObject(
+  {
+    type: Execution,
+    name: 'ExecutionConnection',
+    fields: (t) => ({
+      totalCount: t.int({ resolve: (connection) => countOf(connection) }),
+    }),
+  },
+  { name: 'ExecutionEdge' },
+);
+
+/** A keyset page of the executions the viewer may read (RLS) that match `where`. */
+async function executionPage(
+  context: Context,
+  info: GraphQLResolveInfo,
+  where: Prisma.UsageLogWhereInput,
+  args: { first?: number | null; after?: string | null },
+) {
+  const size = pageSize(args.first);
+  const rows = await context.db.usageLog.findMany({
+    ...queryFromInfo({ context, info, path: ['edges', 'node'] }),
+    where: { ...where, ...after(args.after ? decodeCursor(args.after) : null) },
+    orderBy: newestFirst,
+    take: size + 1,
+  });
+  return toConnection(rows, size, Boolean(args.after), () => context.db.usageLog.count({ where }));
+}
+
+builder.queryField('myExecutions', (t) =>
+  t.field({
+    type: ExecutionConnection,
+    description: "The viewer's runs of a template, newest first.",
+    authScopes: { signedIn: true },
+    args: {
+      templateId: t.arg.id({ required: true }),
+      first: t.arg.int({ defaultValue: 20, description: 'Page size, 1-100.' }),
+      after: t.arg.string({ description: 'endCursor of the previous page.' }),
+    },
+    resolve: (_root, args, context, info) =>
+      executionPage(
+        context,
+        info,
+        {
+          templateId: databaseId(String(args.templateId), 'Template', 'templateId'),
+          callerId: context.viewer?.id as string,
+        },
+        args,
+      ),
+  }),
+);
+
+builder.prismaObjectField(Template, 'executions', (t) =>
+  t.field({
+    type: ExecutionConnection,
+    description: 'Every run of this template for its owners (analytics); others see their own.',
+    authScopes: { signedIn: true },
+    args: { first: t.arg.int({ defaultValue: 20 }), after: t.arg.string() },
+    select: { id: true },
+    resolve: (template, args, context, info) =>
+      executionPage(context, info, { templateId: template.id }, args),
+  }),
+);
+
+const ExecuteTemplateInput = builder.inputType('ExecuteTemplateInput', {
+  fields: (t) => ({
+    templateId: t.id({ required: true }),
+    variables: t.field({ type: 'JSON', description: 'Values of the template variables by name.' }),
+    payment: t.string({
+      description:
+        'x402 payment (base64 PaymentPayload) for clients that cannot send the PAYMENT-SIGNATURE header.',
+    }),
+  }),
+});
+
+type RunPayload = Awaited<ReturnType<typeof runTemplate>>;
+
+const ExecuteTemplatePayload = builder.objectRef<RunPayload>('ExecuteTemplatePayload').implement({
+  fields: (t) => ({
+    execution: t.field({ type: Execution, resolve: (payload) => payload.execution }),
+    output: t.exposeString('output', { nullable: true, description: 'Null when the run failed.' }),
+  }),
+});
+
+builder.mutationField('executeTemplate', (t) =>
+  t.field({
+    type: ExecuteTemplatePayload,
+    description: 'Runs a template on Claude and logs the run. Non-owners pay per run (x402).',
+    args: { input: t.arg({ type: ExecuteTemplateInput, required: true }) },
+    resolve: async (_root, { input }, context) =>
+      runTemplate(context.services, {
+        template: await findRunnableTemplate(context.db, String(input.templateId)),
+        viewer: context.viewer,
+        variables: input.variables,
+        payment: input.payment ?? context.paymentHeader,
+        resourceUrl: context.resourceUrl,
+      }),
+  }),
+);
+
+builder.subscriptionField('executionLogged', (t) =>
+  t.field({
+    type: Execution,
+    description: 'Fires when a run of the template that the viewer may read reaches a final state.',
+    authScopes: { signedIn: true },
+    args: { templateId: t.arg.id({ required: true }) },
+    subscribe: async (_root, args, context, info) => {
+      const template = await findRunnableTemplate(context.db, String(args.templateId));
+      // Events carry ids only: each is re-read as this subscriber, so RLS decides who sees it.
+      return pipe(
+        context.services.events.subscribe(template.id),
+        map((event) =>
+          context.db.usageLog.findUnique({
+            ...queryFromInfo({ context, info }),
+            where: { id: event.id },
+          }),
+        ),
+        filter((row) => row !== null),
+      );
+    },
+    resolve: (row) => row as NonNullable<typeof row>,
+  }),
+);

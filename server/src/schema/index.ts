@@ -1,0 +1,6 @@
+import { builder } from './builder.ts';
+import './user.ts';
+import './template.ts';
+import './execution.ts';
+
+export const schema = builder.toSchema();

@@ -1,0 +1,64 @@
+import { buildApp } from './app.ts';
+import { openDatabase } from './db/client.ts';
+import { migrate } from './db/migrate.ts';
+import { seedDemoData } from './db/seed.ts';
+import type { Env } from './env.ts';
+import { redactUrl } from './pubsub.ts';
+import { createServices } from './services.ts';
+
+/** Opens the database, migrates, recovers interrupted runs, and serves. */
+export async function startServer(env: Env) {
+  const db = await openDatabase(
+    env.databaseUrl
+      ? { databaseUrl: env.databaseUrl, poolSize: env.databasePoolSize }
+      : { dataDir: `${env.dataDir}/pglite` },
+  );
+  const applied = await migrate(db);
+  if (applied.length > 0) console.log(`[db] applied migrations: ${applied.join(', ')}`);
+  if (env.seedDemo && (await seedDemoData(db))) console.log('[db] seeded demo data');
+
+  const { services, close: closeServices } = await createServices(env, db);
+  const recoverInterrupted = async () => {
+    const rows = await services.usageLogs.failInterrupted(env.interruptedAfterMs);
+    for (const row of rows) services.events.publish(row);
+    if (rows.length > 0) console.warn(`[runs] marked ${rows.length} interrupted run(s) as failed`);
+  };
+  await recoverInterrupted();
+  const sweeper = setInterval(
+    () => recoverInterrupted().catch((error) => console.error('[runs] sweep failed:', error)),
+    Math.min(env.interruptedAfterMs, 60_000),
+  );
+  sweeper.unref();
+
+  const app = buildApp({ db, services });
+  const { url } = await app.start(env.port, env.host);
+  const offline = !env.anthropicApiKey;
+  console.log(
+    [
+      `promptmeter listening on ${url}  (GraphiQL: ${url}/graphql)`,
+      `  database : ${env.databaseUrl ? `PostgreSQL ${redactUrl(env.databaseUrl)}` : `embedded PostgreSQL (PGlite) in ${env.dataDir}/pglite`}`,
+      `  pub/sub  : ${services.events.description}`,
+      `  model    : ${services.model.description}`,
+      `  payments : ${services.payments.description}`,
+      offline
+        ? '  ⚠ OFFLINE MODEL: ANTHROPIC_API_KEY is not set, runs are answered by a built-in stand-in, not Claude.'
+        : '',
+      env.jwtSecret
+        ? ''
+        : `  auth     : development JWT secret in ${env.dataDir}/jwt-secret — npm run token -- <name>`,
+    ]
+      .filter(Boolean)
+      .join('\n'),
+  );
+
+  return {
+    url,
+    app,
+    async stop() {
+      clearInterval(sweeper);
+      await app.stop();
+      await closeServices();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import { createAuthenticator, developmentSecret } from './auth.ts';
+import type { Services } from './context.ts';
+import type { Database } from './db/client.ts';
+import type { Env } from './env.ts';
+import { createAnthropicModel } from './model/anthropic.ts';
+import { createOfflineModel } from './model/offline.ts';
+import { createExecutionEvents } from './pubsub.ts';
+import { freeRunsOnly } from './runs/payment-gate.ts';
+import { createUsageLogStore } from './runs/usage-log.ts';
+
+/** The real outside services chosen by the environment, with built-in offline defaults. */
+export async function createServices(env: Env, db: Database) {
+  const closers: Array<() => Promise<void>> = [];
+  let model: Services['model'];
+  if (env.anthropicApiKey) {
+    model = createAnthropicModel({
+      apiKey: env.anthropicApiKey,
+      baseURL: env.anthropicBaseUrl,
+      maxRetries: env.anthropicMaxRetries,
+      timeoutMs: env.anthropicTimeoutMs,
+    });
+  } else {
+    const offline = await createOfflineModel();
+    model = offline.model;
+    closers.push(() => offline.server.close());
+  }
+  const events = createExecutionEvents({ redisUrl: env.redisUrl });
+  closers.push(() => events.close());
+  const services: Services = {
+    authenticator: createAuthenticator(env.jwtSecret ?? developmentSecret(env.dataDir)),
+    model,
+    events,
+    payments: freeRunsOnly,
+    usageLogs: createUsageLogStore(db.prisma),
+  };
+  return {
+    services,
+    close: async () => {
+      await Promise.allSettled(closers.map((close) => close()));
+    },
+  };
+}
