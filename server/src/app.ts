@@ -9,7 +9,7 @@ import { AuthError, type Viewer } from './auth.ts';
 import type { Context, Services } from './context.ts';
 import type { Database } from './db/client.ts';
 import { viewerClient } from './db/scoped.ts';
-import { unauthenticated } from './errors.ts';
+import { invalidToken } from './errors.ts';
 import { GRAPHIQL_DEFAULT_QUERY } from './graphiql.ts';
 import { schema } from './schema/index.ts';
 import { createUserRegistry } from './users.ts';
@@ -53,7 +53,7 @@ export function buildApp({ db, services }: AppDeps) {
         try {
           viewer = await authenticate(request.headers.get('authorization'));
         } catch (error) {
-          if (error instanceof AuthError) throw unauthenticated(`Invalid token: ${error.message}`);
+          if (error instanceof AuthError) throw invalidToken(error.message);
           throw error;
         }
       }

@@ -2,6 +2,7 @@ import { queryFromInfo } from '@pothos/plugin-prisma';
 import type { GraphQLResolveInfo } from 'graphql';
 import { filter, map, pipe } from 'graphql-yoga';
 import type { Context } from '../context.ts';
+import { unauthenticated } from '../errors.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { runTemplate } from '../runs/run-template.ts';
 import { builder } from './builder.ts';
@@ -21,6 +22,8 @@ const ExecutionStatus = builder.enumType('ExecutionStatus', {
 export const Execution = builder.prismaNode('UsageLog', {
   name: 'Execution',
   id: { field: 'id' },
+  // node(id) of a row the viewer may not read (RLS) is null, not an error.
+  nullable: true,
   description: 'One run of a template: its usage-log row.',
   fields: (t) => ({
     template: t.relation('template', { type: Template }),
@@ -152,6 +155,8 @@ builder.subscriptionField('executionLogged', (t) =>
     authScopes: { signedIn: true },
     args: { templateId: t.arg.id({ required: true }) },
     subscribe: async (_root, args, context, info) => {
+      // authScopes guard `resolve`; a subscription must be refused before it starts listening.
+      if (!context.viewer) throw unauthenticated();
       const template = await findRunnableTemplate(context.db, String(args.templateId));
       // Events carry ids only: each is re-read as this subscriber, so RLS decides who sees it.
       return pipe(

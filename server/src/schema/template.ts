@@ -21,6 +21,8 @@ const TemplateVariableType = builder.objectRef<TemplateVariable>('TemplateVariab
 
 export const Template = builder.prismaNode('Template', {
   id: { field: 'id' },
+  // node(id) of a row the viewer may not read (RLS) is null, not an error.
+  nullable: true,
   description: 'A prompt template: a paid resource that runs on Claude.',
   fields: (t) => ({
     name: t.exposeString('name'),

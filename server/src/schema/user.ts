@@ -2,6 +2,8 @@ import { builder } from './builder.ts';
 
 export const User = builder.prismaNode('User', {
   id: { field: 'id' },
+  // node(id) of a row the viewer may not read (RLS) is null, not an error.
+  nullable: true,
   description: 'A person signed in with a promptmeter token.',
   fields: (t) => ({
     name: t.exposeString('name', { nullable: true }),

@@ -1,0 +1,81 @@
+import { encodePaymentRequiredHeader } from '@x402/core/http';
+import { GraphQLError } from 'graphql';
+import type { PaymentRequired } from './types.ts';
+
+export const PAYMENT_REQUIRED_HEADER = 'PAYMENT-REQUIRED';
+
+export const PaymentErrorCode = {
+  required: 'PAYMENT_REQUIRED',
+  invalid: 'PAYMENT_INVALID',
+  alreadyUsed: 'PAYMENT_ALREADY_USED',
+  failed: 'PAYMENT_FAILED',
+} as const;
+
+export const PAYMENT_INVALID_REASONS = [
+  'malformed',
+  'scheme_mismatch',
+  'network_mismatch',
+  'asset_mismatch',
+  'payee_mismatch',
+  'amount_mismatch',
+  'not_yet_valid',
+  'expired',
+  'invalid_signature',
+] as const;
+
+export type PaymentInvalidReason = (typeof PAYMENT_INVALID_REASONS)[number];
+
+/** HTTP 402 + PAYMENT-REQUIRED: graphql-yoga copies `extensions.http` onto the response. */
+function http402(paymentRequired: PaymentRequired) {
+  return {
+    status: 402,
+    headers: { [PAYMENT_REQUIRED_HEADER]: encodePaymentRequiredHeader(paymentRequired) },
+  };
+}
+
+export function paymentRequiredError(paymentRequired: PaymentRequired): GraphQLError {
+  return new GraphQLError('Payment required', {
+    extensions: {
+      code: PaymentErrorCode.required,
+      x402: paymentRequired,
+      http: http402(paymentRequired),
+    },
+  });
+}
+
+/**
+ * With `paymentRequired` the error is also an HTTP 402 carrying fresh requirements (its `error`
+ * set to the reason), so an x402 wallet client can sign again.
+ */
+export function paymentInvalidError(
+  reason: PaymentInvalidReason,
+  paymentRequired?: PaymentRequired,
+  detail?: string,
+): GraphQLError {
+  const retry = paymentRequired && { ...paymentRequired, error: reason };
+  return new GraphQLError(`Payment invalid: ${detail ?? reason}`, {
+    extensions: {
+      code: PaymentErrorCode.invalid,
+      reason,
+      ...(retry && { x402: retry, http: http402(retry) }),
+    },
+  });
+}
+
+export function paymentAlreadyUsedError(): GraphQLError {
+  return new GraphQLError('Payment already used', {
+    extensions: { code: PaymentErrorCode.alreadyUsed },
+  });
+}
+
+export function paymentFailedError(reason: string): GraphQLError {
+  return new GraphQLError(`Payment failed: ${reason}`, {
+    extensions: { code: PaymentErrorCode.failed, reason },
+  });
+}
+
+export function isPaymentInvalidError(
+  error: unknown,
+): error is GraphQLError & { extensions: { reason: PaymentInvalidReason } } {
+  return error instanceof GraphQLError && error.extensions.code === PaymentErrorCode.invalid;
+}

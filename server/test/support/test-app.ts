@@ -1,0 +1,227 @@
+import { type Client, createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { buildApp } from '../../src/app.ts';
+import { createAuthenticator, demoUserId } from '../../src/auth.ts';
+import type { Services } from '../../src/context.ts';
+import type { Database } from '../../src/db/client.ts';
+import { createAnthropicModel } from '../../src/model/anthropic.ts';
+import { type MessagesApiServer, startMessagesApiServer } from '../../src/model/offline.ts';
+import {
+  createExecutionEvents,
+  type ExecutionEvents,
+  type ExecutionLoggedEvent,
+} from '../../src/pubsub.ts';
+import { freeRunsOnly } from '../../src/runs/payment-gate.ts';
+import { createUsageLogStore } from '../../src/runs/usage-log.ts';
+import { createTestDatabase, stack, type TestDatabase } from './databases.ts';
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
+
+export interface GraphQLResponse<Data = Record<string, any>> {
+  data?: Data | null;
+  errors?: Array<{ message: string; path?: string[]; extensions?: Record<string, any> }>;
+}
+
+export interface TestAppOptions {
+  /** Share a database with another instance (PostgreSQL: a second pool, as a real instance). */
+  database?: TestDatabase;
+  /** Share the model endpoint too. */
+  modelServer?: MessagesApiServer;
+  services?: Partial<Services>;
+  retryDelaysMs?: number[];
+}
+
+/** The real app on a loopback port, with the real SDK pointed at a loopback Messages API. */
+export async function startTestApp(options: TestAppOptions = {}) {
+  const ownsDatabase = !options.database;
+  const database = options.database ?? (await createTestDatabase());
+  const db: Database = ownsDatabase ? database : await anotherInstance(database);
+  const modelServer = options.modelServer ?? (await startMessagesApiServer());
+  const events = tracked(
+    createExecutionEvents({ redisUrl: stack.redisUrl, namespace: database.name }),
+  );
+  const authenticator = createAuthenticator(TEST_JWT_SECRET);
+  const services: Services = {
+    authenticator,
+    model: createAnthropicModel({ apiKey: 'test-key', baseURL: modelServer.url, maxRetries: 0 }),
+    events,
+    payments: freeRunsOnly,
+    usageLogs: createUsageLogStore(db.prisma, { retryDelaysMs: options.retryDelaysMs ?? [10, 50] }),
+    ...options.services,
+  };
+  const app = buildApp({ db, services });
+  const { url } = await app.start(0);
+  const sockets: Client[] = [];
+
+  async function gql<Data = Record<string, any>>(
+    query: string,
+    variables: Record<string, unknown> = {},
+    {
+      token,
+      headers = {},
+      network = false,
+    }: { token?: string; headers?: Record<string, string>; network?: boolean } = {},
+  ): Promise<GraphQLResponse<Data> & { status: number; headers: Headers }> {
+    // yoga.fetch skips the socket; `network` goes through the real HTTP server instead.
+    const send = network ? fetch : app.yoga.fetch;
+    const response = await send(network ? `${url}/graphql` : 'http://localhost/graphql', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...headers,
+      },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { ...(await response.json()), status: response.status, headers: response.headers };
+  }
+
+  /** A graphql-ws client over a real socket; `authorization` goes in connectionParams. */
+  function ws(token?: string | null, connectionParams?: Record<string, unknown>) {
+    const client = createClient({
+      url: `${url.replace('http', 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: connectionParams ?? (token ? { authorization: `Bearer ${token}` } : {}),
+      retryAttempts: 0,
+      lazy: true,
+    });
+    sockets.push(client);
+    return client;
+  }
+
+  return {
+    app,
+    url,
+    db,
+    database,
+    modelServer,
+    services,
+    gql,
+    ws,
+    /**
+     * Resolves once `count` more subscriptions than `since` have reached pub/sub on this instance
+     * (pass `app.subscriptionsStarted()` taken before subscribing).
+     */
+    async waitForSubscribers(count: number, since = 0, ms = 5000) {
+      const deadline = Date.now() + ms;
+      while (events.started - since < count) {
+        if (Date.now() > deadline) throw new Error(`only ${events.started - since} subscribed`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      // Redis acknowledges SUBSCRIBE asynchronously: give it a round trip.
+      if (stack.redisUrl) await new Promise((resolve) => setTimeout(resolve, 50));
+    },
+    subscriptionsStarted: () => events.started,
+    /** Subscribes over a new socket and resolves once the server is listening for events. */
+    async watch<T = any>(token: string, query: string, variables: Record<string, unknown>) {
+      const since = events.started;
+      const collector = collect<T>(ws(token), query, variables);
+      await this.waitForSubscribers(1, since);
+      return collector;
+    },
+    token: (name: string) => authenticator.mint({ sub: demoUserId(name), name }),
+    userId: demoUserId,
+    async close() {
+      for (const socket of sockets) await socket.dispose();
+      await app.stop();
+      await events.close();
+      if (!options.modelServer) await modelServer.close();
+      if (ownsDatabase) await database.close();
+      else await db.close();
+    },
+  };
+}
+
+async function anotherInstance(database: TestDatabase): Promise<Database> {
+  if (!stack.postgres) return { ...database, close: async () => {} };
+  return database.openAnother();
+}
+
+export type TestApp = Awaited<ReturnType<typeof startTestApp>>;
+
+/** Collects a subscription's results, so a test can wait for the next one with a deadline. */
+export function collect<T = any>(
+  client: Client,
+  query: string,
+  variables: Record<string, unknown>,
+) {
+  const results: GraphQLResponse<T>[] = [];
+  const waiters: Array<() => void> = [];
+  let error: unknown = null;
+  let completed = false;
+  const notify = () => {
+    for (const waiter of waiters.splice(0)) waiter();
+  };
+  const unsubscribe = client.subscribe<T>(
+    { query, variables },
+    {
+      next: (result) => {
+        results.push(result as GraphQLResponse<T>);
+        notify();
+      },
+      error: (reason) => {
+        error = reason;
+        notify();
+      },
+      complete: () => {
+        completed = true;
+        notify();
+      },
+    },
+  );
+  return {
+    results,
+    get error() {
+      return error;
+    },
+    get completed() {
+      return completed;
+    },
+    unsubscribe,
+    /** Resolves when `count` results arrived (or the subscription ended), or after `ms`. */
+    async waitFor(count: number, ms = 5000) {
+      const deadline = Date.now() + ms;
+      while (results.length < count && !error && !completed && Date.now() < deadline) {
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, Math.max(0, deadline - Date.now()));
+        });
+      }
+      return results;
+    },
+  };
+}
+
+/** Counts live subscriptions: graphql-ws does not tell a client when the server subscribed. */
+function tracked(events: ExecutionEvents) {
+  const counter = { subscribers: 0, started: 0 };
+  return Object.assign(counter, {
+    description: events.description,
+    publish: events.publish,
+    close: events.close,
+    subscribe(templateId: string) {
+      const inner = events.subscribe(templateId);
+      counter.subscribers++;
+      counter.started++;
+      let done = false;
+      const finish = () => {
+        if (!done) counter.subscribers--;
+        done = true;
+      };
+      return {
+        next: () => inner.next(),
+        return: (value?: unknown) => {
+          finish();
+          return inner.return ? inner.return(value) : Promise.resolve({ done: true, value });
+        },
+        throw: (error?: unknown) => {
+          finish();
+          return inner.throw ? inner.throw(error) : Promise.reject(error);
+        },
+        [Symbol.asyncIterator]() {
+          return this;
+        },
+      } as AsyncIterableIterator<ExecutionLoggedEvent>;
+    },
+  });
+}
