@@ -24,7 +24,11 @@ export function apiError(
 
 export const unauthenticated = (
   message = 'Sign in to do this: send Authorization: Bearer <token>',
-) => apiError('UNAUTHENTICATED', message, { http: { status: 401 } });
+) => apiError('UNAUTHENTICATED', message);
+
+/** A bad token fails the whole request, so it is also an HTTP 401. */
+export const invalidToken = (reason: string) =>
+  apiError('UNAUTHENTICATED', `Invalid token: ${reason}`, { http: { status: 401 } });
 
 export const notFound = (what: string) => apiError('NOT_FOUND', `${what} not found`);
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTemplate, EXECUTION_LOGGED, execute, MY_EXECUTIONS } from './support/operations.ts';
-import { collect, startTestApp, type TestApp } from './support/test-app.ts';
+import { collect, type GraphQLResponse, startTestApp, type TestApp } from './support/test-app.ts';
 
 // Done-when 2: through the real HTTP + WebSocket server, an owner publishes, a caller runs and
 // watches, failures are logged, history pages, and nobody else sees any of it.
@@ -78,10 +78,10 @@ describe('running templates and watching the log', () => {
       const run = await execute(app, pager, templateId, { topic: `run ${i}` });
       expect(run.data?.executeTemplate.execution.status).toBe('SUCCESS');
     }
-    const pages = [];
+    const pages: any[] = [];
     let after: string | null = null;
     do {
-      const page = await app.gql(
+      const page: GraphQLResponse = await app.gql(
         MY_EXECUTIONS,
         { templateId, first: 20, after },
         { token: pager, network: true },

@@ -26,7 +26,9 @@ export default async function setup(project: TestProject) {
     const db = await openDatabase({});
     await migrate(db);
     const dump = path.join(os.tmpdir(), `promptmeter-test-${process.pid}.tar`);
-    await writeFile(dump, Buffer.from(await ((await db.dumpDataDir?.()) as Blob).arrayBuffer()));
+    const snapshot = await db.dumpDataDir?.();
+    if (!snapshot) throw new Error('PGlite can dump its data directory');
+    await writeFile(dump, Buffer.from(await snapshot.arrayBuffer()));
     await db.close();
     project.provide('pgliteDump', dump);
     project.provide('pgTemplate', '');
