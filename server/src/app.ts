@@ -3,12 +3,13 @@ import type { AddressInfo } from 'node:net';
 import type { ExecutionArgs, GraphQLError } from 'graphql';
 import type { ServerOptions } from 'graphql-ws';
 import { useServer as serveGraphqlWs } from 'graphql-ws/use/ws';
-import { createYoga, type YogaInitialContext } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { AuthError, type Viewer } from './auth.ts';
 import type { Context, Services } from './context.ts';
 import type { Database } from './db/client.ts';
 import { viewerClient } from './db/scoped.ts';
+import { useDevTokens } from './dev-tokens.ts';
 import { invalidToken } from './errors.ts';
 import { GRAPHIQL_DEFAULT_QUERY } from './graphiql.ts';
 import { schema } from './schema/index.ts';
@@ -17,13 +18,17 @@ import { createUserRegistry } from './users.ts';
 export interface AppDeps {
   db: Database;
   services: Services;
+  /** Development only: POST /dev/token mints a token for a demo user (the UI's "Sign in as"). */
+  devTokens?: boolean;
+  /** Extra Yoga plugins, e.g. the built web client. */
+  plugins?: Plugin[];
 }
 
 /** What a WebSocket connection proved in its connection_init; set only in onConnect. */
 const socketViewers = new WeakMap<object, Viewer | null>();
 
 /** The HTTP + WebSocket server: GraphQL over HTTP (Yoga) and graphql-ws on the same /graphql. */
-export function buildApp({ db, services }: AppDeps) {
+export function buildApp({ db, services, devTokens = false, plugins = [] }: AppDeps) {
   const ensureUser = createUserRegistry(db.prisma);
 
   async function authenticate(authorization: unknown): Promise<Viewer | null> {
@@ -37,6 +42,7 @@ export function buildApp({ db, services }: AppDeps) {
     graphqlEndpoint: '/graphql',
     landingPage: false,
     batching: false,
+    plugins: [...(devTokens ? [useDevTokens(services.authenticator)] : []), ...plugins],
     graphiql: {
       title: 'promptmeter',
       subscriptionsProtocol: 'WS',
@@ -116,7 +122,7 @@ export function buildApp({ db, services }: AppDeps) {
       const address = server.address() as AddressInfo;
       return {
         port: address.port,
-        url: `http://${host === '0.0.0.0' ? 'localhost' : host}:${address.port}`,
+        url: `http://${host === '0.0.0.0' || host === '::' ? 'localhost' : host}:${address.port}`,
       };
     },
     async stop() {

@@ -15,6 +15,8 @@ export interface Env {
   anthropicMaxRetries: number;
   anthropicTimeoutMs: number;
   facilitatorUrl: string | undefined;
+  /** Offline model only: prompts containing this text fail with 529 (for demos and e2e tests). */
+  offlineFailPattern: string | undefined;
   /** Unset in development → generated once and kept in dataDir. Required in production. */
   jwtSecret: string | undefined;
   seedDemo: boolean;
@@ -27,7 +29,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const env: Env = {
     production,
     port: int(source, 'PORT', 4000, 0, 65535),
-    host: source.HOST || '0.0.0.0',
+    host: source.HOST || '::',
     databaseUrl: source.DATABASE_URL || undefined,
     databasePoolSize: int(source, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     dataDir: path.resolve(source.DATA_DIR || '.data'),
@@ -37,6 +39,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     anthropicMaxRetries: int(source, 'ANTHROPIC_MAX_RETRIES', 2, 0, 10),
     anthropicTimeoutMs: int(source, 'ANTHROPIC_TIMEOUT_MS', 300_000, 1000, 3_600_000),
     facilitatorUrl: source.X402_FACILITATOR_URL || undefined,
+    offlineFailPattern: source.PROMPTMETER_OFFLINE_FAIL_PATTERN || undefined,
     jwtSecret: source.JWT_SECRET || undefined,
     seedDemo: bool(source, 'SEED_DEMO', !production),
     interruptedAfterMs: int(source, 'RUN_INTERRUPTED_AFTER_MS', 900_000, 1000, 86_400_000),

@@ -30,7 +30,7 @@ export async function startServer(env: Env) {
   );
   sweeper.unref();
 
-  const app = buildApp({ db, services });
+  const app = buildApp({ db, services, devTokens: !env.production });
   const { url } = await app.start(env.port, env.host);
   const offline = !env.anthropicApiKey;
   console.log(

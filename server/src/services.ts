@@ -20,7 +20,7 @@ export async function createServices(env: Env, db: Database) {
       timeoutMs: env.anthropicTimeoutMs,
     });
   } else {
-    const offline = await createOfflineModel();
+    const offline = await createOfflineModel({ failWhenPromptIncludes: env.offlineFailPattern });
     model = offline.model;
     closers.push(() => offline.server.close());
   }

@@ -65,8 +65,16 @@ const ERROR_DEFAULTS: Record<number, [type: string, message: string]> = {
   529: ['overloaded_error', 'Overloaded'],
 };
 
+export interface MessagesApiServerOptions {
+  port?: number;
+  host?: string;
+  defaultBehaviour?: MessagesBehaviour;
+  /** Answers 529 overloaded to any prompt containing this text: failures on demand (e2e, demos). */
+  failWhenPromptIncludes?: string;
+}
+
 export async function startMessagesApiServer(
-  options: { port?: number; host?: string; defaultBehaviour?: MessagesBehaviour } = {},
+  options: MessagesApiServerOptions = {},
 ): Promise<MessagesApiServer> {
   const queue: MessagesBehaviour[] = [];
   const requests: ReceivedRequest[] = [];
@@ -85,7 +93,12 @@ export async function startMessagesApiServer(
       return sendError(res, 400, 'invalid_request_error', 'expected model, max_tokens, messages');
     }
     requests.push(request);
-    await respond(res, request, queue.shift() ?? fallback, `msg_offline_${n}`);
+    const failOnDemand =
+      options.failWhenPromptIncludes && request.prompt.includes(options.failWhenPromptIncludes);
+    const behaviour: MessagesBehaviour = failOnDemand
+      ? { kind: 'error', status: 529 }
+      : (queue.shift() ?? fallback);
+    await respond(res, request, behaviour, `msg_offline_${n}`);
   }
 
   const server = createServer((req, res) => {
@@ -114,11 +127,13 @@ export async function startMessagesApiServer(
 }
 
 /** The offline default: a model served by the built-in server, through the same SDK path as Claude. */
-export async function createOfflineModel(): Promise<{
+export async function createOfflineModel(
+  options: Pick<MessagesApiServerOptions, 'failWhenPromptIncludes'> = {},
+): Promise<{
   model: ModelClient;
   server: MessagesApiServer;
 }> {
-  const server = await startMessagesApiServer();
+  const server = await startMessagesApiServer(options);
   const model = createAnthropicModel({
     apiKey: 'offline',
     baseURL: server.url,
