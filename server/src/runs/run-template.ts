@@ -93,6 +93,7 @@ export async function runTemplate(deps: RunDeps, request: RunRequest): Promise<R
   };
 }
 
+/** What the row would hold, for the response when the database refused to store it. */
 function unsavedRow(run: RunStart, end: RunEnd): UsageLog {
   const now = new Date();
   return {

@@ -26,11 +26,19 @@ export const Execution = builder.prismaNode('UsageLog', {
   nullable: true,
   description: 'One run of a template: its usage-log row.',
   fields: (t) => ({
-    template: t.relation('template', { type: Template }),
+    // Loaded with the row when a query selects them; otherwise by id, so that a row not read
+    // through a query (a run's own result, an anonymous payer's) still resolves them.
+    template: t.relation('template', {
+      type: Template,
+      resolve: (query, row, _args, context) =>
+        context.db.template.findUniqueOrThrow({ ...query, where: { id: row.templateId } }),
+    }),
     caller: t.relation('caller', {
       type: User,
       nullable: true,
       description: 'Null for anonymous wallet payers.',
+      resolve: (query, row, _args, context) =>
+        row.callerId ? context.db.user.findUnique({ ...query, where: { id: row.callerId } }) : null,
     }),
     payerAddress: t.exposeString('payerAddress', { nullable: true }),
     status: t.field({ type: ExecutionStatus, resolve: (row) => row.status as 'running' }),

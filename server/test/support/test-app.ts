@@ -28,7 +28,8 @@ export interface TestAppOptions {
   /** Share the model endpoint too. */
   modelServer?: MessagesApiServer;
   services?: Partial<Services>;
-  retryDelaysMs?: number[];
+  /** Usage-log write retries (fast by default) and where write failures are reported. */
+  usageLogs?: Parameters<typeof createUsageLogStore>[1];
 }
 
 /** The real app on a loopback port, with the real SDK pointed at a loopback Messages API. */
@@ -46,7 +47,7 @@ export async function startTestApp(options: TestAppOptions = {}) {
     model: createAnthropicModel({ apiKey: 'test-key', baseURL: modelServer.url, maxRetries: 0 }),
     events,
     payments: freeRunsOnly,
-    usageLogs: createUsageLogStore(db.prisma, { retryDelaysMs: options.retryDelaysMs ?? [10, 50] }),
+    usageLogs: createUsageLogStore(db.prisma, { retryDelaysMs: [10, 50], ...options.usageLogs }),
     ...options.services,
   };
   const app = buildApp({ db, services });

@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../src/db/client.ts';
+import { migrate } from '../src/db/migrate.ts';
+import { BACKEND_ROLE, REQUEST_ROLE } from '../src/db/scoped.ts';
+import { createTestDatabase, type TestDatabase } from './support/databases.ts';
+
+// Done-when 4: row-level security holds below GraphQL, for raw SQL run as the request role.
+const owner = '00000000-0000-4000-8000-00000000000a';
+const alice = '00000000-0000-4000-8000-00000000000b';
+const bob = '00000000-0000-4000-8000-00000000000c';
+const template = '00000000-0000-4000-8000-0000000000f1';
+
+/** Runs `sql` the way a request does: in a transaction, as `role`, with the viewer set. */
+function as(
+  db: Database,
+  role: string,
+  userId: string | null,
+  sql: string,
+  params: unknown[] = [],
+) {
+  return db.transaction(async (tx) => {
+    await tx.query(`SELECT set_config('role', $1, true), set_config('app.user_id', $2, true)`, [
+      role,
+      userId ?? '',
+    ]);
+    return tx.query<Record<string, unknown>>(sql, params);
+  });
+}
+
+describe('row-level security on the usage log', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await db.exec(`
+      INSERT INTO users (id, name) VALUES ('${owner}', 'owner'), ('${alice}', 'alice'), ('${bob}', 'bob');
+      INSERT INTO servers (id, name, registered_by) VALUES ('00000000-0000-4000-8000-0000000000e1', 's', '${owner}');
+      INSERT INTO templates (id, server_id, name, description, prompt, model, max_tokens, price_usdc, pay_to, network)
+        VALUES ('${template}', '00000000-0000-4000-8000-0000000000e1', 't', '', 'p', 'm', 10, 0, '0x${'0'.repeat(40)}', 'eip155:1');
+      INSERT INTO x402_prompt_template_usage_logs (template_id, caller_id, status, completed_at)
+        SELECT '${template}', caller, 'success', now()
+        FROM (VALUES ('${alice}'::uuid), ('${alice}'::uuid), ('${alice}'::uuid), ('${bob}'::uuid), ('${bob}'::uuid)) AS c(caller);
+    `);
+  });
+  afterAll(() => db?.close());
+
+  const callers = (rows: Record<string, unknown>[]) => rows.map((row) => row.caller_id).sort();
+  const SELECT_ALL = 'SELECT caller_id FROM x402_prompt_template_usage_logs';
+
+  it('shows a caller only their own rows, with the backend seeing all as the control', async () => {
+    expect(callers(await as(db, REQUEST_ROLE, alice, SELECT_ALL))).toEqual([alice, alice, alice]);
+    expect(callers(await as(db, REQUEST_ROLE, bob, SELECT_ALL))).toEqual([bob, bob]);
+    expect(await as(db, REQUEST_ROLE, null, SELECT_ALL)).toEqual([]);
+    expect(await as(db, BACKEND_ROLE, null, SELECT_ALL)).toHaveLength(5);
+  });
+
+  it("shows a template's owners every row of it", async () => {
+    expect(await as(db, REQUEST_ROLE, owner, SELECT_ALL)).toHaveLength(5);
+    // The verified owner of the server is an owner too.
+    await db.query('UPDATE servers SET verified_owner_id = $1', [bob]);
+    expect(await as(db, REQUEST_ROLE, bob, SELECT_ALL)).toHaveLength(5);
+    await db.query('UPDATE servers SET verified_owner_id = NULL');
+  });
+
+  it('denies the request role any write to the log', async () => {
+    await expect(
+      as(
+        db,
+        REQUEST_ROLE,
+        alice,
+        `INSERT INTO x402_prompt_template_usage_logs (template_id, caller_id, status) VALUES ($1, $2, 'running')`,
+        [template, alice],
+      ),
+    ).rejects.toThrow(/permission denied|row-level security/);
+    await expect(
+      as(
+        db,
+        REQUEST_ROLE,
+        alice,
+        `UPDATE x402_prompt_template_usage_logs SET status = 'failed', error_message = 'x'`,
+      ),
+    ).rejects.toThrow(/permission denied/);
+    await expect(
+      as(db, REQUEST_ROLE, owner, 'DELETE FROM x402_prompt_template_usage_logs'),
+    ).rejects.toThrow(/permission denied/);
+    expect(await as(db, BACKEND_ROLE, null, SELECT_ALL)).toHaveLength(5);
+  });
+
+  it('lets only the backend write logs, and nobody delete them', async () => {
+    const [row] = await as(
+      db,
+      BACKEND_ROLE,
+      null,
+      `INSERT INTO x402_prompt_template_usage_logs (template_id, caller_id, status) VALUES ($1, $2, 'running') RETURNING id`,
+      [template, bob],
+    );
+    expect(row?.id).toBeTruthy();
+    await expect(
+      as(db, BACKEND_ROLE, null, 'DELETE FROM x402_prompt_template_usage_logs'),
+    ).rejects.toThrow(/permission denied/);
+    await db.query('DELETE FROM x402_prompt_template_usage_logs WHERE id = $1', [row?.id]);
+  });
+
+  it('serves requests as a role that cannot bypass RLS', async () => {
+    const [role] = await db.query(
+      'SELECT rolsuper, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = $1',
+      [REQUEST_ROLE],
+    );
+    expect(role).toEqual({ rolsuper: false, rolbypassrls: false, rolcanlogin: false });
+    const [table] = await db.query(
+      `SELECT pg_get_userbyid(relowner) AS owner, relrowsecurity FROM pg_class WHERE relname = 'x402_prompt_template_usage_logs'`,
+    );
+    expect(table?.owner).not.toBe(REQUEST_ROLE);
+    expect(table?.relrowsecurity).toBe(true);
+  });
+
+  it('cannot be told who the viewer is by another setting name', async () => {
+    const rows = await db.transaction(async (tx) => {
+      await tx.query(`SELECT set_config('role', $1, true), set_config('app.viewer', $2, true)`, [
+        REQUEST_ROLE,
+        alice,
+      ]);
+      return tx.query(SELECT_ALL);
+    });
+    expect(rows).toEqual([]);
+  });
+
+  it('re-running the migrations changes nothing', async () => {
+    expect(await migrate(db)).toEqual([]);
+  });
+});
