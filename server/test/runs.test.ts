@@ -116,7 +116,7 @@ describe('the run pipeline', () => {
     app.modelServer.enqueue({
       kind: 'delay',
       ms: 400,
-      then: { kind: 'text', text: 'late', inputTokens: 3, outputTokens: 1 },
+      after: { kind: 'text', text: 'late', inputTokens: 3, outputTokens: 1 },
     });
     reports.length = 0;
     const running = execute(app, caller, templateId);

@@ -8,7 +8,7 @@ export type MessagesBehaviour =
   | { kind: 'text'; text: string; inputTokens?: number; outputTokens?: number }
   | { kind: 'error'; status: number; type?: string; message?: string }
   | { kind: 'break'; text: string; afterChunks: number }
-  | { kind: 'delay'; ms: number; then?: MessagesBehaviour };
+  | { kind: 'delay'; ms: number; after?: MessagesBehaviour };
 
 export interface ReceivedRequest {
   model: string;
@@ -170,7 +170,7 @@ async function respond(
     }
     case 'delay':
       if (await waitUnlessClosed(res, behaviour.ms)) {
-        await respond(res, request, behaviour.then ?? { kind: 'offline' }, messageId);
+        await respond(res, request, behaviour.after ?? { kind: 'offline' }, messageId);
       }
   }
 }
