@@ -16,9 +16,18 @@ BEGIN
 END
 $$;
 
--- The connecting (migrating) role switches to these with SET LOCAL ROLE.
-GRANT promptmeter_app TO CURRENT_USER;
-GRANT promptmeter_backend TO CURRENT_USER;
+-- The connecting (migrating) role switches to these with SET LOCAL ROLE. An admin may have
+-- granted this already (README "one-time role bootstrap"); granting again would need ADMIN.
+DO $$
+BEGIN
+  IF NOT pg_has_role(current_user, 'promptmeter_app', 'MEMBER') THEN
+    EXECUTE format('GRANT promptmeter_app TO %I', current_user);
+  END IF;
+  IF NOT pg_has_role(current_user, 'promptmeter_backend', 'MEMBER') THEN
+    EXECUTE format('GRANT promptmeter_backend TO %I', current_user);
+  END IF;
+END
+$$;
 
 -- The viewer of the current transaction, set with set_config('app.user_id', $1, true).
 -- After any transaction set it, current_setting returns '' rather than NULL: hence NULLIF.
