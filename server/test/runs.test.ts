@@ -148,6 +148,33 @@ describe('the run pipeline', () => {
     expect(await rowCount()).toBe(before);
   });
 
+  it('holds no database connection while the model is being awaited', async () => {
+    // More runs in flight than the pool has connections (10), all waiting on a slow model.
+    const inFlight = 12;
+    const seen = app.modelServer.requests.length;
+    for (let i = 0; i < inFlight; i++) {
+      app.modelServer.enqueue({ kind: 'delay', ms: 1500, after: { kind: 'text', text: `r${i}` } });
+    }
+    let finished = 0;
+    const runs = Array.from({ length: inFlight }, (_, i) =>
+      execute(app, caller, templateId, { topic: `slow ${i}` }).then((run) => {
+        finished++;
+        return run;
+      }),
+    );
+    while (app.modelServer.requests.length < seen + inFlight) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    // Had any run kept its connection (or a transaction) open, this read would wait for them.
+    const history = await app.gql(`{ viewer { name } }`, {}, { token: caller });
+    expect(history.data?.viewer.name).toBe('caller');
+    expect(finished).toBe(0);
+    const results = await Promise.all(runs);
+    expect(results.map((run) => run.data?.executeTemplate.execution.status)).toEqual(
+      Array(inFlight).fill('SUCCESS'),
+    );
+  });
+
   it('marks runs left running by a crash as failed "interrupted", and announces them', async () => {
     const [row] = await app.db.query<{ id: string }>(
       `INSERT INTO ${LOG} (template_id, caller_id, status, created_at) VALUES ($1, $2, 'running', now() - interval '1 hour') RETURNING id`,
