@@ -12,6 +12,11 @@ import { viewerClient } from './db/scoped.ts';
 import { useDevTokens } from './dev-tokens.ts';
 import { invalidToken } from './errors.ts';
 import { GRAPHIQL_DEFAULT_QUERY } from './graphiql.ts';
+import {
+  PAYMENT_REQUIRED_HEADER,
+  PAYMENT_RESPONSE_HEADER,
+  useOnePaidFieldPerOperation,
+} from './payments/index.ts';
 import { schema } from './schema/index.ts';
 import { createUserRegistry } from './users.ts';
 
@@ -27,6 +32,19 @@ export interface AppDeps {
 /** What a WebSocket connection proved in its connection_init; set only in onConnect. */
 const socketViewers = new WeakMap<object, Viewer | null>();
 
+/** Each HTTP request's context.responseHeaders, applied to its response by useResponseHeaders. */
+const responseHeaders = new WeakMap<Request, Headers>();
+
+function useResponseHeaders(): Plugin {
+  return {
+    onResponse({ request, response }) {
+      for (const [name, value] of responseHeaders.get(request) ?? []) {
+        response.headers.set(name, value);
+      }
+    },
+  };
+}
+
 /** The HTTP + WebSocket server: GraphQL over HTTP (Yoga) and graphql-ws on the same /graphql. */
 export function buildApp({ db, services, devTokens = false, plugins = [] }: AppDeps) {
   const ensureUser = createUserRegistry(db.prisma);
@@ -41,8 +59,16 @@ export function buildApp({ db, services, devTokens = false, plugins = [] }: AppD
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    // One operation per request: a payment pays for one run (see useOnePaidFieldPerOperation).
     batching: false,
-    plugins: [...(devTokens ? [useDevTokens(services.authenticator)] : []), ...plugins],
+    // Browsers may only read the x402 headers of a cross-origin response if they are exposed.
+    cors: { exposedHeaders: [PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER] },
+    plugins: [
+      useResponseHeaders(),
+      useOnePaidFieldPerOperation(),
+      ...(devTokens ? [useDevTokens(services.authenticator)] : []),
+      ...plugins,
+    ],
     graphiql: {
       title: 'promptmeter',
       subscriptionsProtocol: 'WS',
@@ -63,12 +89,16 @@ export function buildApp({ db, services, devTokens = false, plugins = [] }: AppD
           throw error;
         }
       }
+      const headers = new Headers();
+      if (!socketKey) responseHeaders.set(request, headers);
       return {
         viewer,
         db: viewerClient(db.prisma, viewer?.id ?? null),
         services,
+        // A bearer credential until settled: read here, never logged.
         paymentHeader: socketKey ? null : request.headers.get('payment-signature'),
         resourceUrl: new URL('/graphql', request.url).toString(),
+        responseHeaders: headers,
       };
     },
   });
@@ -94,7 +124,10 @@ export function buildApp({ db, services, devTokens = false, plugins = [] }: AppD
           req: ctx.extra.request,
           socketKey: ctx.extra,
           params,
-          request: new Request(`http://${ctx.extra.request.headers.host ?? 'localhost'}/graphql`),
+          // POST: Yoga refuses mutations in GET requests, and a socket carries mutations too.
+          request: new Request(`http://${ctx.extra.request.headers.host ?? 'localhost'}/graphql`, {
+            method: 'POST',
+          }),
         });
         const args = {
           schema,

@@ -24,4 +24,6 @@ export type Context = Readonly<{
   paymentHeader: string | null;
   /** The URL payments are made out to (this server's GraphQL endpoint). */
   resourceUrl: string;
+  /** Headers for this request's HTTP response (e.g. PAYMENT-RESPONSE); ignored over WebSocket. */
+  responseHeaders: Headers;
 }>;

@@ -14,7 +14,10 @@ export interface Env {
   anthropicBaseUrl: string | undefined;
   anthropicMaxRetries: number;
   anthropicTimeoutMs: number;
+  /** x402 facilitator; unset → the built-in one, whose settlement is SIMULATED. */
   facilitatorUrl: string | undefined;
+  /** Facilitator verify/settle deadline; a settlement without an answer by then is "unknown". */
+  facilitatorTimeoutMs: number;
   /** Offline model only: prompts containing this text fail with 529 (for demos and e2e tests). */
   offlineFailPattern: string | undefined;
   /** Unset in development → generated once and kept in dataDir. Required in production. */
@@ -39,6 +42,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     anthropicMaxRetries: int(source, 'ANTHROPIC_MAX_RETRIES', 2, 0, 10),
     anthropicTimeoutMs: int(source, 'ANTHROPIC_TIMEOUT_MS', 300_000, 1000, 3_600_000),
     facilitatorUrl: source.X402_FACILITATOR_URL || undefined,
+    facilitatorTimeoutMs: int(source, 'X402_FACILITATOR_TIMEOUT_MS', 60_000, 1000, 600_000),
     offlineFailPattern: source.PROMPTMETER_OFFLINE_FAIL_PATTERN || undefined,
     jwtSecret: source.JWT_SECRET || undefined,
     seedDemo: bool(source, 'SEED_DEMO', !production),
@@ -48,6 +52,9 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     throw new Error('JWT_SECRET must be set when NODE_ENV=production');
   if (env.jwtSecret && env.jwtSecret.length < 32) {
     throw new Error('JWT_SECRET must be at least 32 characters');
+  }
+  if (env.facilitatorUrl && !URL.canParse(env.facilitatorUrl)) {
+    throw new Error(`X402_FACILITATOR_URL must be a URL, got "${env.facilitatorUrl}"`);
   }
   if (env.interruptedAfterMs <= env.anthropicTimeoutMs) {
     throw new Error('RUN_INTERRUPTED_AFTER_MS must exceed ANTHROPIC_TIMEOUT_MS');

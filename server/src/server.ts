@@ -1,10 +1,14 @@
+import { fileURLToPath } from 'node:url';
 import { buildApp } from './app.ts';
+import { useClientAssets } from './client-assets.ts';
 import { openDatabase } from './db/client.ts';
 import { migrate } from './db/migrate.ts';
 import { seedDemoData } from './db/seed.ts';
 import type { Env } from './env.ts';
 import { redactUrl } from './pubsub.ts';
 import { createServices } from './services.ts';
+
+const CLIENT_DIST = fileURLToPath(new URL('../../client/dist', import.meta.url));
 
 /** Opens the database, migrates, recovers interrupted runs, and serves. */
 export async function startServer(env: Env) {
@@ -30,7 +34,12 @@ export async function startServer(env: Env) {
   );
   sweeper.unref();
 
-  const app = buildApp({ db, services, devTokens: !env.production });
+  const app = buildApp({
+    db,
+    services,
+    devTokens: !env.production,
+    plugins: [useClientAssets({ distDir: CLIENT_DIST })],
+  });
   const { url } = await app.start(env.port, env.host);
   const offline = !env.anthropicApiKey;
   console.log(

@@ -4,8 +4,8 @@ import type { Database } from './db/client.ts';
 import type { Env } from './env.ts';
 import { createAnthropicModel } from './model/anthropic.ts';
 import { createOfflineModel } from './model/offline.ts';
+import { createPaymentGate } from './payments/index.ts';
 import { createExecutionEvents } from './pubsub.ts';
-import { freeRunsOnly } from './runs/payment-gate.ts';
 import { createUsageLogStore } from './runs/usage-log.ts';
 
 /** The real outside services chosen by the environment, with built-in offline defaults. */
@@ -30,7 +30,14 @@ export async function createServices(env: Env, db: Database) {
     authenticator: createAuthenticator(env.jwtSecret ?? developmentSecret(env.dataDir)),
     model,
     events,
-    payments: freeRunsOnly,
+    payments: createPaymentGate(
+      {
+        facilitatorUrl: env.facilitatorUrl,
+        facilitatorTimeoutMs: env.facilitatorTimeoutMs,
+        modelTimeoutMs: env.anthropicTimeoutMs,
+      },
+      db.prisma,
+    ),
     usageLogs: createUsageLogStore(db.prisma),
   };
   return {

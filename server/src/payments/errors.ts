@@ -1,14 +1,16 @@
-import { encodePaymentRequiredHeader } from '@x402/core/http';
+import { encodePaymentRequiredHeader, encodePaymentResponseHeader } from '@x402/core/http';
 import { GraphQLError } from 'graphql';
-import type { PaymentRequired } from './types.ts';
+import type { PaymentRequired, SettleResponse } from './types.ts';
 
 export const PAYMENT_REQUIRED_HEADER = 'PAYMENT-REQUIRED';
+export const PAYMENT_RESPONSE_HEADER = 'PAYMENT-RESPONSE';
 
 export const PaymentErrorCode = {
   required: 'PAYMENT_REQUIRED',
   invalid: 'PAYMENT_INVALID',
   alreadyUsed: 'PAYMENT_ALREADY_USED',
   failed: 'PAYMENT_FAILED',
+  unavailable: 'PAYMENT_UNAVAILABLE',
 } as const;
 
 export const PAYMENT_INVALID_REASONS = [
@@ -71,6 +73,35 @@ export function paymentAlreadyUsedError(): GraphQLError {
 export function paymentFailedError(reason: string): GraphQLError {
   return new GraphQLError(`Payment failed: ${reason}`, {
     extensions: { code: PaymentErrorCode.failed, reason },
+  });
+}
+
+/**
+ * Settlement failed after a successful run: the output is withheld. As the reference x402 server
+ * does, the HTTP answer is a 402 whose PAYMENT-RESPONSE header carries the failed SettleResponse.
+ */
+export function settlementFailedError(
+  reason: string,
+  response: SettleResponse,
+  executionId: string,
+): GraphQLError {
+  return new GraphQLError(`Payment could not be settled (${reason}); the output is withheld`, {
+    extensions: {
+      code: PaymentErrorCode.failed,
+      reason,
+      executionId,
+      http: {
+        status: 402,
+        headers: { [PAYMENT_RESPONSE_HEADER]: encodePaymentResponseHeader(response) },
+      },
+    },
+  });
+}
+
+/** A priced template on a network this server has no payment token for. */
+export function paymentUnavailableError(network: string): GraphQLError {
+  return new GraphQLError(`This server cannot take payments on ${network}`, {
+    extensions: { code: PaymentErrorCode.unavailable, network },
   });
 }
 

@@ -1,6 +1,6 @@
 import { x402Version } from '@x402/core';
 import { convertToTokenAmount } from '@x402/core/utils';
-import { getDefaultAsset } from '@x402/evm';
+import { DEFAULT_ASSETS, getDefaultAsset } from '@x402/evm';
 import { getAddress, isAddress } from 'viem';
 import type {
   AssetOverride,
@@ -90,6 +90,30 @@ function parseEvmNetwork(network: string): Network {
     throw new RangeError(`Unsupported network "${network}": expected CAIP-2 eip155:<chainId>`);
   }
   return network as Network;
+}
+
+/**
+ * The token runs are paid in on `network`: the override for it if any, else the network's USDC
+ * known to @x402/evm; null when there is neither (payments cannot be taken there).
+ */
+export function paymentAsset(
+  network: string,
+  overrides: Readonly<Record<string, AssetOverride>> = {},
+): AssetOverride | null {
+  const override = overrides[network];
+  if (override) return { ...override, address: getAddress(override.address) };
+  try {
+    return defaultUsdc(parseEvmNetwork(network));
+  } catch {
+    return null;
+  }
+}
+
+/** The networks with a 6-decimal EIP-3009 USDC that @x402/evm knows (payable without overrides). */
+export function usdcNetworks(): Network[] {
+  return Object.keys(DEFAULT_ASSETS).filter(
+    (network) => paymentAsset(network) !== null,
+  ) as Network[];
 }
 
 function defaultUsdc(network: Network): AssetOverride {

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Viewer } from '../auth.ts';
-import { apiError, unauthenticated } from '../errors.ts';
+import { unauthenticated } from '../errors.ts';
 import { Prisma, type UsageLog } from '../generated/prisma/client.ts';
 import type { ModelClient, ModelResult } from '../model/types.ts';
+import { settlementFailedError } from '../payments/errors.ts';
 import type { ExecutionEvents } from '../pubsub.ts';
 import type { Charge, PaymentGate, RunnableTemplate, SettleOutcome } from './payment-gate.ts';
 import type { RunEnd, RunStart, UsageLogStore } from './usage-log.ts';
@@ -44,11 +45,13 @@ export async function runTemplate(deps: RunDeps, request: RunRequest): Promise<R
     template.variables as unknown as TemplateVariable[],
     request.variables,
   );
-  const charge = await deps.payments.authorize(request);
+  // The id is known before payment, so a reservation can point at the row the run will write.
+  const runId = randomUUID();
+  const charge = await deps.payments.authorize({ ...request, runId });
   if (!viewer && charge.kind === 'free') throw unauthenticated();
 
   const run: RunStart = {
-    id: randomUUID(),
+    id: runId,
     templateId: template.id,
     callerId: viewer?.id ?? null,
     payerAddress: charge.kind === 'paid' ? charge.payer : null,
@@ -59,13 +62,8 @@ export async function runTemplate(deps: RunDeps, request: RunRequest): Promise<R
 
   const startedAt = performance.now();
   let result: ModelResult;
-  let settlement: SettleOutcome | null = null;
   try {
     result = await deps.model.run({ model: template.model, maxTokens: template.maxTokens, prompt });
-    if (charge.kind === 'paid') {
-      if (result.ok) settlement = await charge.settle();
-      else await charge.release();
-    }
   } catch (error) {
     // A bug or an abort, not a model failure: still end the row, then surface it.
     result = {
@@ -76,14 +74,20 @@ export async function runTemplate(deps: RunDeps, request: RunRequest): Promise<R
       partialText: '',
     };
   }
-  const end = endOfRun(result, charge, settlement, Math.round(performance.now() - startedAt));
+  const executionTimeMs = Math.round(performance.now() - startedAt);
+  // Charged only for a successful run, once; a failed run frees its payment for a retry.
+  let settlement: SettleOutcome | null = null;
+  if (charge.kind === 'paid') {
+    if (result.ok) settlement = await charge.settle();
+    else await charge.release();
+  }
+  const end = endOfRun(result, charge, settlement, executionTimeMs);
   const row = await deps.usageLogs.complete(run, end);
   if (row) deps.events.publish({ id: row.id, templateId: template.id });
 
+  // The model ran but the caller did not pay: the output is withheld (the row keeps the tokens).
   if (settlement && !settlement.ok) {
-    throw apiError('PAYMENT_FAILED', `Payment could not be settled: ${settlement.error}`, {
-      executionId: run.id,
-    });
+    throw settlementFailedError(settlement.reason, settlement.response, run.id);
   }
   return {
     execution: row ?? unsavedRow(run, end),
@@ -112,7 +116,12 @@ function endOfRun(
   executionTimeMs: number,
 ): RunEnd {
   const tokens = { inputTokens: result.inputTokens, outputTokens: result.outputTokens };
-  const free = { amountPaid: '0', paymentSignature: null, executionTimeMs };
+  const free = {
+    amountPaid: '0',
+    paymentSignature: null,
+    paymentTransaction: null,
+    executionTimeMs,
+  };
   if (!result.ok) {
     return {
       status: 'failed',
@@ -148,8 +157,9 @@ function endOfRun(
     errorMessage: null,
     ...tokens,
     amountPaid: charge.amount,
-    paymentSignature: settlement.transaction,
-    payerAddress: settlement.payer,
+    paymentSignature: charge.signature,
+    paymentTransaction: settlement.transaction,
+    payerAddress: charge.payer,
     network: settlement.network,
     executionTimeMs,
   };

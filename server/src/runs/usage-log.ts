@@ -21,7 +21,10 @@ export interface RunEnd {
   outputTokens: number | null;
   /** Decimal string in USDC, "0" when nothing was charged. */
   amountPaid: string;
+  /** The payer's EIP-3009 signature, recorded once the payment is settled. */
   paymentSignature: string | null;
+  /** The settlement transaction ("simulated:…" with the offline facilitator). */
+  paymentTransaction: string | null;
   payerAddress: string | null;
   network: string | null;
   executionTimeMs: number;

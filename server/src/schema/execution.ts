@@ -1,9 +1,11 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
+import { encodePaymentResponseHeader } from '@x402/core/http';
 import type { GraphQLResolveInfo } from 'graphql';
 import { filter, map, pipe } from 'graphql-yoga';
 import type { Context } from '../context.ts';
 import { unauthenticated } from '../errors.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
+import { PAYMENT_RESPONSE_HEADER } from '../payments/index.ts';
 import { runTemplate } from '../runs/run-template.ts';
 import { builder } from './builder.ts';
 import { databaseId } from './ids.ts';
@@ -49,7 +51,15 @@ export const Execution = builder.prismaNode('UsageLog', {
       type: 'Decimal',
       description: 'USDC charged; "0" if none.',
     }),
-    paymentSignature: t.exposeString('paymentSignature', { nullable: true }),
+    paymentSignature: t.exposeString('paymentSignature', {
+      nullable: true,
+      description: "A paid run's EIP-3009 signature (what the payer signed).",
+    }),
+    paymentTransaction: t.exposeString('paymentTransaction', {
+      nullable: true,
+      description:
+        'The settlement transaction of a paid run; "simulated:…" when the server settles offline.',
+    }),
     network: t.exposeString('network', { nullable: true }),
     executionTimeMs: t.exposeInt('executionTimeMs', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -145,14 +155,21 @@ builder.mutationField('executeTemplate', (t) =>
     type: ExecuteTemplatePayload,
     description: 'Runs a template on Claude and logs the run. Non-owners pay per run (x402).',
     args: { input: t.arg({ type: ExecuteTemplateInput, required: true }) },
-    resolve: async (_root, { input }, context) =>
-      runTemplate(context.services, {
+    resolve: async (_root, { input }, context) => {
+      const result = await runTemplate(context.services, {
         template: await findRunnableTemplate(context.db, String(input.templateId)),
         viewer: context.viewer,
         variables: input.variables,
         payment: input.payment ?? context.paymentHeader,
         resourceUrl: context.resourceUrl,
-      }),
+      });
+      // The x402 receipt, as the reference server sends it (clients read it with @x402/fetch).
+      if (result.settlement?.ok) {
+        const receipt = encodePaymentResponseHeader(result.settlement.response);
+        context.responseHeaders.set(PAYMENT_RESPONSE_HEADER, receipt);
+      }
+      return result;
+    },
   }),
 );
 

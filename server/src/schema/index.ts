@@ -2,5 +2,6 @@ import { builder } from './builder.ts';
 import './user.ts';
 import './template.ts';
 import './execution.ts';
+import './payment.ts';
 
 export const schema = builder.toSchema();

@@ -6,12 +6,13 @@ import type { Services } from '../../src/context.ts';
 import type { Database } from '../../src/db/client.ts';
 import { createAnthropicModel } from '../../src/model/anthropic.ts';
 import { type MessagesApiServer, startMessagesApiServer } from '../../src/model/offline.ts';
+import { createPaymentGate } from '../../src/payments/index.ts';
 import {
   createExecutionEvents,
   type ExecutionEvents,
   type ExecutionLoggedEvent,
 } from '../../src/pubsub.ts';
-import { freeRunsOnly } from '../../src/runs/payment-gate.ts';
+import type { PaymentGate } from '../../src/runs/payment-gate.ts';
 import { createUsageLogStore } from '../../src/runs/usage-log.ts';
 import { createTestDatabase, stack, type TestDatabase } from './databases.ts';
 
@@ -28,6 +29,8 @@ export interface TestAppOptions {
   /** Share the model endpoint too. */
   modelServer?: MessagesApiServer;
   services?: Partial<Services>;
+  /** The payment gate, built on this app's database; default: x402 with the local facilitator. */
+  payments?: (db: Database) => PaymentGate;
   /** Usage-log write retries (fast by default) and where write failures are reported. */
   usageLogs?: Parameters<typeof createUsageLogStore>[1];
 }
@@ -46,7 +49,12 @@ export async function startTestApp(options: TestAppOptions = {}) {
     authenticator,
     model: createAnthropicModel({ apiKey: 'test-key', baseURL: modelServer.url, maxRetries: 0 }),
     events,
-    payments: freeRunsOnly,
+    payments:
+      options.payments?.(db) ??
+      createPaymentGate(
+        { facilitatorUrl: undefined, facilitatorTimeoutMs: 10_000, modelTimeoutMs: 60_000 },
+        db.prisma,
+      ),
     usageLogs: createUsageLogStore(db.prisma, { retryDelaysMs: [10, 50], ...options.usageLogs }),
     ...options.services,
   };

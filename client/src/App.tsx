@@ -1,0 +1,43 @@
+import { useEffect } from 'react';
+import { matchRoute, type Route, useLocation } from './router/router.tsx';
+import { AppLayout } from './routes/AppLayout.tsx';
+import { ExecutionHistoryPage } from './routes/ExecutionHistoryPage.tsx';
+import { NotFoundPage } from './routes/NotFoundPage.tsx';
+import { PromptTemplateDetailPage } from './routes/PromptTemplateDetailPage.tsx';
+import { SignInPage } from './routes/SignInPage.tsx';
+import { TemplatesPage } from './routes/TemplatesPage.tsx';
+
+const TITLES: Record<Route['name'], string> = {
+  templates: 'Templates',
+  signIn: 'Sign in',
+  template: 'Template',
+  executions: 'Your executions',
+  notFound: 'Not found',
+};
+
+function Page({ route }: { route: Route }) {
+  switch (route.name) {
+    case 'templates':
+      return <TemplatesPage />;
+    case 'signIn':
+      return <SignInPage next={route.next} />;
+    case 'template':
+      return <PromptTemplateDetailPage key={route.templateId} templateId={route.templateId} />;
+    case 'executions':
+      return <ExecutionHistoryPage key={route.templateId} templateId={route.templateId} />;
+    case 'notFound':
+      return <NotFoundPage />;
+  }
+}
+
+export function App() {
+  const route = matchRoute(useLocation());
+  useEffect(() => {
+    document.title = `${TITLES[route.name]} · promptmeter`;
+  }, [route.name]);
+  return (
+    <AppLayout>
+      <Page route={route} />
+    </AppLayout>
+  );
+}

@@ -1,0 +1,207 @@
+import type { FragmentType } from '@apollo/client';
+import { useFragment, useMutation } from '@apollo/client/react';
+import { type FormEvent, useId, useState } from 'react';
+import type { RunTemplateMutation as RunTemplateResult } from '../gql/graphql.ts';
+import { graphql } from '../gql/index.ts';
+import { describeError, errorCode, errorExtensions } from '../lib/errors.ts';
+import { Link, paths } from '../router/router.tsx';
+import { PaymentPrompt, type PaymentRequirements } from './PaymentPrompt.tsx';
+
+export const RunTemplateFormFragment = graphql(`
+  fragment RunTemplateForm_template on Template {
+    id
+    priceUsdc
+    variables {
+      name
+      description
+      required
+      default
+    }
+  }
+`);
+
+export const RunTemplateMutation = graphql(`
+  mutation RunTemplate($input: ExecuteTemplateInput!) {
+    executeTemplate(input: $input) {
+      output
+      execution {
+        id
+        status
+        errorMessage
+      }
+    }
+  }
+`);
+
+type Values = Record<string, string>;
+
+/** Required variables left blank, by name: checked here so an incomplete run is never sent. */
+export function missingRequired(
+  variables: ReadonlyArray<{ name: string; required: boolean }>,
+  values: Values,
+): string[] {
+  return variables
+    .filter((variable) => variable.required && !values[variable.name]?.trim())
+    .map((variable) => variable.name);
+}
+
+/** The run form, generated from the template's declared variables, and the run's outcome. */
+export function RunTemplateForm({
+  template,
+}: {
+  template: FragmentType<typeof RunTemplateFormFragment>;
+}) {
+  const { data, complete } = useFragment({ fragment: RunTemplateFormFragment, from: template });
+  const formId = useId();
+  const [values, setValues] = useState<Values>({});
+  const [invalid, setInvalid] = useState<string[]>([]);
+  const [run, result] = useMutation(RunTemplateMutation);
+
+  if (!complete) return null;
+  const fieldId = (name: string) => `${formId}-${name}`;
+
+  async function onSubmit(event: FormEvent) {
+    event.preventDefault();
+    if (!complete || result.loading) return;
+    const missing = missingRequired(data.variables, values);
+    setInvalid(missing);
+    if (missing.length > 0) {
+      document.getElementById(fieldId(missing[0] ?? ''))?.focus();
+      return;
+    }
+    // Blank optional variables are left out, so the template's defaults apply.
+    const filled = Object.fromEntries(
+      Object.entries(values).filter(([, value]) => value.trim() !== ''),
+    );
+    try {
+      await run({ variables: { input: { templateId: data.id, variables: filled } } });
+    } catch {
+      // Shown from `result.error` below.
+    }
+  }
+
+  return (
+    <section className="run" aria-labelledby={`${formId}-title`}>
+      <h2 id={`${formId}-title`}>Run this template</h2>
+      <form className="form" noValidate onSubmit={onSubmit} aria-busy={result.loading}>
+        {data.variables.length === 0 && (
+          <p className="muted">This template takes no input: just run it.</p>
+        )}
+        {data.variables.map((variable) => {
+          const id = fieldId(variable.name);
+          const isInvalid = invalid.includes(variable.name);
+          return (
+            <div className="field" key={variable.name}>
+              <label htmlFor={id}>
+                {variable.name}
+                {variable.required ? (
+                  <span className="required" aria-hidden="true">
+                    {' '}
+                    *
+                  </span>
+                ) : (
+                  <span className="muted"> (optional)</span>
+                )}
+              </label>
+              {variable.description && (
+                <span className="field__hint" id={`${id}-hint`}>
+                  {variable.description}
+                </span>
+              )}
+              <input
+                id={id}
+                name={variable.name}
+                value={values[variable.name] ?? ''}
+                placeholder={variable.default ?? undefined}
+                required={variable.required}
+                aria-invalid={isInvalid || undefined}
+                aria-describedby={
+                  [variable.description && `${id}-hint`, isInvalid && `${id}-error`]
+                    .filter(Boolean)
+                    .join(' ') || undefined
+                }
+                onChange={(event) => {
+                  const value = event.target.value;
+                  setValues((current) => ({ ...current, [variable.name]: value }));
+                  if (isInvalid && value.trim()) {
+                    setInvalid((current) => current.filter((name) => name !== variable.name));
+                  }
+                }}
+              />
+              {isInvalid && (
+                <span className="field__error" id={`${id}-error`}>
+                  Enter a value for {variable.name}.
+                </span>
+              )}
+            </div>
+          );
+        })}
+        <div className="form__actions">
+          <button type="submit" className="button button--primary" disabled={result.loading}>
+            {result.loading ? 'Running…' : 'Run'}
+          </button>
+          {data.variables.some((variable) => variable.required) && (
+            <span className="muted">
+              <span aria-hidden="true">*</span> required
+            </span>
+          )}
+        </div>
+      </form>
+      <RunOutcome result={result} priceUsdc={data.priceUsdc} templateId={data.id} />
+    </section>
+  );
+}
+
+function RunOutcome({
+  result,
+  priceUsdc,
+  templateId,
+}: {
+  result: { data?: RunTemplateResult | null; error?: unknown; loading: boolean };
+  priceUsdc: string;
+  templateId: string;
+}) {
+  if (result.loading) {
+    return (
+      <p className="muted" role="status">
+        Running… the model is answering.
+      </p>
+    );
+  }
+  if (result.error) {
+    const code = errorCode(result.error);
+    if (code === 'PAYMENT_REQUIRED') {
+      const requirements = errorExtensions(result.error).x402 as PaymentRequirements | undefined;
+      return <PaymentPrompt priceUsdc={priceUsdc} requirements={requirements} />;
+    }
+    if (code === 'UNAUTHENTICATED') {
+      return (
+        <p className="notice notice--error" role="alert">
+          <Link to={paths.signIn(paths.template(templateId))}>Sign in</Link> to run this template.
+        </p>
+      );
+    }
+    return (
+      <p className="notice notice--error" role="alert">
+        The run could not start: {describeError(result.error)}
+      </p>
+    );
+  }
+  const payload = result.data?.executeTemplate;
+  if (!payload) return null;
+  if (payload.execution.status === 'FAILED') {
+    return (
+      <div className="notice notice--error" role="alert">
+        <p>
+          <strong>The run failed.</strong> {payload.execution.errorMessage ?? 'No reason given.'}
+        </p>
+      </div>
+    );
+  }
+  return (
+    <section className="output" aria-live="polite" aria-label="Output">
+      <h3>Output</h3>
+      <pre className="output__text">{payload.output}</pre>
+    </section>
+  );
+}

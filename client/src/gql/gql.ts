@@ -1,0 +1,118 @@
+/* eslint-disable */
+import * as types from './graphql.ts';
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+
+/**
+ * Map of all GraphQL operations in the project.
+ *
+ * This map has several performance disadvantages:
+ * 1. It is not tree-shakeable, so it will include all operations in the project.
+ * 2. It is not minifiable, so the string of a GraphQL query will be multiple times inside the bundle.
+ * 3. It does not support dead code elimination, so it will add unused operations.
+ *
+ * Therefore it is highly recommended to use the babel or swc plugin for production.
+ * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
+ */
+type Documents = {
+    "\n  subscription ExecutionLogged($templateId: ID!) {\n    executionLogged(templateId: $templateId) {\n      id\n      ...ExecutionRow_execution\n    }\n  }\n": typeof types.ExecutionLoggedDocument,
+    "\n  fragment ExecutionRow_execution on Execution {\n    id\n    status\n    createdAt\n    inputTokens\n    outputTokens\n    amountPaid\n    errorMessage\n  }\n": typeof types.ExecutionRow_ExecutionFragmentDoc,
+    "\n  mutation PublishTemplate($input: CreateTemplateInput!) {\n    createTemplate(input: $input) {\n      template {\n        id\n      }\n    }\n  }\n": typeof types.PublishTemplateDocument,
+    "\n  fragment RunTemplateForm_template on Template {\n    id\n    priceUsdc\n    variables {\n      name\n      description\n      required\n      default\n    }\n  }\n": typeof types.RunTemplateForm_TemplateFragmentDoc,
+    "\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n      }\n    }\n  }\n": typeof types.RunTemplateDocument,
+    "\n  fragment TemplateListItem_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    owner {\n      id\n      name\n    }\n  }\n": typeof types.TemplateListItem_TemplateFragmentDoc,
+    "\n  fragment TemplateSummary_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    model\n    viewerIsOwner\n    owner {\n      id\n      name\n    }\n  }\n": typeof types.TemplateSummary_TemplateFragmentDoc,
+    "\n  fragment ViewerMenu_viewer on User {\n    id\n    name\n  }\n": typeof types.ViewerMenu_ViewerFragmentDoc,
+    "\n  query YourExecutionsQuery($templateId: ID!, $first: Int!) {\n    myExecutions(templateId: $templateId, first: $first) {\n      totalCount\n      edges {\n        cursor\n        node {\n          id\n          ...ExecutionRow_execution\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.YourExecutionsQueryDocument,
+    "\n  query AppLayoutQuery {\n    viewer {\n      id\n      ...ViewerMenu_viewer\n    }\n  }\n": typeof types.AppLayoutQueryDocument,
+    "\n  query ExecutionHistoryPageQuery($templateId: ID!, $first: Int!, $after: String) {\n    template(id: $templateId) {\n      id\n      name\n    }\n    myExecutions(templateId: $templateId, first: $first, after: $after) {\n      totalCount\n      edges {\n        cursor\n        node {\n          id\n          ...ExecutionRow_execution\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.ExecutionHistoryPageQueryDocument,
+    "\n  query PromptTemplateDetailPageQuery($id: ID!) {\n    template(id: $id) {\n      id\n      ...TemplateSummary_template\n      ...RunTemplateForm_template\n    }\n  }\n": typeof types.PromptTemplateDetailPageQueryDocument,
+    "\n  query TemplatesPageQuery($first: Int!, $after: String) {\n    templates(first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          ...TemplateListItem_template\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.TemplatesPageQueryDocument,
+};
+const documents: Documents = {
+    "\n  subscription ExecutionLogged($templateId: ID!) {\n    executionLogged(templateId: $templateId) {\n      id\n      ...ExecutionRow_execution\n    }\n  }\n": types.ExecutionLoggedDocument,
+    "\n  fragment ExecutionRow_execution on Execution {\n    id\n    status\n    createdAt\n    inputTokens\n    outputTokens\n    amountPaid\n    errorMessage\n  }\n": types.ExecutionRow_ExecutionFragmentDoc,
+    "\n  mutation PublishTemplate($input: CreateTemplateInput!) {\n    createTemplate(input: $input) {\n      template {\n        id\n      }\n    }\n  }\n": types.PublishTemplateDocument,
+    "\n  fragment RunTemplateForm_template on Template {\n    id\n    priceUsdc\n    variables {\n      name\n      description\n      required\n      default\n    }\n  }\n": types.RunTemplateForm_TemplateFragmentDoc,
+    "\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n      }\n    }\n  }\n": types.RunTemplateDocument,
+    "\n  fragment TemplateListItem_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    owner {\n      id\n      name\n    }\n  }\n": types.TemplateListItem_TemplateFragmentDoc,
+    "\n  fragment TemplateSummary_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    model\n    viewerIsOwner\n    owner {\n      id\n      name\n    }\n  }\n": types.TemplateSummary_TemplateFragmentDoc,
+    "\n  fragment ViewerMenu_viewer on User {\n    id\n    name\n  }\n": types.ViewerMenu_ViewerFragmentDoc,
+    "\n  query YourExecutionsQuery($templateId: ID!, $first: Int!) {\n    myExecutions(templateId: $templateId, first: $first) {\n      totalCount\n      edges {\n        cursor\n        node {\n          id\n          ...ExecutionRow_execution\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.YourExecutionsQueryDocument,
+    "\n  query AppLayoutQuery {\n    viewer {\n      id\n      ...ViewerMenu_viewer\n    }\n  }\n": types.AppLayoutQueryDocument,
+    "\n  query ExecutionHistoryPageQuery($templateId: ID!, $first: Int!, $after: String) {\n    template(id: $templateId) {\n      id\n      name\n    }\n    myExecutions(templateId: $templateId, first: $first, after: $after) {\n      totalCount\n      edges {\n        cursor\n        node {\n          id\n          ...ExecutionRow_execution\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.ExecutionHistoryPageQueryDocument,
+    "\n  query PromptTemplateDetailPageQuery($id: ID!) {\n    template(id: $id) {\n      id\n      ...TemplateSummary_template\n      ...RunTemplateForm_template\n    }\n  }\n": types.PromptTemplateDetailPageQueryDocument,
+    "\n  query TemplatesPageQuery($first: Int!, $after: String) {\n    templates(first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          ...TemplateListItem_template\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.TemplatesPageQueryDocument,
+};
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ *
+ *
+ * @example
+ * ```ts
+ * const query = graphql(`query GetUser($id: ID!) { user(id: $id) { name } }`);
+ * ```
+ *
+ * The query argument is unknown!
+ * Please regenerate the types.
+ */
+export function graphql(source: string): unknown;
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription ExecutionLogged($templateId: ID!) {\n    executionLogged(templateId: $templateId) {\n      id\n      ...ExecutionRow_execution\n    }\n  }\n"): (typeof documents)["\n  subscription ExecutionLogged($templateId: ID!) {\n    executionLogged(templateId: $templateId) {\n      id\n      ...ExecutionRow_execution\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment ExecutionRow_execution on Execution {\n    id\n    status\n    createdAt\n    inputTokens\n    outputTokens\n    amountPaid\n    errorMessage\n  }\n"): (typeof documents)["\n  fragment ExecutionRow_execution on Execution {\n    id\n    status\n    createdAt\n    inputTokens\n    outputTokens\n    amountPaid\n    errorMessage\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation PublishTemplate($input: CreateTemplateInput!) {\n    createTemplate(input: $input) {\n      template {\n        id\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation PublishTemplate($input: CreateTemplateInput!) {\n    createTemplate(input: $input) {\n      template {\n        id\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment RunTemplateForm_template on Template {\n    id\n    priceUsdc\n    variables {\n      name\n      description\n      required\n      default\n    }\n  }\n"): (typeof documents)["\n  fragment RunTemplateForm_template on Template {\n    id\n    priceUsdc\n    variables {\n      name\n      description\n      required\n      default\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment TemplateListItem_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    owner {\n      id\n      name\n    }\n  }\n"): (typeof documents)["\n  fragment TemplateListItem_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    owner {\n      id\n      name\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment TemplateSummary_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    model\n    viewerIsOwner\n    owner {\n      id\n      name\n    }\n  }\n"): (typeof documents)["\n  fragment TemplateSummary_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    model\n    viewerIsOwner\n    owner {\n      id\n      name\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment ViewerMenu_viewer on User {\n    id\n    name\n  }\n"): (typeof documents)["\n  fragment ViewerMenu_viewer on User {\n    id\n    name\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query YourExecutionsQuery($templateId: ID!, $first: Int!) {\n    myExecutions(templateId: $templateId, first: $first) {\n      totalCount\n      edges {\n        cursor\n        node {\n          id\n          ...ExecutionRow_execution\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"): (typeof documents)["\n  query YourExecutionsQuery($templateId: ID!, $first: Int!) {\n    myExecutions(templateId: $templateId, first: $first) {\n      totalCount\n      edges {\n        cursor\n        node {\n          id\n          ...ExecutionRow_execution\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AppLayoutQuery {\n    viewer {\n      id\n      ...ViewerMenu_viewer\n    }\n  }\n"): (typeof documents)["\n  query AppLayoutQuery {\n    viewer {\n      id\n      ...ViewerMenu_viewer\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ExecutionHistoryPageQuery($templateId: ID!, $first: Int!, $after: String) {\n    template(id: $templateId) {\n      id\n      name\n    }\n    myExecutions(templateId: $templateId, first: $first, after: $after) {\n      totalCount\n      edges {\n        cursor\n        node {\n          id\n          ...ExecutionRow_execution\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"): (typeof documents)["\n  query ExecutionHistoryPageQuery($templateId: ID!, $first: Int!, $after: String) {\n    template(id: $templateId) {\n      id\n      name\n    }\n    myExecutions(templateId: $templateId, first: $first, after: $after) {\n      totalCount\n      edges {\n        cursor\n        node {\n          id\n          ...ExecutionRow_execution\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PromptTemplateDetailPageQuery($id: ID!) {\n    template(id: $id) {\n      id\n      ...TemplateSummary_template\n      ...RunTemplateForm_template\n    }\n  }\n"): (typeof documents)["\n  query PromptTemplateDetailPageQuery($id: ID!) {\n    template(id: $id) {\n      id\n      ...TemplateSummary_template\n      ...RunTemplateForm_template\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TemplatesPageQuery($first: Int!, $after: String) {\n    templates(first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          ...TemplateListItem_template\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"): (typeof documents)["\n  query TemplatesPageQuery($first: Int!, $after: String) {\n    templates(first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          ...TemplateListItem_template\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"];
+
+export function graphql(source: string) {
+  return (documents as any)[source] ?? {};
+}
+
+export type DocumentType<TDocumentNode extends DocumentNode<any, any>> = TDocumentNode extends DocumentNode<  infer TType,  any>  ? TType  : never;

@@ -1,0 +1,117 @@
+import { NetworkStatus } from '@apollo/client';
+import { useQuery } from '@apollo/client/react';
+import { useId, useState } from 'react';
+import { ErrorNotice, Loading } from '../components/Feedback.tsx';
+import { PublishTemplateForm } from '../components/PublishTemplateForm.tsx';
+import { TemplateListItem } from '../components/TemplateListItem.tsx';
+import { graphql } from '../gql/index.ts';
+import { Link, paths } from '../router/router.tsx';
+import { useSession } from '../session/SessionProvider.tsx';
+
+const PAGE_SIZE = 20;
+
+export const TemplatesPageQuery = graphql(`
+  query TemplatesPageQuery($first: Int!, $after: String) {
+    templates(first: $first, after: $after) {
+      edges {
+        cursor
+        node {
+          id
+          ...TemplateListItem_template
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+`);
+
+export function TemplatesPage() {
+  const { data, error, networkStatus, refetch, fetchMore } = useQuery(TemplatesPageQuery, {
+    variables: { first: PAGE_SIZE },
+    fetchPolicy: 'cache-and-network',
+  });
+  const templates = data?.templates;
+  const [loadMoreError, setLoadMoreError] = useState<unknown>(null);
+
+  return (
+    <div className="page">
+      <div className="page__header">
+        <h1>Prompt templates</h1>
+        <p className="muted">Run a template, pay per run, and watch your history update live.</p>
+      </div>
+      <PublishSection />
+      {error && !templates ? (
+        <ErrorNotice
+          error={error}
+          title="Could not load templates."
+          onRetry={() => void refetch()}
+        />
+      ) : !templates ? (
+        <Loading>Loading templates…</Loading>
+      ) : templates.edges.length === 0 ? (
+        <p className="empty">No templates yet. Publish the first one.</p>
+      ) : (
+        <>
+          <ul className="template-list" aria-label="Templates">
+            {templates.edges.map(({ node }) => (
+              <TemplateListItem key={node.id} template={node} />
+            ))}
+          </ul>
+          {loadMoreError !== null && (
+            <ErrorNotice error={loadMoreError} title="Could not load more." />
+          )}
+          {templates.pageInfo.hasNextPage && (
+            <button
+              type="button"
+              className="button load-more"
+              disabled={networkStatus === NetworkStatus.fetchMore}
+              onClick={() => {
+                setLoadMoreError(null);
+                fetchMore({ variables: { after: templates.pageInfo.endCursor } }).catch(
+                  setLoadMoreError,
+                );
+              }}
+            >
+              {networkStatus === NetworkStatus.fetchMore ? 'Loading…' : 'Load more'}
+            </button>
+          )}
+        </>
+      )}
+    </div>
+  );
+}
+
+function PublishSection() {
+  const { signedIn } = useSession();
+  const [open, setOpen] = useState(false);
+  const bodyId = useId();
+  if (!signedIn) {
+    return (
+      <p className="muted">
+        <Link to={paths.signIn(paths.templates())}>Sign in</Link> to publish your own template.
+      </p>
+    );
+  }
+  return (
+    <section className="panel publish">
+      <h2 className="panel__heading">
+        <button
+          type="button"
+          className="panel__toggle"
+          aria-expanded={open}
+          aria-controls={bodyId}
+          onClick={() => setOpen((value) => !value)}
+        >
+          <span className="panel__chevron" aria-hidden="true" />
+          Publish a template
+        </button>
+      </h2>
+      <div className="panel__body" id={bodyId} hidden={!open}>
+        {open && <PublishTemplateForm />}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,46 @@
+import type { ExecutionStatus } from '../gql/graphql.ts';
+
+/** An Execution as the API sends it for ExecutionRow_execution (with __typename, as Apollo reads). */
+export function execution(
+  id: string,
+  overrides: Partial<{
+    status: ExecutionStatus;
+    createdAt: string;
+    inputTokens: number | null;
+    outputTokens: number | null;
+    amountPaid: string;
+    errorMessage: string | null;
+  }> = {},
+) {
+  return {
+    __typename: 'Execution' as const,
+    id,
+    status: 'SUCCESS' as ExecutionStatus,
+    createdAt: new Date().toISOString(),
+    inputTokens: 12,
+    outputTokens: 40,
+    amountPaid: '0',
+    errorMessage: null,
+    ...overrides,
+  };
+}
+
+export function executionsConnection(
+  nodes: ReturnType<typeof execution>[],
+  totalCount = nodes.length,
+) {
+  return {
+    __typename: 'ExecutionConnection' as const,
+    totalCount,
+    edges: nodes.map((node, index) => ({
+      __typename: 'ExecutionEdge' as const,
+      cursor: `cursor-${index}`,
+      node,
+    })),
+    pageInfo: {
+      __typename: 'PageInfo' as const,
+      hasNextPage: totalCount > nodes.length,
+      endCursor: nodes.length > 0 ? `cursor-${nodes.length - 1}` : null,
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import { ApolloClient, ApolloLink } from '@apollo/client';
+import { ApolloProvider } from '@apollo/client/react';
+import { MockLink, MockSubscriptionLink } from '@apollo/client/testing';
+import { render } from '@testing-library/react';
+import { OperationTypeNode } from 'graphql';
+import type { ReactElement } from 'react';
+import { createCache } from '../apollo/client.ts';
+import { SessionProvider } from '../session/SessionProvider.tsx';
+import { tokenStore } from '../session/tokenStore.ts';
+
+interface Options {
+  mocks?: ReadonlyArray<MockLink.MockedResponse>;
+  signedIn?: boolean;
+}
+
+/**
+ * Renders with a client configured like the app's (same cache policies, data masking on), queries
+ * and mutations answered by MockLink, subscriptions driven by hand through MockSubscriptionLink.
+ */
+export function renderWithApollo(ui: ReactElement, { mocks = [], signedIn = true }: Options = {}) {
+  const subscriptions = new MockSubscriptionLink();
+  const requests: string[] = [];
+  const record = new ApolloLink((operation, forward) => {
+    requests.push(operation.operationName ?? '(anonymous)');
+    return forward(operation);
+  });
+  const client = new ApolloClient({
+    cache: createCache(),
+    dataMasking: true,
+    link: record.concat(
+      ApolloLink.split(
+        (operation) => operation.operationType === OperationTypeNode.SUBSCRIPTION,
+        subscriptions,
+        new MockLink(mocks),
+      ),
+    ),
+  });
+  tokenStore.set(signedIn ? 'header.payload.signature' : null);
+  const view = render(
+    <ApolloProvider client={client}>
+      <SessionProvider onSessionChange={async () => {}}>{ui}</SessionProvider>
+    </ApolloProvider>,
+  );
+  return { ...view, client, subscriptions, requests };
+}
