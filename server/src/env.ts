@@ -48,8 +48,15 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     seedDemo: bool(source, 'SEED_DEMO', !production),
     interruptedAfterMs: int(source, 'RUN_INTERRUPTED_AFTER_MS', 900_000, 1000, 86_400_000),
   };
-  if (production && !env.jwtSecret)
+  if (production && !env.jwtSecret) {
     throw new Error('JWT_SECRET must be set when NODE_ENV=production');
+  }
+  // The built-in facilitator only simulates settlement: in production it would give runs away.
+  if (production && !env.facilitatorUrl && !bool(source, 'X402_ALLOW_SIMULATED', false)) {
+    throw new Error(
+      'X402_FACILITATOR_URL must be set when NODE_ENV=production (or X402_ALLOW_SIMULATED=true)',
+    );
+  }
   if (env.jwtSecret && env.jwtSecret.length < 32) {
     throw new Error('JWT_SECRET must be at least 32 characters');
   }

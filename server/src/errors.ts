@@ -12,7 +12,8 @@ export type ErrorCode =
   | 'PAYMENT_REQUIRED'
   | 'PAYMENT_INVALID'
   | 'PAYMENT_ALREADY_USED'
-  | 'PAYMENT_FAILED';
+  | 'PAYMENT_FAILED'
+  | 'PAYMENT_UNAVAILABLE';
 
 export function apiError(
   code: ErrorCode,

@@ -185,6 +185,10 @@ builder.mutationField('createTemplate', (t) =>
       const network = input.network ?? DEFAULT_NETWORK;
       if (!/^eip155:\d{1,20}$/.test(network))
         throw badInput('network must be CAIP-2 like eip155:8453', 'network');
+      // A priced template nobody could pay for would only fail at run time: refuse it now.
+      if (priced && !context.services.payments.asset(network)) {
+        throw badInput(`This server takes no payments on ${network}`, 'network');
+      }
       const variables = (input.variables ?? []).map((variable) => ({
         name: variable.name,
         description: variable.description ?? '',
