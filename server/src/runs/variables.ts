@@ -1,13 +1,16 @@
 import { badInput } from '../errors.ts';
 
-/** A `{{name}}` placeholder a template declares, as stored in templates.variables. */
-export interface TemplateVariable {
+/**
+ * A `{{name}}` placeholder a template declares, as stored in templates.variables (a type, not
+ * an interface, so that it is assignable to Prisma's JSON input).
+ */
+export type TemplateVariable = {
   name: string;
   description: string;
   required: boolean;
   /** Used when an optional variable is not given. */
   default: string | null;
-}
+};
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;

@@ -1,7 +1,15 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
-import { badInput, notFound } from '../errors.ts';
+import { notFound } from '../errors.ts';
+import type { PrismaClient } from '../generated/prisma/client.ts';
 import { isOwner } from '../runs/payment-gate.ts';
-import { checkDeclaredVariables, type TemplateVariable } from '../runs/variables.ts';
+import type { TemplateVariable } from '../runs/variables.ts';
+import {
+  DEFAULT_MAX_TOKENS,
+  DEFAULT_MODEL,
+  DEFAULT_NETWORK,
+  parseTemplateInput,
+  publishTemplate,
+} from '../templates/publish.ts';
 import { builder } from './builder.ts';
 import { databaseId } from './ids.ts';
 import { after, countOf, decodeCursor, newestFirst, pageSize, toConnection } from './pagination.ts';
@@ -97,10 +105,6 @@ builder.queryFields((t) => ({
   }),
 }));
 
-export const DEFAULT_MODEL = 'claude-sonnet-5';
-export const DEFAULT_NETWORK = 'eip155:84532';
-const ZERO_ADDRESS = `0x${'0'.repeat(40)}`;
-
 const TemplateVariableInput = builder.inputType('TemplateVariableInput', {
   fields: (t) => ({
     name: t.string({ required: true, description: 'Used as {{name}} in the prompt.' }),
@@ -120,7 +124,7 @@ const CreateTemplateInput = builder.inputType('CreateTemplateInput', {
     }),
     variables: t.field({ type: [TemplateVariableInput], defaultValue: [] }),
     model: t.string({ defaultValue: DEFAULT_MODEL }),
-    maxTokens: t.int({ defaultValue: 1024 }),
+    maxTokens: t.int({ defaultValue: DEFAULT_MAX_TOKENS }),
     priceUsdc: t.field({
       type: 'Decimal',
       defaultValue: '0',
@@ -150,89 +154,17 @@ builder.mutationField('createTemplate', (t) =>
     authScopes: { signedIn: true },
     args: { input: t.arg({ type: CreateTemplateInput, required: true }) },
     resolve: async (_root, { input }, context) => {
-      const viewerId = context.viewer?.id as string;
-      const name = input.name.trim();
-      if (name.length < 1 || name.length > 200)
-        throw badInput('name must be 1-200 characters', 'name');
-      if ((input.description ?? '').length > 5000) {
-        throw badInput('description must be at most 5000 characters', 'description');
-      }
-      if (input.prompt.trim().length < 1 || input.prompt.length > 100_000) {
-        throw badInput('prompt must be 1-100000 characters', 'prompt');
-      }
-      const maxTokens = input.maxTokens ?? 1024;
-      if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > 64_000) {
-        throw badInput('maxTokens must be between 1 and 64000', 'maxTokens');
-      }
-      const model = input.model ?? DEFAULT_MODEL;
-      if (!/^[A-Za-z0-9][A-Za-z0-9.\-_@]{0,99}$/.test(model))
-        throw badInput('model is not a model name', 'model');
-      const price = input.priceUsdc ?? '0';
-      if (!/^\d{1,4}(\.\d{1,6})?$/.test(price)) {
-        throw badInput(
-          'priceUsdc must be between 0 and 9999.999999 with at most 6 decimals',
-          'priceUsdc',
-        );
-      }
-      const priced = !/^0+(\.0+)?$/.test(price);
-      const payTo = input.payTo ?? (priced ? null : ZERO_ADDRESS);
-      if (!payTo || !/^0x[0-9a-fA-F]{40}$/.test(payTo)) {
-        throw badInput(
-          'payTo must be an EVM address (0x + 40 hex digits) for a priced template',
-          'payTo',
-        );
-      }
-      const network = input.network ?? DEFAULT_NETWORK;
-      if (!/^eip155:\d{1,20}$/.test(network))
-        throw badInput('network must be CAIP-2 like eip155:8453', 'network');
-      // A priced template nobody could pay for would only fail at run time: refuse it now.
-      if (priced && !context.services.payments.asset(network)) {
-        throw badInput(`This server takes no payments on ${network}`, 'network');
-      }
-      const variables = (input.variables ?? []).map((variable) => ({
-        name: variable.name,
-        description: variable.description ?? '',
-        required: variable.required ?? true,
-        default: variable.default ?? null,
-      }));
-      checkDeclaredVariables(input.prompt, variables);
-
-      // Written as the viewer: RLS only lets them publish on servers they own.
-      const server =
-        (await context.db.server.findFirst({
-          where: { registeredById: viewerId },
-          orderBy: { createdAt: 'asc' },
-          select: { id: true },
-        })) ??
-        (await context.db.server.create({
-          data: { name: `${context.viewer?.name ?? 'My'} templates`, registeredById: viewerId },
-          select: { id: true },
-        }));
-      const template = await context.db.template.create({
-        data: {
-          serverId: server.id,
-          name,
-          description: input.description ?? '',
-          prompt: input.prompt,
-          variables,
-          model,
-          maxTokens,
-          priceUsdc: price,
-          payTo,
-          network,
-        },
-        select: { id: true },
-      });
-      return { templateId: template.id };
+      const template = parseTemplateInput(input, (network) =>
+        Boolean(context.services.payments.asset(network)),
+      );
+      const viewer = context.viewer as NonNullable<typeof context.viewer>;
+      return { templateId: await publishTemplate(context.db, viewer, template) };
     },
   }),
 );
 
 /** Loads a template for a run, with what decides who owns it. NOT_FOUND when unknown. */
-export async function findRunnableTemplate(
-  db: import('../generated/prisma/client.ts').PrismaClient,
-  globalId: string,
-) {
+export async function findRunnableTemplate(db: PrismaClient, globalId: string) {
   const template = await db.template.findUnique({
     where: { id: databaseId(globalId, 'Template', 'templateId') },
     include: ownership,
