@@ -9,6 +9,7 @@ const owner = '00000000-0000-4000-8000-00000000000a';
 const alice = '00000000-0000-4000-8000-00000000000b';
 const bob = '00000000-0000-4000-8000-00000000000c';
 const template = '00000000-0000-4000-8000-0000000000f1';
+const LOG = 'x402_prompt_template_usage_logs';
 
 /** Runs `sql` the way a request does: in a transaction, as `role`, with the viewer set. */
 function as(
@@ -122,6 +123,23 @@ describe('row-level security on the usage log', () => {
       return tx.query(SELECT_ALL);
     });
     expect(rows).toEqual([]);
+  });
+
+  it('keeps exact per-caller run counts, readable by their caller only', async () => {
+    const counts = 'SELECT caller_id, runs::int FROM x402_usage_log_counts ORDER BY runs DESC';
+    expect(await db.query(counts)).toEqual([
+      { caller_id: alice, runs: 3 },
+      { caller_id: bob, runs: 2 },
+    ]);
+    expect(await as(db, REQUEST_ROLE, alice, counts)).toEqual([{ caller_id: alice, runs: 3 }]);
+    expect(await as(db, REQUEST_ROLE, owner, counts)).toEqual([]);
+    await expect(
+      as(db, REQUEST_ROLE, alice, 'UPDATE x402_usage_log_counts SET runs = 0'),
+    ).rejects.toThrow(/permission denied/);
+    // A row cannot move to another caller, which would make the counts drift.
+    await expect(
+      db.query(`UPDATE ${LOG} SET caller_id = $1 WHERE caller_id = $2`, [alice, bob]),
+    ).rejects.toThrow(/keeps its template and caller/);
   });
 
   it('re-running the migrations changes nothing', async () => {

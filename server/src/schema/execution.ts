@@ -78,12 +78,16 @@ const ExecutionConnection = builder.connectionObject(
   { name: 'ExecutionEdge' },
 );
 
-/** A keyset page of the executions the viewer may read (RLS) that match `where`. */
+/**
+ * A keyset page of the executions the viewer may read (RLS) that match `where`; `totalCount`
+ * counts them unless a cheaper exact count is given.
+ */
 async function executionPage(
   context: Context,
   info: GraphQLResolveInfo,
   where: Prisma.UsageLogWhereInput,
   args: { first?: number | null; after?: string | null },
+  totalCount: () => Promise<number> = () => context.db.usageLog.count({ where }),
 ) {
   const size = pageSize(args.first);
   const rows = await context.db.usageLog.findMany({
@@ -92,7 +96,7 @@ async function executionPage(
     orderBy: newestFirst,
     take: size + 1,
   });
-  return toConnection(rows, size, Boolean(args.after), () => context.db.usageLog.count({ where }));
+  return toConnection(rows, size, Boolean(args.after), totalCount);
 }
 
 builder.queryField('myExecutions', (t) =>
@@ -105,16 +109,21 @@ builder.queryField('myExecutions', (t) =>
       first: t.arg.int({ defaultValue: 20, description: 'Page size, 1-100.' }),
       after: t.arg.string({ description: 'endCursor of the previous page.' }),
     },
-    resolve: (_root, args, context, info) =>
-      executionPage(
-        context,
-        info,
-        {
-          templateId: databaseId(String(args.templateId), 'Template', 'templateId'),
-          callerId: context.viewer?.id as string,
-        },
-        args,
-      ),
+    resolve: (_root, args, context, info) => {
+      const mine = {
+        templateId: databaseId(String(args.templateId), 'Template', 'templateId'),
+        callerId: context.viewer?.id as string,
+      };
+      // One row read: the per-(template, caller) counter kept with every log insert (003).
+      const totalCount = async () => {
+        const counted = await context.db.usageLogCount.findUnique({
+          where: { templateId_callerId: mine },
+          select: { runs: true },
+        });
+        return Number(counted?.runs ?? 0);
+      };
+      return executionPage(context, info, mine, args, totalCount);
+    },
   }),
 );
 
