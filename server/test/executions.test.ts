@@ -107,6 +107,31 @@ describe('running templates and watching the log', () => {
     }
   });
 
+  it('pages through runs that share a timestamp without losing or repeating any', async () => {
+    const tied = await app.token('tina');
+    await app.gql('{ viewer { id } }', {}, { token: tied }); // first sight creates the user
+    const rows = await app.db.query<{ id: string }>(
+      `INSERT INTO x402_prompt_template_usage_logs (template_id, caller_id, status, completed_at, created_at)
+       SELECT $1, $2, 'success', now(), '2026-01-01T00:00:00Z' FROM generate_series(1, 5) RETURNING id`,
+      [Buffer.from(templateId, 'base64').toString().split(':')[1], app.userId('tina')],
+    );
+    const seen: string[] = [];
+    let after: string | null = null;
+    do {
+      const page: GraphQLResponse = await app.gql(
+        MY_EXECUTIONS,
+        { templateId, first: 2, after },
+        { token: tied },
+      );
+      const connection = page.data?.myExecutions;
+      seen.push(...connection.edges.map((edge: any) => edge.node.id));
+      after = connection.pageInfo.hasNextPage ? connection.pageInfo.endCursor : null;
+    } while (after);
+    const expected = rows.map((row) => Buffer.from(`Execution:${row.id}`).toString('base64'));
+    expect(seen).toHaveLength(5);
+    expect(new Set(seen)).toEqual(new Set(expected));
+  });
+
   it('shows another user none of the runs, by query or by subscription', async () => {
     const watching = await app.watch(stranger, EXECUTION_LOGGED, { templateId });
     const history = await app.gql(MY_EXECUTIONS, { templateId }, { token: stranger });
@@ -138,7 +163,7 @@ describe('running templates and watching the log', () => {
     const asOwner = await app.gql(query, { id: templateId }, { token: owner });
     const asCaller = await app.gql(query, { id: templateId }, { token: caller });
     const mine = await app.gql(MY_EXECUTIONS, { templateId }, { token: caller });
-    expect(asOwner.data?.node.executions.totalCount).toBe(2 + 45 + 2);
+    expect(asOwner.data?.node.executions.totalCount).toBe(2 + 45 + 5 + 2);
     expect(asCaller.data?.node.executions.totalCount).toBe(mine.data?.myExecutions.totalCount);
     expect(mine.data?.myExecutions.totalCount).toBe(4);
   });

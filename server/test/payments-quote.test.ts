@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorizationWindowSeconds, createPaymentGate } from '../src/payments/index.ts';
 import { newAccount, type PaidApp, startPaidApp } from './support/evm/paid-app.ts';
 import { createTemplate, EXECUTE } from './support/operations.ts';
+import { startTestApp, type TestApp } from './support/test-app.ts';
 
 const BASE_SEPOLIA_USDC = '0x036CbD53842c5426634e7929541eC2318f3dCF7e';
 
@@ -120,5 +121,51 @@ describe('quoting the price of a run', () => {
     expect(createPaymentGate(settings, app.db.prisma).description).toMatch(
       /^⚠ SIMULATED .*no money moves.*Set X402_FACILITATOR_URL/s,
     );
+  });
+});
+
+// A client offers a throw-away demo wallet only when no money can move: the quote says so.
+describe('telling clients whether settlement is simulated', () => {
+  const SETTLEMENT = `query($id: ID!) {
+    templatePaymentRequirements(templateId: $id) { simulated settlement viewerMustPay }
+  }`;
+  const apps: TestApp[] = [];
+  afterAll(() => Promise.all(apps.map((app) => app.close())));
+
+  async function quoteFrom(facilitatorUrl: string | undefined) {
+    const app = await startTestApp({
+      payments: (db) =>
+        createPaymentGate(
+          { facilitatorUrl, facilitatorTimeoutMs: 1000, modelTimeoutMs: 1000 },
+          db.prisma,
+        ),
+    });
+    apps.push(app);
+    const owner = await app.token('sims');
+    const templateId = await createTemplate(app, owner, {
+      priceUsdc: '0.01',
+      payTo: newAccount().address,
+    });
+    const quote = await app.gql(SETTLEMENT, { id: templateId }, { network: true });
+    expect(quote.errors).toBeUndefined();
+    return { gate: app.services.payments, quote: quote.data?.templatePaymentRequirements };
+  }
+
+  it('is simulated with the built-in facilitator (no X402_FACILITATOR_URL)', async () => {
+    const { gate, quote } = await quoteFrom(undefined);
+    expect(gate.simulated).toBe(true);
+    expect(quote).toEqual({ simulated: true, settlement: gate.description, viewerMustPay: true });
+    expect(quote.settlement).toMatch(/SIMULATED.*no money moves/s);
+  });
+
+  it('is not simulated with a real facilitator, and names it', async () => {
+    // The quote never calls the facilitator: nothing needs to listen there.
+    const { gate, quote } = await quoteFrom('http://127.0.0.1:9/facilitator');
+    expect(gate.simulated).toBe(false);
+    expect(quote).toEqual({
+      simulated: false,
+      settlement: 'x402, settled by the facilitator at http://127.0.0.1:9',
+      viewerMustPay: true,
+    });
   });
 });

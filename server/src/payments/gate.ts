@@ -36,6 +36,8 @@ export interface X402GateOptions {
   /** Without an answer by then, verification fails and a settlement's outcome is unknown. */
   facilitatorTimeoutMs?: number;
   description?: string;
+  /** Settlement is simulated; by default, what the facilitator says of itself. */
+  simulated?: boolean;
   now?: () => Date;
   report?: (message: string) => void;
 }
@@ -73,6 +75,8 @@ export function createX402Gate(options: X402GateOptions): PaymentGate {
 
   return {
     description: options.description ?? 'x402',
+    simulated:
+      options.simulated ?? (options.facilitator as { simulated?: unknown }).simulated === true,
     asset,
     quote,
 

@@ -54,6 +54,8 @@ export type Charge =
 /** The payment step of the run pipeline: it runs before the model call, settlement after. */
 export interface PaymentGate {
   readonly description: string;
+  /** True when settlement is simulated (the built-in offline facilitator): no money moves. */
+  readonly simulated: boolean;
   /** The token runs are paid in on `network`; null when this server takes no payments there. */
   asset(network: string): AssetOverride | null;
   /**

@@ -35,10 +35,15 @@ export function pageSize(first: number | null | undefined): number {
   return size;
 }
 
-/** Prisma filter for the rows strictly after `after` in (createdAt DESC, id DESC) order. */
+/**
+ * Prisma filter for the rows strictly after `after` in (createdAt DESC, id DESC) order. The
+ * redundant `lte` bounds the index scan, so a deep page starts at the cursor instead of
+ * walking every newer row (Prisma cannot say `(created_at, id) < ($1, $2)`).
+ */
 export const after = (position: Position | null) =>
   position
     ? {
+        createdAt: { lte: position.createdAt },
         OR: [
           { createdAt: { lt: position.createdAt } },
           { createdAt: position.createdAt, id: { lt: position.id } },

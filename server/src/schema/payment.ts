@@ -67,6 +67,7 @@ interface Quote {
   view: PriceView;
   viewerMustPay: boolean;
   paymentRequired: ReturnType<PaymentGate['quote']>;
+  payments: PaymentGate;
 }
 
 const TemplatePaymentRequirements = builder
@@ -94,6 +95,16 @@ const TemplatePaymentRequirements = builder
         resolve: (quote) =>
           quote.paymentRequired ? encodePaymentRequiredHeader(quote.paymentRequired) : null,
       }),
+      simulated: t.boolean({
+        description:
+          'True when this server only simulates settlement (its built-in offline facilitator): ' +
+          'payments are verified, but nothing is sent on chain and no money moves.',
+        resolve: (quote) => quote.payments.simulated,
+      }),
+      settlement: t.string({
+        description: 'How this server settles payments, in words.',
+        resolve: (quote) => quote.payments.description,
+      }),
     }),
   });
 
@@ -111,6 +122,7 @@ builder.queryField('templatePaymentRequirements', (t) =>
         view: priceView(template, context.services.payments),
         viewerMustPay: paymentRequired !== null && !isOwner(template, context.viewer),
         paymentRequired,
+        payments: context.services.payments,
       };
     },
   }),
