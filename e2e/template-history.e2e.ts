@@ -12,6 +12,7 @@ import {
   PHONE,
   watchErrors,
 } from './support/browser.ts';
+import { executionRows, executionsPanel, signInThroughUi, waitForCount } from './support/ui.ts';
 
 const baseURL = inject('baseURL');
 const failPattern = inject('failPattern');
@@ -29,8 +30,8 @@ let tabA: Page;
 let templatePath: string;
 const pageErrors: string[] = [];
 
-const panel = (page: Page) => page.getByRole('region', { name: /Your Executions/ });
-const rows = (page: Page) => panel(page).getByRole('listitem');
+const panel = executionsPanel;
+const rows = executionRows;
 const toggle = (page: Page) => page.getByRole('button', { name: /Your Executions/ });
 
 async function open(context: BrowserContext, path: string): Promise<Page> {
@@ -38,32 +39,6 @@ async function open(context: BrowserContext, path: string): Promise<Page> {
   watchErrors(page, pageErrors);
   await page.goto(path);
   return page;
-}
-
-async function signInThroughUi(page: Page, name: string) {
-  await page.goto('/');
-  await page.getByRole('banner').getByRole('link', { name: 'Sign in' }).click();
-  const demoButton = page.getByRole('button', { name: `Sign in as ${name}` });
-  if (await demoButton.count()) {
-    await demoButton.click();
-  } else {
-    await page.getByLabel('Another name').fill(name);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  }
-  await page.getByRole('banner').getByText(name, { exact: true }).waitFor();
-}
-
-/** Polls until the locator matches `count` elements; fails after `timeout` ms. */
-async function waitForCount(locator: Locator, count: number, timeout: number) {
-  const deadline = Date.now() + timeout;
-  let seen = await locator.count();
-  while (seen !== count) {
-    if (Date.now() > deadline) {
-      throw new Error(`expected ${count} elements within ${timeout} ms, saw ${seen}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-    seen = await locator.count();
-  }
 }
 
 /** Runs the template from the page's form and waits for its outcome (output or failure). */

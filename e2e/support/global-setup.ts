@@ -82,8 +82,16 @@ function startServer(dataDir: string, port: number, logFile: string): ChildProce
     HOST: '127.0.0.1',
     PROMPTMETER_OFFLINE_FAIL_PATTERN: FAIL_PATTERN,
   };
-  // The real development server: embedded PostgreSQL, offline model, development sign-in.
-  for (const name of ['NODE_ENV', 'DATABASE_URL', 'REDIS_URL', 'ANTHROPIC_API_KEY', 'JWT_SECRET']) {
+  // The real development server: embedded PostgreSQL, offline model, development sign-in,
+  // simulated settlement (the built-in facilitator: the payment tests pay with fresh keys).
+  for (const name of [
+    'NODE_ENV',
+    'DATABASE_URL',
+    'REDIS_URL',
+    'ANTHROPIC_API_KEY',
+    'JWT_SECRET',
+    'X402_FACILITATOR_URL',
+  ]) {
     delete env[name];
   }
   const log = createWriteStream(logFile);

@@ -1,13 +1,20 @@
-import { fireEvent, screen, within } from '@testing-library/react';
-import { describe, expect, it } from 'vitest';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { payWithDemoWallet } from '../payments/sign.ts';
 import {
   PromptTemplateDetailPage,
   PromptTemplateDetailPageQuery,
 } from '../routes/PromptTemplateDetailPage.tsx';
 import { execution, executionsConnection } from '../test/factories.ts';
 import { renderWithApollo } from '../test/renderWithApollo.tsx';
+import { PaymentPromptQuery } from './PaymentPrompt.tsx';
 import { missingRequired, RunTemplateMutation } from './RunTemplateForm.tsx';
 import { YourExecutionsQuery } from './YourExecutions.tsx';
+
+vi.mock('../payments/sign.ts', () => ({
+  payWithDemoWallet: vi.fn(),
+  payWithBrowserWallet: vi.fn(),
+}));
 
 const id = 'VGVtcGxhdGU6Mg==';
 
@@ -49,12 +56,50 @@ const pageMocks = [
   },
 ];
 
-function runMock(variables: Record<string, string>, result: object) {
-  return {
-    request: { query: RunTemplateMutation, variables: { input: { templateId: id, variables } } },
-    result,
-  };
+function runMock(variables: Record<string, string>, result: object, payment?: string) {
+  const input = { templateId: id, variables, ...(payment && { payment }) };
+  return { request: { query: RunTemplateMutation, variables: { input } }, result };
 }
+
+const x402 = {
+  x402Version: 2,
+  resource: { url: 'http://localhost/graphql' },
+  accepts: [
+    {
+      scheme: 'exact',
+      network: 'eip155:84532',
+      asset: '0x036CbD53842c5426634e7929541eC2318f3dCF7e',
+      amount: '10000',
+      payTo: '0x5C0d1E5bD0000000000000000000000000000001',
+      maxTimeoutSeconds: 450,
+      extra: { name: 'USDC', version: '2' },
+    },
+  ],
+};
+
+const paymentRequired = {
+  errors: [{ message: 'Payment required', extensions: { code: 'PAYMENT_REQUIRED', x402 } }],
+};
+
+const quoteMock = {
+  request: { query: PaymentPromptQuery, variables: { templateId: id } },
+  result: {
+    data: {
+      templatePaymentRequirements: {
+        __typename: 'TemplatePaymentRequirements',
+        simulated: true,
+        paymentRequired: x402,
+      },
+    },
+  },
+};
+
+const PAYER = '0x2222222222222222222222222222222222222222';
+const TX = `0x${'ab'.repeat(32)}`;
+
+beforeEach(() => {
+  vi.mocked(payWithDemoWallet).mockReset();
+});
 
 async function renderPage(extraMocks: object[] = []) {
   const view = renderWithApollo(<PromptTemplateDetailPage templateId={id} />, {
@@ -131,17 +176,107 @@ describe('RunTemplateForm', () => {
   });
 
   it('asks for payment with the price when the run needs it', async () => {
+    await renderPage([runMock({ product: 'Lamp' }, paymentRequired), quoteMock]);
+    fireEvent.change(screen.getByLabelText(/^product/), { target: { value: 'Lamp' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Run' }));
+    const prompt = await screen.findByRole('region', { name: 'Payment required' });
+    expect(within(prompt).getByText('0.01 USDC')).toBeTruthy();
+    expect(prompt.textContent).toContain('eip155:84532');
+    await within(prompt).findByRole('button', { name: 'Pay 0.01 USDC with the demo wallet' });
+  });
+
+  it('pays: sends the same run with input.payment, then shows the output and the receipt', async () => {
+    vi.mocked(payWithDemoWallet).mockResolvedValue({ payment: 'c2lnbmVk', payer: PAYER });
+    const { requests } = await renderPage([
+      runMock({ product: 'Lamp' }, paymentRequired),
+      quoteMock,
+      runMock(
+        { product: 'Lamp' },
+        {
+          data: {
+            executeTemplate: {
+              __typename: 'ExecuteTemplatePayload',
+              output: 'A paid-for lamp.',
+              execution: execution('E9', {
+                amountPaid: '0.01',
+                network: 'eip155:84532',
+                payerAddress: PAYER,
+                paymentTransaction: `simulated:${TX}`,
+              }),
+            },
+          },
+        },
+        'c2lnbmVk',
+      ),
+    ]);
+    fireEvent.change(screen.getByLabelText(/^product/), { target: { value: 'Lamp' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Run' }));
+    fireEvent.click(
+      await screen.findByRole('button', { name: 'Pay 0.01 USDC with the demo wallet' }),
+    );
+    await screen.findByText(/Paying and running/);
+    expect(payWithDemoWallet).toHaveBeenCalledWith(x402);
+    expect((screen.getByRole('button', { name: 'Running…' }) as HTMLButtonElement).disabled).toBe(
+      true,
+    );
+
+    const output = await screen.findByRole('region', { name: 'Output' });
+    expect(output.textContent).toContain('A paid-for lamp.');
+    const receipt = within(output).getByRole('region', { name: 'Payment receipt' });
+    expect(receipt.textContent).toContain('Paid 0.01 USDC on Base Sepolia from 0x2222…2222.');
+    expect(within(receipt).getByTitle(TX).textContent).toBe('0xabab…abab');
+    expect(within(receipt).getByText('simulated')).toBeTruthy();
+    expect(screen.queryByRole('region', { name: 'Payment required' })).toBeNull();
+    expect(requests.filter((name) => name === 'RunTemplate')).toHaveLength(2);
+  });
+
+  it('keeps the prompt open and explains a refused payment, to pay again', async () => {
+    vi.mocked(payWithDemoWallet).mockResolvedValue({ payment: 'c3RhbGU=', payer: PAYER });
+    await renderPage([
+      runMock({ product: 'Lamp' }, paymentRequired),
+      quoteMock,
+      runMock(
+        { product: 'Lamp' },
+        {
+          errors: [
+            {
+              message: 'Payment invalid: expired',
+              extensions: {
+                code: 'PAYMENT_INVALID',
+                reason: 'expired',
+                x402: { ...x402, error: 'expired' },
+              },
+            },
+          ],
+        },
+        'c3RhbGU=',
+      ),
+    ]);
+    fireEvent.change(screen.getByLabelText(/^product/), { target: { value: 'Lamp' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Run' }));
+    fireEvent.click(
+      await screen.findByRole('button', { name: 'Pay 0.01 USDC with the demo wallet' }),
+    );
+    const prompt = await screen.findByRole('region', { name: 'Payment required' });
+    const alert = await within(prompt).findByRole('alert');
+    expect(alert.textContent).toContain('The payment authorization expired.');
+    await waitFor(() =>
+      expect(
+        (screen.getByRole('button', { name: /with the demo wallet/ }) as HTMLButtonElement)
+          .disabled,
+      ).toBe(false),
+    );
+  });
+
+  it('explains PAYMENT_UNAVAILABLE without offering to pay', async () => {
     await renderPage([
       runMock(
         { product: 'Lamp' },
         {
           errors: [
             {
-              message: 'Payment required',
-              extensions: {
-                code: 'PAYMENT_REQUIRED',
-                x402: { accepts: [{ network: 'eip155:84532', amount: '10000' }] },
-              },
+              message: 'This server cannot take payments on eip155:1',
+              extensions: { code: 'PAYMENT_UNAVAILABLE', network: 'eip155:1' },
             },
           ],
         },
@@ -149,10 +284,9 @@ describe('RunTemplateForm', () => {
     ]);
     fireEvent.change(screen.getByLabelText(/^product/), { target: { value: 'Lamp' } });
     fireEvent.click(screen.getByRole('button', { name: 'Run' }));
-    const prompt = await screen.findByRole('alert');
-    expect(prompt.textContent).toContain('Payment required.');
-    expect(within(prompt).getByText('0.01 USDC')).toBeTruthy();
-    expect(prompt.textContent).toContain('eip155:84532');
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain('This server takes no payments');
+    expect(screen.queryByRole('region', { name: 'Payment required' })).toBeNull();
   });
 });
 

@@ -1,11 +1,14 @@
 import type { FragmentType } from '@apollo/client';
 import { useFragment, useMutation } from '@apollo/client/react';
-import { type FormEvent, useId, useState } from 'react';
+import { type FormEvent, useId, useRef, useState } from 'react';
 import type { RunTemplateMutation as RunTemplateResult } from '../gql/graphql.ts';
 import { graphql } from '../gql/index.ts';
-import { describeError, errorCode, errorExtensions } from '../lib/errors.ts';
+import { type ApiErrorCode, describeError, errorCode, errorExtensions } from '../lib/errors.ts';
+import { explainPaymentProblem } from '../payments/explain.ts';
+import { asPaymentRequired, type PaymentRequired } from '../payments/x402.ts';
 import { Link, paths } from '../router/router.tsx';
-import { PaymentPrompt, type PaymentRequirements } from './PaymentPrompt.tsx';
+import { PaymentPrompt } from './PaymentPrompt.tsx';
+import { PaymentReceipt } from './PaymentReceipt.tsx';
 
 export const RunTemplateFormFragment = graphql(`
   fragment RunTemplateForm_template on Template {
@@ -28,12 +31,32 @@ export const RunTemplateMutation = graphql(`
         id
         status
         errorMessage
+        ...PaymentReceipt_execution
       }
     }
   }
 `);
 
 type Values = Record<string, string>;
+
+interface RunInput {
+  templateId: string;
+  variables: Values;
+}
+
+/** A run that asked for payment: the same input is sent again with the signed payment. */
+interface Checkout {
+  input: RunInput;
+  requirements: PaymentRequired | null;
+}
+
+/** Answers to a paid run that keep the payment prompt open, to pay again. */
+const PAYMENT_RETRY_CODES: ReadonlyArray<ApiErrorCode | undefined> = [
+  'PAYMENT_REQUIRED',
+  'PAYMENT_INVALID',
+  'PAYMENT_ALREADY_USED',
+  'PAYMENT_FAILED',
+];
 
 /** Required variables left blank, by name: checked here so an incomplete run is never sent. */
 export function missingRequired(
@@ -56,6 +79,13 @@ export function RunTemplateForm({
   const [values, setValues] = useState<Values>({});
   const [invalid, setInvalid] = useState<string[]>([]);
   const [run, result] = useMutation(RunTemplateMutation);
+  const [checkout, setCheckoutState] = useState<Checkout | null>(null);
+  // Read when a wallet has signed, which may be after a new Run replaced the checkout.
+  const checkoutRef = useRef<Checkout | null>(null);
+  const setCheckout = (next: Checkout | null) => {
+    checkoutRef.current = next;
+    setCheckoutState(next);
+  };
 
   if (!complete) return null;
   const fieldId = (name: string) => `${formId}-${name}`;
@@ -73,10 +103,28 @@ export function RunTemplateForm({
     const filled = Object.fromEntries(
       Object.entries(values).filter(([, value]) => value.trim() !== ''),
     );
+    const input = { templateId: data.id, variables: filled };
+    setCheckout(null);
     try {
-      await run({ variables: { input: { templateId: data.id, variables: filled } } });
-    } catch {
-      // Shown from `result.error` below.
+      await run({ variables: { input } });
+    } catch (error) {
+      // Shown from `result.error` below; a priced run opens the payment prompt.
+      if (errorCode(error) === 'PAYMENT_REQUIRED') {
+        setCheckout({ input, requirements: asPaymentRequired(errorExtensions(error).x402) });
+      }
+    }
+  }
+
+  /** The same run again, paid: `input.payment` is the base64 x402 PaymentPayload. */
+  async function pay(payment: string) {
+    const pending = checkoutRef.current;
+    if (!pending) return; // A new Run started meanwhile: this signature is for nothing.
+    try {
+      await run({ variables: { input: { ...pending.input, payment } } });
+    } catch (error) {
+      // A refused payment comes with fresh requirements (their `error` says why): sign those.
+      const fresh = asPaymentRequired(errorExtensions(error).x402);
+      if (fresh) setCheckout({ ...pending, requirements: fresh });
     }
   }
 
@@ -147,7 +195,13 @@ export function RunTemplateForm({
           )}
         </div>
       </form>
-      <RunOutcome result={result} priceUsdc={data.priceUsdc} templateId={data.id} />
+      <RunOutcome
+        result={result}
+        priceUsdc={data.priceUsdc}
+        templateId={data.id}
+        checkout={checkout}
+        onPay={pay}
+      />
     </section>
   );
 }
@@ -156,11 +210,28 @@ function RunOutcome({
   result,
   priceUsdc,
   templateId,
+  checkout,
+  onPay,
 }: {
   result: { data?: RunTemplateResult | null; error?: unknown; loading: boolean };
   priceUsdc: string;
   templateId: string;
+  checkout: Checkout | null;
+  onPay: (payment: string) => Promise<void>;
 }) {
+  const code = result.error ? errorCode(result.error) : undefined;
+  if (checkout && (result.loading || PAYMENT_RETRY_CODES.includes(code))) {
+    return (
+      <PaymentPrompt
+        templateId={templateId}
+        priceUsdc={priceUsdc}
+        requirements={checkout.requirements}
+        onPay={onPay}
+        paying={result.loading}
+        error={code === 'PAYMENT_REQUIRED' ? undefined : result.error}
+      />
+    );
+  }
   if (result.loading) {
     return (
       <p className="muted" role="status">
@@ -169,10 +240,15 @@ function RunOutcome({
     );
   }
   if (result.error) {
-    const code = errorCode(result.error);
-    if (code === 'PAYMENT_REQUIRED') {
-      const requirements = errorExtensions(result.error).x402 as PaymentRequirements | undefined;
-      return <PaymentPrompt priceUsdc={priceUsdc} requirements={requirements} />;
+    const payment = explainPaymentProblem(result.error);
+    if (payment) {
+      return (
+        <div className="notice notice--error" role="alert">
+          <p>
+            <strong>{payment.title}</strong> {payment.detail}
+          </p>
+        </div>
+      );
     }
     if (code === 'UNAUTHENTICATED') {
       return (
@@ -195,6 +271,7 @@ function RunOutcome({
         <p>
           <strong>The run failed.</strong> {payload.execution.errorMessage ?? 'No reason given.'}
         </p>
+        {checkout && <p>You were not charged: failed runs are never paid for.</p>}
       </div>
     );
   }
@@ -202,6 +279,7 @@ function RunOutcome({
     <section className="output" aria-live="polite" aria-label="Output">
       <h3>Output</h3>
       <pre className="output__text">{payload.output}</pre>
+      <PaymentReceipt execution={payload.execution} />
     </section>
   );
 }

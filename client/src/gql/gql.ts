@@ -16,9 +16,11 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
 type Documents = {
     "\n  subscription ExecutionLogged($templateId: ID!) {\n    executionLogged(templateId: $templateId) {\n      id\n      ...ExecutionRow_execution\n    }\n  }\n": typeof types.ExecutionLoggedDocument,
     "\n  fragment ExecutionRow_execution on Execution {\n    id\n    status\n    createdAt\n    inputTokens\n    outputTokens\n    amountPaid\n    errorMessage\n  }\n": typeof types.ExecutionRow_ExecutionFragmentDoc,
+    "\n  query PaymentPromptQuery($templateId: ID!) {\n    templatePaymentRequirements(templateId: $templateId) {\n      simulated\n      paymentRequired\n    }\n  }\n": typeof types.PaymentPromptQueryDocument,
+    "\n  fragment PaymentReceipt_execution on Execution {\n    id\n    amountPaid\n    network\n    payerAddress\n    paymentTransaction\n  }\n": typeof types.PaymentReceipt_ExecutionFragmentDoc,
     "\n  mutation PublishTemplate($input: CreateTemplateInput!) {\n    createTemplate(input: $input) {\n      template {\n        id\n      }\n    }\n  }\n": typeof types.PublishTemplateDocument,
     "\n  fragment RunTemplateForm_template on Template {\n    id\n    priceUsdc\n    variables {\n      name\n      description\n      required\n      default\n    }\n  }\n": typeof types.RunTemplateForm_TemplateFragmentDoc,
-    "\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n      }\n    }\n  }\n": typeof types.RunTemplateDocument,
+    "\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n        ...PaymentReceipt_execution\n      }\n    }\n  }\n": typeof types.RunTemplateDocument,
     "\n  fragment TemplateListItem_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    owner {\n      id\n      name\n    }\n  }\n": typeof types.TemplateListItem_TemplateFragmentDoc,
     "\n  fragment TemplateSummary_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    model\n    viewerIsOwner\n    owner {\n      id\n      name\n    }\n  }\n": typeof types.TemplateSummary_TemplateFragmentDoc,
     "\n  fragment ViewerMenu_viewer on User {\n    id\n    name\n  }\n": typeof types.ViewerMenu_ViewerFragmentDoc,
@@ -31,9 +33,11 @@ type Documents = {
 const documents: Documents = {
     "\n  subscription ExecutionLogged($templateId: ID!) {\n    executionLogged(templateId: $templateId) {\n      id\n      ...ExecutionRow_execution\n    }\n  }\n": types.ExecutionLoggedDocument,
     "\n  fragment ExecutionRow_execution on Execution {\n    id\n    status\n    createdAt\n    inputTokens\n    outputTokens\n    amountPaid\n    errorMessage\n  }\n": types.ExecutionRow_ExecutionFragmentDoc,
+    "\n  query PaymentPromptQuery($templateId: ID!) {\n    templatePaymentRequirements(templateId: $templateId) {\n      simulated\n      paymentRequired\n    }\n  }\n": types.PaymentPromptQueryDocument,
+    "\n  fragment PaymentReceipt_execution on Execution {\n    id\n    amountPaid\n    network\n    payerAddress\n    paymentTransaction\n  }\n": types.PaymentReceipt_ExecutionFragmentDoc,
     "\n  mutation PublishTemplate($input: CreateTemplateInput!) {\n    createTemplate(input: $input) {\n      template {\n        id\n      }\n    }\n  }\n": types.PublishTemplateDocument,
     "\n  fragment RunTemplateForm_template on Template {\n    id\n    priceUsdc\n    variables {\n      name\n      description\n      required\n      default\n    }\n  }\n": types.RunTemplateForm_TemplateFragmentDoc,
-    "\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n      }\n    }\n  }\n": types.RunTemplateDocument,
+    "\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n        ...PaymentReceipt_execution\n      }\n    }\n  }\n": types.RunTemplateDocument,
     "\n  fragment TemplateListItem_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    owner {\n      id\n      name\n    }\n  }\n": types.TemplateListItem_TemplateFragmentDoc,
     "\n  fragment TemplateSummary_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    model\n    viewerIsOwner\n    owner {\n      id\n      name\n    }\n  }\n": types.TemplateSummary_TemplateFragmentDoc,
     "\n  fragment ViewerMenu_viewer on User {\n    id\n    name\n  }\n": types.ViewerMenu_ViewerFragmentDoc,
@@ -69,6 +73,14 @@ export function graphql(source: "\n  fragment ExecutionRow_execution on Executio
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  query PaymentPromptQuery($templateId: ID!) {\n    templatePaymentRequirements(templateId: $templateId) {\n      simulated\n      paymentRequired\n    }\n  }\n"): (typeof documents)["\n  query PaymentPromptQuery($templateId: ID!) {\n    templatePaymentRequirements(templateId: $templateId) {\n      simulated\n      paymentRequired\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment PaymentReceipt_execution on Execution {\n    id\n    amountPaid\n    network\n    payerAddress\n    paymentTransaction\n  }\n"): (typeof documents)["\n  fragment PaymentReceipt_execution on Execution {\n    id\n    amountPaid\n    network\n    payerAddress\n    paymentTransaction\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  mutation PublishTemplate($input: CreateTemplateInput!) {\n    createTemplate(input: $input) {\n      template {\n        id\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation PublishTemplate($input: CreateTemplateInput!) {\n    createTemplate(input: $input) {\n      template {\n        id\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -77,7 +89,7 @@ export function graphql(source: "\n  fragment RunTemplateForm_template on Templa
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n        ...PaymentReceipt_execution\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n        ...PaymentReceipt_execution\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

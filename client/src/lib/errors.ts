@@ -10,7 +10,8 @@ export type ApiErrorCode =
   | 'PAYMENT_REQUIRED'
   | 'PAYMENT_INVALID'
   | 'PAYMENT_ALREADY_USED'
-  | 'PAYMENT_FAILED';
+  | 'PAYMENT_FAILED'
+  | 'PAYMENT_UNAVAILABLE';
 
 function firstGraphQLError(error: unknown): GraphQLFormattedError | undefined {
   return CombinedGraphQLErrors.is(error) ? error.errors[0] : undefined;

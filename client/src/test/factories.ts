@@ -10,6 +10,9 @@ export function execution(
     outputTokens: number | null;
     amountPaid: string;
     errorMessage: string | null;
+    network: string | null;
+    payerAddress: string | null;
+    paymentTransaction: string | null;
   }> = {},
 ) {
   return {
@@ -21,6 +24,9 @@ export function execution(
     outputTokens: 40,
     amountPaid: '0',
     errorMessage: null,
+    network: null,
+    payerAddress: null,
+    paymentTransaction: null,
     ...overrides,
   };
 }
