@@ -156,11 +156,12 @@ describe('payments refused before any paid work', () => {
   });
 
   it('answers PAYMENT_UNAVAILABLE for a priced template on a network it has no token for', async () => {
-    const elsewhere = await createTemplate(app, owner, {
-      priceUsdc: '1',
-      payTo,
-      network: 'eip155:999999',
-    });
+    // createTemplate refuses this now; a template priced after publication (or a network this
+    // server stopped serving) still has to fail cleanly at run time.
+    const elsewhere = await createTemplate(app, owner, { payTo, network: 'eip155:999999' });
+    await app.db.query(`UPDATE templates SET price_usdc = 1 WHERE id = $1`, [
+      Buffer.from(elsewhere, 'base64').toString().split(':')[1],
+    ]);
     const run = await app.runPaid(elsewhere, null, caller);
     expect(run.errors?.[0]?.extensions).toMatchObject({
       code: 'PAYMENT_UNAVAILABLE',

@@ -58,7 +58,8 @@ const pageMocks = [
 
 function runMock(variables: Record<string, string>, result: object, payment?: string) {
   const input = { templateId: id, variables, ...(payment && { payment }) };
-  return { request: { query: RunTemplateMutation, variables: { input } }, result };
+  // A short delay keeps the busy state on screen long enough to be asserted on a loaded machine.
+  return { request: { query: RunTemplateMutation, variables: { input } }, result, delay: 100 };
 }
 
 const x402 = {
@@ -216,9 +217,9 @@ describe('RunTemplateForm', () => {
     );
     await screen.findByText(/Paying and running/);
     expect(payWithDemoWallet).toHaveBeenCalledWith(x402);
-    expect((screen.getByRole('button', { name: 'Running…' }) as HTMLButtonElement).disabled).toBe(
-      true,
-    );
+    // Signing comes first, then the run: wait for the run's busy state rather than race it.
+    const running = (await screen.findByRole('button', { name: 'Running…' })) as HTMLButtonElement;
+    expect(running.disabled).toBe(true);
 
     const output = await screen.findByRole('region', { name: 'Output' });
     expect(output.textContent).toContain('A paid-for lamp.');
