@@ -1,70 +1,40 @@
-import type { x402HTTPClient } from '@x402/core/client';
 import { decodePaymentResponseHeader } from '@x402/core/http';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  dbId,
-  expectAlreadyUsed,
-  newAccount,
-  type PaidApp,
-  startPaidApp,
-} from './support/evm/paid-app.ts';
-import { createStockClient, signPayment } from './support/evm/stock-client.ts';
-import { createTemplate } from './support/operations.ts';
+import { describe, expect, it } from 'vitest';
+import { dbId, expectAlreadyUsed, paidTemplateFixture } from './support/evm/paid-app.ts';
 
 // Done-when 4 (settlement): a payment is settled at most once and only after a successful run:
 // a failing model costs nothing, a refused or silent settlement withholds the output.
 describe('settling a paid run', () => {
-  let app: PaidApp;
-  let caller: string;
-  let templateId: string;
-  let payer: ReturnType<typeof newAccount>;
-  let client: x402HTTPClient;
-
-  beforeAll(async () => {
-    app = await startPaidApp({ facilitatorTimeoutMs: 300 });
-    const owner = await app.token('oren');
-    caller = await app.token('cass');
-    templateId = await createTemplate(app, owner, {
-      priceUsdc: '0.5',
-      payTo: newAccount().address,
-    });
-  });
-  afterAll(() => app?.close());
-  beforeEach(() => {
-    app.spy.verifyWith = null;
-    app.spy.settleWith = null;
-    payer = newAccount();
-    client = createStockClient(payer);
-  });
-
-  const pay = async () => (await signPayment(client, await app.quote(templateId))).header;
-  const logRows = () => app.payerRows(payer.address);
+  const fixture = paidTemplateFixture();
+  const { pay, logRows } = fixture;
 
   it('does not charge for a failed model run, and lets the unsettled payment pay for a retry', async () => {
     const header = await pay();
-    const settles = app.spy.settles;
-    app.modelServer.enqueue({ kind: 'error', status: 529 });
-    const failed = await app.runPaid(templateId, header, caller);
+    const settles = fixture.app.spy.settles;
+    fixture.app.modelServer.enqueue({ kind: 'error', status: 529 });
+    const failed = await fixture.app.runPaid(fixture.templateId, header, fixture.caller);
     expect(failed.data?.executeTemplate.execution).toMatchObject({
       status: 'FAILED',
       amountPaid: '0',
       paymentSignature: null,
       paymentTransaction: null,
-      payerAddress: payer.address,
+      payerAddress: fixture.payer.address,
     });
     expect(failed.headers.get('PAYMENT-RESPONSE')).toBeNull();
-    expect(app.spy.settles).toBe(settles);
-    expect(await app.reservations(payer.address)).toMatchObject([{ state: 'released' }]);
+    expect(fixture.app.spy.settles).toBe(settles);
+    expect(await fixture.app.reservations(fixture.payer.address)).toMatchObject([
+      { state: 'released' },
+    ]);
 
     // The authorization was never settled, so it may pay for one new run — once.
-    const retried = await app.runPaid(templateId, header, caller);
+    const retried = await fixture.app.runPaid(fixture.templateId, header, fixture.caller);
     expect(retried.data?.executeTemplate.execution).toMatchObject({
       status: 'SUCCESS',
       amountPaid: '0.5',
     });
-    expect(app.spy.settles).toBe(settles + 1);
-    expectAlreadyUsed(await app.runPaid(templateId, header, caller));
-    const [reservation] = await app.reservations(payer.address);
+    expect(fixture.app.spy.settles).toBe(settles + 1);
+    expectAlreadyUsed(await fixture.app.runPaid(fixture.templateId, header, fixture.caller));
+    const [reservation] = await fixture.app.reservations(fixture.payer.address);
     expect(reservation).toMatchObject({ state: 'settled', attempts: 2 });
     expect(reservation?.usage_log_id).toBe(dbId(retried.data?.executeTemplate.execution.id));
     expect((await logRows()).map((row) => row.amount_paid).sort()).toEqual([
@@ -74,20 +44,20 @@ describe('settling a paid run', () => {
   });
 
   it('withholds the output when settlement is refused: PAYMENT_FAILED, one FAILED row with the tokens', async () => {
-    app.spy.settleWith = async () => ({
+    fixture.app.spy.settleWith = async () => ({
       success: false,
       errorReason: 'invalid_exact_evm_insufficient_balance',
       transaction: '',
       network: 'eip155:84532',
     });
-    app.modelServer.enqueue({
+    fixture.app.modelServer.enqueue({
       kind: 'text',
       text: 'a secret answer',
       inputTokens: 11,
       outputTokens: 3,
     });
     const header = await pay();
-    const run = await app.runPaid(templateId, header, caller);
+    const run = await fixture.app.runPaid(fixture.templateId, header, fixture.caller);
 
     expect(run.status).toBe(402);
     expect(run.data).toBeNull();
@@ -111,13 +81,17 @@ describe('settling a paid run', () => {
         payment_transaction: null,
       },
     ]);
-    expect(await app.reservations(payer.address)).toMatchObject([{ state: 'settle_failed' }]);
+    expect(await fixture.app.reservations(fixture.payer.address)).toMatchObject([
+      { state: 'settle_failed' },
+    ]);
     // A refused settlement is final for this authorization: sign a new one. The reservation is
     // keyed on the authorization, not its encoding: a re-cased twin is the same payment.
-    const calls = app.modelServer.requests.length;
-    expectAlreadyUsed(await app.runPaid(templateId, header, caller));
-    expectAlreadyUsed(await app.runPaid(templateId, recased(header), caller));
-    expect(app.modelServer.requests.length).toBe(calls);
+    const calls = fixture.app.modelServer.requests.length;
+    expectAlreadyUsed(await fixture.app.runPaid(fixture.templateId, header, fixture.caller));
+    expectAlreadyUsed(
+      await fixture.app.runPaid(fixture.templateId, recased(header), fixture.caller),
+    );
+    expect(fixture.app.modelServer.requests.length).toBe(calls);
   });
 
   it.each([
@@ -132,10 +106,10 @@ describe('settling a paid run', () => {
       }),
     ],
   ])('records a settlement with %s as unknown and never settles it again', async (_, settle) => {
-    app.spy.settleWith = settle;
+    fixture.app.spy.settleWith = settle;
     const header = await pay();
-    const settles = app.spy.settles;
-    const run = await app.runPaid(templateId, header, caller);
+    const settles = fixture.app.spy.settles;
+    const run = await fixture.app.runPaid(fixture.templateId, header, fixture.caller);
 
     expect(run.data).toBeNull();
     expect(run.errors?.[0]?.extensions).toMatchObject({
@@ -149,15 +123,17 @@ describe('settling a paid run', () => {
         amount_paid: '0.000000',
       },
     ]);
-    expect(await app.reservations(payer.address)).toMatchObject([{ state: 'settle_unknown' }]);
+    expect(await fixture.app.reservations(fixture.payer.address)).toMatchObject([
+      { state: 'settle_unknown' },
+    ]);
 
-    app.spy.settleWith = null;
-    expectAlreadyUsed(await app.runPaid(templateId, header, caller));
-    expect(app.spy.settles).toBe(settles + 1);
+    fixture.app.spy.settleWith = null;
+    expectAlreadyUsed(await fixture.app.runPaid(fixture.templateId, header, fixture.caller));
+    expect(fixture.app.spy.settles).toBe(settles + 1);
   });
 });
 
-/** The same authorization written differently: upper-case signature hex, lower-case payer. */
+/** The same authorization written differently: upper-case signature hex, lower-case fixture.payer. */
 function recased(header: string): string {
   const payment = JSON.parse(Buffer.from(header, 'base64').toString('utf8'));
   const { signature, authorization } = payment.payload;

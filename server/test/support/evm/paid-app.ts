@@ -1,9 +1,10 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
+import type { x402HTTPClient } from '@x402/core/client';
 import { ExactEvmScheme } from '@x402/evm';
 import { wrapFetchWithPaymentFromConfig } from '@x402/fetch';
 import type { PrivateKeyAccount } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import {
   type AssetOverride,
   createLocalFacilitator,
@@ -14,7 +15,9 @@ import {
   type SettleResponse,
   type VerifyResponse,
 } from '../../../src/payments/index.ts';
+import { createTemplate } from '../operations.ts';
 import { startTestApp, type TestApp, type TestAppOptions } from '../test-app.ts';
+import { createStockClient, signPayment } from './stock-client.ts';
 
 /** The executeTemplate selection the payment tests read. */
 export const PAID_EXECUTE = /* GraphQL */ `
@@ -157,3 +160,40 @@ export const newAccount = () => privateKeyToAccount(generatePrivateKey());
 
 /** The database id inside a Relay global id. */
 export const dbId = (globalId: string) => decodeGlobalID(globalId).id;
+
+/**
+ * The fixture the replay and settlement suites share: a paid app with a fast facilitator
+ * timeout, a 0.5 USDC template, and per test a fresh payer with its stock x402 client and
+ * untouched facilitator behaviour. Read the fields inside tests (they are set by the hooks).
+ */
+export function paidTemplateFixture() {
+  const fixture = {
+    app: undefined as unknown as PaidApp,
+    caller: '',
+    templateId: '',
+    payer: newAccount(),
+    client: undefined as unknown as x402HTTPClient,
+    /** A fresh payment header for one run of the template by the current payer. */
+    pay: async () =>
+      (await signPayment(fixture.client, await fixture.app.quote(fixture.templateId))).header,
+    /** The usage-log rows of the current payer. */
+    logRows: () => fixture.app.payerRows(fixture.payer.address),
+  };
+  beforeAll(async () => {
+    fixture.app = await startPaidApp({ facilitatorTimeoutMs: 300 });
+    const owner = await fixture.app.token('oren');
+    fixture.caller = await fixture.app.token('cass');
+    fixture.templateId = await createTemplate(fixture.app, owner, {
+      priceUsdc: '0.5',
+      payTo: newAccount().address,
+    });
+  });
+  afterAll(() => fixture.app?.close());
+  beforeEach(() => {
+    fixture.app.spy.verifyWith = null;
+    fixture.app.spy.settleWith = null;
+    fixture.payer = newAccount();
+    fixture.client = createStockClient(fixture.payer);
+  });
+  return fixture;
+}
