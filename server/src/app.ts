@@ -11,7 +11,7 @@ import type { Database } from './db/client.ts';
 import { viewerClient } from './db/scoped.ts';
 import { useDevTokens } from './dev-tokens.ts';
 import { invalidToken } from './errors.ts';
-import { GRAPHIQL_DEFAULT_QUERY } from './graphiql.ts';
+import { GRAPHIQL_DEFAULT_QUERY, GRAPHIQL_USER } from './graphiql.ts';
 import {
   PAYMENT_REQUIRED_HEADER,
   PAYMENT_RESPONSE_HEADER,
@@ -69,14 +69,20 @@ export function buildApp({ db, services, devTokens = false, plugins = [] }: AppD
       ...(devTokens ? [useDevTokens(services.authenticator)] : []),
       ...plugins,
     ],
-    graphiql: {
+    // GraphiQL's assets come from the package, not a CDN: it works offline. Loaded on first use.
+    renderGraphiQL: async (options) =>
+      (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
+    graphiql: async () => ({
       title: 'promptmeter',
       subscriptionsProtocol: 'WS',
       defaultQuery: GRAPHIQL_DEFAULT_QUERY,
-      headers: JSON.stringify({
-        Authorization: 'Bearer <paste the output of: npm run token -- alice>',
-      }),
-    },
+      // Development: open signed in as the demo user "alice", so the operations run as they are.
+      headers: devTokens
+        ? JSON.stringify({
+            Authorization: `Bearer ${await services.authenticator.mint(GRAPHIQL_USER)}`,
+          })
+        : undefined,
+    }),
     context: async ({ request, socketKey }: YogaInitialContext & { socketKey?: object }) => {
       let viewer: Viewer | null;
       if (socketKey) {
@@ -111,7 +117,10 @@ export function buildApp({ db, services, devTokens = false, plugins = [] }: AppD
       subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
       onConnect: async (ctx) => {
         try {
-          socketViewers.set(ctx.extra, await authenticate(ctx.connectionParams?.authorization));
+          // Clients spell it either way (GraphiQL sends its headers, capitalised).
+          const params = ctx.connectionParams ?? {};
+          const authorization = params.authorization ?? params.Authorization;
+          socketViewers.set(ctx.extra, await authenticate(authorization));
           return true;
         } catch (error) {
           if (error instanceof AuthError) return false; // graphql-ws closes with 4403 Forbidden
@@ -119,10 +128,25 @@ export function buildApp({ db, services, devTokens = false, plugins = [] }: AppD
         }
       },
       onSubscribe: async (ctx, _id, params) => {
+        // GraphiQL sends its Headers tab with each operation (extensions.headers), not in
+        // connection_init: such a token, verified the same way, speaks for that operation only.
+        let viewerKey: object = ctx.extra;
+        const headers = (params.extensions as { headers?: Record<string, unknown> } | undefined)
+          ?.headers;
+        const operationToken = headers?.Authorization ?? headers?.authorization;
+        if (operationToken) {
+          viewerKey = {};
+          try {
+            socketViewers.set(viewerKey, await authenticate(operationToken));
+          } catch (error) {
+            if (error instanceof AuthError) return [invalidToken(error.message)];
+            throw error;
+          }
+        }
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
-          socketKey: ctx.extra,
+          socketKey: viewerKey,
           params,
           // POST: Yoga refuses mutations in GET requests, and a socket carries mutations too.
           request: new Request(`http://${ctx.extra.request.headers.host ?? 'localhost'}/graphql`, {

@@ -1,9 +1,15 @@
+import { demoUserId } from './auth.ts';
+
+/** In development GraphiQL opens with a token for this demo user already in its headers. */
+export const GRAPHIQL_USER = { sub: demoUserId('alice'), name: 'alice' };
+
 /** What a newcomer sees in GraphiQL at /graphql: the operations to try, in order. */
 export const GRAPHIQL_DEFAULT_QUERY = `# Welcome to promptmeter.
-# 1. In a terminal: npm run token -- alice   → put the token in the Headers tab:
-#    { "Authorization": "Bearer <token>" }
-# 2. Run "Templates", copy a template id, and paste it into the variables below.
-# 3. Open a second GraphiQL tab with "Live" running, then run "Run" here: the run appears there.
+# In development the Headers tab already holds a token for the demo user "alice"
+# (for someone else: npm run -s token -- bob, and replace it).
+# 1. Run "Templates", copy a template id, and put it in Variables: { "templateId": "<id>" }
+# 2. Open a second GraphiQL tab (same headers and variables) and run "Live": it waits.
+# 3. Run "Run" here: the run's output comes back, and the other tab shows it arrive.
 
 query Templates {
   templates(first: 10) {

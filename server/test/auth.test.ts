@@ -87,6 +87,34 @@ describe('authentication', () => {
     expect(result.data.viewer.name).toBe('Ada L.');
   });
 
+  it('accepts the token capitalised in connectionParams, or per operation as GraphiQL sends it', async () => {
+    const token = await signed({ sub, name: 'Ada L.' });
+    const viewerOver = (client: ReturnType<TestApp['ws']>, extensions?: Record<string, unknown>) =>
+      new Promise<any>((resolve, reject) =>
+        client.subscribe(
+          { query: VIEWER, extensions },
+          { next: resolve, error: reject, complete: () => {} },
+        ),
+      );
+    const capitalised = app.ws(null, { Authorization: `Bearer ${token}` });
+    expect((await viewerOver(capitalised)).data.viewer.name).toBe('Ada L.');
+
+    const anonymousSocket = app.ws(null);
+    expect((await viewerOver(anonymousSocket)).data.viewer).toBeNull();
+    const perOperation = await viewerOver(anonymousSocket, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(perOperation.data.viewer.name).toBe('Ada L.');
+    // The operation's token does not stick to the socket.
+    expect((await viewerOver(anonymousSocket)).data.viewer).toBeNull();
+    const forged = await viewerOver(anonymousSocket, {
+      headers: {
+        Authorization: `Bearer ${await signed({ sub }, new TextEncoder().encode('y'.repeat(40)))}`,
+      },
+    }).catch((errors) => ({ errors }));
+    expect(forged.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
   it('ignores attempts to set the viewer by other means', async () => {
     const result = await app.gql(
       VIEWER,

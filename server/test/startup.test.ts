@@ -78,7 +78,11 @@ describe('a fresh `npm start`', () => {
 
     const graphiql = await fetch(`${url}/graphql`, { headers: { accept: 'text/html' } });
     expect(graphiql.status).toBe(200);
-    expect(await graphiql.text()).toMatch(/GraphiQL/i);
+    const page = await graphiql.text();
+    expect(page).toMatch(/promptmeter/);
+    // Served from the package, so it works offline; and signed in as the demo user "alice".
+    expect(page).not.toMatch(/unpkg\.com|jsdelivr|cdn\./);
+    expect(page).toMatch(/Authorization.*Bearer ey/);
 
     const { stdout } = await promisify(execFile)(tsx, ['server/scripts/token.ts', 'alice'], {
       cwd: root,
