@@ -158,14 +158,31 @@ describe('running templates and watching the log', () => {
     ownerWatch.unsubscribe();
   });
 
+  it('delivers every run exactly once to many subscriptions of the same and of other viewers', async () => {
+    const since = app.subscriptionsStarted();
+    const watchers = [caller, owner].flatMap((token) =>
+      Array.from({ length: 12 }, () => collect(app.ws(token), EXECUTION_LOGGED, { templateId })),
+    );
+    await app.waitForSubscribers(watchers.length, since);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      ids.push((await execute(app, caller, templateId)).data?.executeTemplate.execution.id);
+    }
+    for (const watcher of watchers) {
+      await watcher.waitFor(5);
+      expect(watcher.results.map((result) => result.data?.executionLogged.id)).toEqual(ids);
+      watcher.unsubscribe();
+    }
+  });
+
   it('lets the owner see every run of the template, and callers only their own', async () => {
     const query = `query($id: ID!) { node(id: $id) { ... on Template { executions(first: 100) { totalCount } } } }`;
     const asOwner = await app.gql(query, { id: templateId }, { token: owner });
     const asCaller = await app.gql(query, { id: templateId }, { token: caller });
     const mine = await app.gql(MY_EXECUTIONS, { templateId }, { token: caller });
-    expect(asOwner.data?.node.executions.totalCount).toBe(2 + 45 + 5 + 2);
+    expect(asOwner.data?.node.executions.totalCount).toBe(2 + 45 + 5 + 2 + 5);
     expect(asCaller.data?.node.executions.totalCount).toBe(mine.data?.myExecutions.totalCount);
-    expect(mine.data?.myExecutions.totalCount).toBe(4);
+    expect(mine.data?.myExecutions.totalCount).toBe(4 + 5);
   });
 
   it('refuses anonymous callers', async () => {

@@ -20,6 +20,8 @@ export interface Database {
   close(): Promise<void>;
 }
 
+const TRANSACTIONS = { maxWait: 10_000, timeout: 10_000 };
+
 export type DatabaseOptions =
   | { databaseUrl: string; poolSize?: number }
   | { dataDir?: string; loadDataDir?: Blob | File };
@@ -32,7 +34,11 @@ function openPostgres({ databaseUrl, poolSize = 10 }: { databaseUrl: string; poo
   const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
   // An idle client's error (e.g. the server restarted) must not crash the process.
   pool.on('error', (error) => console.error('[db] idle PostgreSQL client error:', error.message));
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  // Under load a transaction may wait for a pooled connection longer than Prisma's 2 s default.
+  const prisma = new PrismaClient({
+    adapter: new PrismaPg(pool),
+    transactionOptions: TRANSACTIONS,
+  });
   const database: Database = {
     kind: 'postgres',
     prisma,
@@ -70,7 +76,10 @@ function openPostgres({ databaseUrl, poolSize = 10 }: { databaseUrl: string; poo
 async function openPGlite({ dataDir, loadDataDir }: { dataDir?: string; loadDataDir?: Blob }) {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const pglite = await PGlite.create(dataDir, loadDataDir ? { loadDataDir } : {});
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  const prisma = new PrismaClient({
+    adapter: new PrismaPGlite(pglite),
+    transactionOptions: TRANSACTIONS,
+  });
   const onDriver = (driver: Pick<PGlite, 'exec' | 'query'>): Pick<Database, 'exec' | 'query'> => ({
     exec: async (sql) => {
       await driver.exec(sql);

@@ -4,10 +4,11 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { filter, map, pipe } from 'graphql-yoga';
 import type { Context } from '../context.ts';
 import { unauthenticated } from '../errors.ts';
-import type { Prisma } from '../generated/prisma/client.ts';
+import type { Prisma, UsageLog } from '../generated/prisma/client.ts';
 import { PAYMENT_RESPONSE_HEADER } from '../payments/index.ts';
 import { runTemplate } from '../runs/run-template.ts';
 import { builder } from './builder.ts';
+import { createCoalescer } from './coalesce.ts';
 import { databaseId } from './ids.ts';
 import { after, countOf, decodeCursor, newestFirst, pageSize, toConnection } from './pagination.ts';
 import { findRunnableTemplate, Template } from './template.ts';
@@ -182,23 +183,35 @@ builder.mutationField('executeTemplate', (t) =>
   }),
 );
 
+// Per process: reads of one row by one viewer, and of one template by one viewer, in flight at
+// the same moment are made once. Keys name the viewer, so RLS still decides every result.
+const rowReads = createCoalescer<UsageLog | null>();
+const templateReads = createCoalescer<Awaited<ReturnType<typeof findRunnableTemplate>>>();
+
 builder.subscriptionField('executionLogged', (t) =>
   t.field({
     type: Execution,
     description: 'Fires when a run of the template that the viewer may read reaches a final state.',
     authScopes: { signedIn: true },
     args: { templateId: t.arg.id({ required: true }) },
-    subscribe: async (_root, args, context, info) => {
+    subscribe: async (_root, args, context) => {
       // authScopes guard `resolve`; a subscription must be refused before it starts listening.
       if (!context.viewer) throw unauthenticated();
-      const template = await findRunnableTemplate(context.db, String(args.templateId));
+      const viewerId = context.viewer.id;
+      const template = await templateReads(`${args.templateId}:${viewerId}`, () =>
+        findRunnableTemplate(context.db, String(args.templateId)),
+      );
       // Events carry ids only: each is re-read as this subscriber, so RLS decides who sees it.
+      // The whole row, so that one viewer's subscriptions share the read whatever they select
+      // (relations resolve per subscription). A failed read skips the event, not the socket.
       return pipe(
         context.services.events.subscribe(template.id),
         map((event) =>
-          context.db.usageLog.findUnique({
-            ...queryFromInfo({ context, info }),
-            where: { id: event.id },
+          rowReads(`${event.id}:${viewerId}`, () =>
+            context.db.usageLog.findUnique({ where: { id: event.id } }),
+          ).catch((error: Error) => {
+            console.error(`[executionLogged] re-reading run ${event.id} failed:`, error.message);
+            return null;
           }),
         ),
         filter((row) => row !== null),
