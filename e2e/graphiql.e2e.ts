@@ -24,9 +24,11 @@ describe('GraphiQL at /graphql', () => {
     });
     const alice = await devToken(baseURL, 'alice');
     const { templates } = await graphql<{
-      templates: { edges: Array<{ node: { id: string; priceUsdc: string } }> };
-    }>(baseURL, alice, '{ templates(first: 100) { edges { node { id priceUsdc } } } }');
-    const free = templates.edges.find((edge) => edge.node.priceUsdc === '0')?.node.id as string;
+      templates: { edges: Array<{ node: { id: string; name: string } }> };
+    }>(baseURL, alice, '{ templates(first: 100) { edges { node { id name } } } }');
+    // The free demo template (other browser tests publish templates of their own).
+    const free = templates.edges.find((edge) => edge.node.name === 'Explain like I am five')?.node
+      .id as string;
 
     const subscription = `subscription { executionLogged(templateId: "${free}") { id status } }`;
     await page.goto(`/graphql?query=${encodeURIComponent(subscription)}`);
