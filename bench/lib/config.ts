@@ -1,0 +1,77 @@
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const BENCH_DIR = fileURLToPath(new URL('../', import.meta.url));
+export const OUT_DIR = `${BENCH_DIR}out`;
+
+/** The machine's services (see shared notes): trust auth on loopback. */
+export const PG_ADMIN_URL =
+  process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** Only the bench's servers trust it; at least 32 characters, as the server requires. */
+export const JWT_SECRET = 'promptmeter-bench-secret-0123456789abcdef';
+
+export interface Mode {
+  name: 'full' | 'quick';
+  database: string;
+  /** Log rows in the dataset; the hot template/caller pair holds a tenth of them. */
+  rows: number;
+  /** How many rows in the deep page's cursor sits (within the hot pair). */
+  deepOffset: number;
+  /** Interleaved rounds of each HTTP workload; ratios are taken per round. */
+  rounds: number;
+  warmupSeconds: number;
+  windowSeconds: number;
+  /** Closed-loop concurrency of the throughput windows. */
+  connections: number;
+  /** Runs per round of the run-overhead workload (sequential, one at a time). */
+  runsPerRound: number;
+  runsInFlight: number;
+  subscriberCounts: number[];
+  /** Runs fired per fan-out step, one every `eventIntervalMs`. */
+  fanoutEvents: number;
+  eventIntervalMs: number;
+  coldStartRounds: number;
+}
+
+export const MODES: Record<Mode['name'], Mode> = {
+  full: {
+    name: 'full',
+    // BENCH_DATABASE: run against a copy (e.g. one with a migration under trial).
+    database: process.env.BENCH_DATABASE ?? 'promptmeter_bench',
+    rows: 1_000_000,
+    deepOffset: 90_000,
+    rounds: 5,
+    warmupSeconds: 3,
+    windowSeconds: 10,
+    connections: 16,
+    runsPerRound: 200,
+    runsInFlight: 1000,
+    subscriberCounts: [1000, 5000, 10_000],
+    fanoutEvents: 20,
+    eventIntervalMs: 500,
+    coldStartRounds: 3,
+  },
+  quick: {
+    name: 'quick',
+    database: 'promptmeter_bench_quick',
+    rows: 100_000,
+    deepOffset: 9_000,
+    rounds: 2,
+    warmupSeconds: 1,
+    windowSeconds: 1,
+    connections: 8,
+    runsPerRound: 30,
+    runsInFlight: 1000,
+    subscriberCounts: [200],
+    fanoutEvents: 5,
+    eventIntervalMs: 200,
+    coldStartRounds: 1,
+  },
+};
+
+export const databaseUrl = (database: string) => {
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${database}`;
+  return url.toString();
+};

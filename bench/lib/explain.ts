@@ -1,0 +1,66 @@
+import pg from 'pg';
+import { ACTORS, type Dataset, HOT_TEMPLATE } from './dataset.ts';
+import { COUNT, COUNTER, FIRST_PAGE, NEXT_PAGE, NEXT_PAGE_OR } from './page-sql.ts';
+
+export interface Plan {
+  name: string;
+  sql: string;
+  plan: string;
+}
+
+/**
+ * EXPLAIN (ANALYZE, BUFFERS) of the page queries as a request runs them: inside a transaction
+ * as the request role with the hot caller as viewer, so RLS is part of every plan.
+ */
+export async function explainPages(dataset: Dataset): Promise<Plan[]> {
+  const client = new pg.Client({ connectionString: dataset.url });
+  await client.connect();
+  const { createdAt, id } = dataset.deep;
+  const keyset = [HOT_TEMPLATE, ACTORS.hotCaller, createdAt, createdAt, id, 21, 0];
+  const cases: Array<[string, string, unknown[]]> = [
+    ['first page', FIRST_PAGE, [HOT_TEMPLATE, ACTORS.hotCaller, 21, 0]],
+    [
+      `deep page (${dataset.deepOffset} rows in), keyset as an OR only (before e952f70)`,
+      NEXT_PAGE_OR,
+      keyset,
+    ],
+    [
+      `deep page (${dataset.deepOffset} rows in) with the seekable bound (current)`,
+      NEXT_PAGE,
+      keyset,
+    ],
+    [
+      'totalCount of the hot pair by count(*) (before migration 003; what P does)',
+      COUNT,
+      [HOT_TEMPLATE, ACTORS.hotCaller, 0],
+    ],
+  ];
+  const counter = await client.query(
+    `SELECT to_regclass('x402_usage_log_counts') IS NOT NULL AS present`,
+  );
+  if (counter.rows[0]?.present) {
+    cases.push([
+      'totalCount of the hot pair from the run counter (current)',
+      COUNTER,
+      [HOT_TEMPLATE, ACTORS.hotCaller, 1, 0],
+    ]);
+  }
+  const plans: Plan[] = [];
+  try {
+    for (const [name, sql, params] of cases) {
+      await client.query('BEGIN');
+      await client.query(
+        `SELECT set_config('role', 'promptmeter_app', true), set_config('app.user_id', $1, true)`,
+        [ACTORS.hotCaller],
+      );
+      // Twice: the first run warms the cache; the second is the plan reported.
+      await client.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params);
+      const { rows } = await client.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params);
+      await client.query('COMMIT');
+      plans.push({ name, sql, plan: rows.map((row) => row['QUERY PLAN']).join('\n') });
+    }
+  } finally {
+    await client.end();
+  }
+  return plans;
+}

@@ -1,0 +1,54 @@
+import type { ColdStartResult } from '../workloads/coldstart.ts';
+import type { FanoutResult } from '../workloads/fanout.ts';
+import type { Check, PagesResult } from '../workloads/pages.ts';
+import type { RunsResult } from '../workloads/runs.ts';
+import type { Mode } from './config.ts';
+import type { Dataset } from './dataset.ts';
+import type { Plan } from './explain.ts';
+import type { ProfileSummary } from './profile.ts';
+
+export interface Environment {
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  loadAverageAtStart: number[];
+  node: string;
+  node22: string;
+  postgres: string;
+  redis: string;
+  commit: string;
+  dirty: boolean;
+  packages: Record<string, string>;
+}
+
+export interface LabelledProfile {
+  label: string;
+  requests: number;
+  summary: ProfileSummary;
+}
+
+export interface BenchResults {
+  mode: Mode;
+  startedAt: string;
+  seconds: number;
+  environment: Environment;
+  dataset: Dataset;
+  pages?: PagesResult;
+  runs?: RunsResult;
+  fanout?: FanoutResult;
+  coldStart?: ColdStartResult;
+  profiles: LabelledProfile[];
+  plans: Plan[];
+  /** When each workload (1-6) was last measured: --only reruns merge into earlier results. */
+  measuredAt?: Record<string, string>;
+  /** Workloads that crashed: a broken behaviour too. */
+  errors: string[];
+}
+
+export const allChecks = (results: BenchResults): Check[] => [
+  ...(results.pages?.checks ?? []),
+  ...(results.runs?.checks ?? []),
+  ...(results.fanout?.checks ?? []),
+  ...(results.coldStart?.checks ?? []),
+  ...results.errors.map((error) => ({ name: 'workload crashed', ok: false, detail: error })),
+];

@@ -1,0 +1,158 @@
+/**
+ * Workload 5: executionLogged fan-out across two promptmeter instances sharing Redis. For each
+ * subscriber count, a fresh swarm process connects that many graphql-ws clients (half on each
+ * instance; owners and the runs' caller, plus a few strangers who may read nothing), then runs
+ * are fired alternately on the two instances. Each run's row id is its sequence number's key:
+ * every reader must receive every id exactly once, strangers none. Latency is arrival time
+ * minus the row's completedAt (stamped just before the final write commits, so it slightly
+ * overstates commit-to-client).
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { createAuthenticator } from '../../server/src/auth.ts';
+import { BENCH_DIR, JWT_SECRET, type Mode } from '../lib/config.ts';
+import { ACTORS, RUN_TEMPLATE } from '../lib/dataset.ts';
+import type { ServerProcess } from '../lib/processes.ts';
+import { executeRun } from '../lib/run-client.ts';
+import { fmt } from '../lib/stats.ts';
+import type { Check } from './pages.ts';
+import type { SwarmPlan, SwarmReport } from './swarm.ts';
+
+export interface FanoutStep {
+  subscribers: number;
+  connectSeconds: number;
+  report: SwarmReport;
+  /** Server memory added per subscriber (both instances, after a full GC), bytes. */
+  heapPerSubscriber: number;
+  rssPerSubscriber: number;
+  drainSeconds: number;
+}
+
+export interface FanoutResult {
+  checks: Check[];
+  steps: FanoutStep[];
+}
+
+function startSwarm(): Promise<{ child: ChildProcess; ask: <T>(message: object) => Promise<T> }> {
+  const child = fork(`${BENCH_DIR}workloads/swarm.ts`, [], {
+    execArgv: ['--import', 'tsx', '--max-old-space-size=4096'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const ask = <T>(message: { type?: string } & object) =>
+    new Promise<T>((resolve, reject) => {
+      const type = (message as { type: string }).type;
+      const onMessage = (reply: { type: string } & T) => {
+        if (reply.type !== type) return;
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolve(reply);
+      };
+      const onExit = (code: number | null) =>
+        reject(new Error(`swarm exited (${code}) during ${type}`));
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+      child.send(message);
+    });
+  return new Promise((resolve, reject) => {
+    child.once('message', () => resolve({ child, ask }));
+    child.once('exit', (code) => reject(new Error(`swarm exited (${code}) at start`)));
+  });
+}
+
+const memory = async (instances: ServerProcess[]) => {
+  let heap = 0;
+  let rss = 0;
+  for (const instance of instances) {
+    await instance.gc();
+    const { memory } = await instance.sample();
+    heap += memory.heapUsed;
+    rss += memory.rss;
+  }
+  return { heap, rss };
+};
+
+export async function runFanout(
+  instances: [ServerProcess, ServerProcess],
+  mode: Mode,
+  log: (line: string) => void,
+): Promise<FanoutResult> {
+  const authenticator = createAuthenticator(JWT_SECRET);
+  const tokens = {
+    owner: await authenticator.mint({ sub: ACTORS.owner, name: 'Bench Owner' }, '1d'),
+    caller: await authenticator.mint({ sub: ACTORS.runner, name: 'Bench Runner' }, '1d'),
+    stranger: await authenticator.mint({ sub: ACTORS.stranger, name: 'Bench Stranger' }, '1d'),
+  };
+  let seq = 0;
+  const fire = (i: number) =>
+    executeRun((instances[i % 2] as ServerProcess).url, tokens.caller, ++seq);
+  const checks: Check[] = [];
+  const steps: FanoutStep[] = [];
+  for (const count of mode.subscriberCounts) {
+    const strangers = Math.max(5, Math.round(count / 100));
+    const before = await memory(instances);
+    const swarm = await startSwarm();
+    try {
+      const plan: SwarmPlan = {
+        urls: instances.map((instance) => instance.url),
+        tokens,
+        count,
+        strangers,
+        templateId: Buffer.from(`Template:${RUN_TEMPLATE}`).toString('base64'),
+      };
+      const connected = await swarm.ask<{ ms: number; errors: number }>({ type: 'connect', plan });
+      await swarm.ask({ type: 'subscribe' });
+      // graphql-ws does not acknowledge a subscription: warm-up runs (not measured) until one
+      // reaches every reader show that all of them are listening.
+      let warmMissing = -1;
+      for (let attempt = 0; attempt < 10 && warmMissing !== 0; attempt++) {
+        const warm = await fire(0);
+        if (!warm.id) throw new Error(`warm-up run failed: ${warm.error}`);
+        warmMissing = (
+          await swarm.ask<{ missing: number }>({ type: 'await', ids: [warm.id], timeoutMs: 10_000 })
+        ).missing;
+      }
+      const after = await memory(instances);
+      const ids: string[] = [];
+      let failed = 0;
+      for (let i = 0; i < mode.fanoutEvents; i++) {
+        const started = performance.now();
+        const outcome = await fire(i + 1);
+        if (outcome.id) ids.push(outcome.id);
+        if (!outcome.ok) failed++;
+        const wait = mode.eventIntervalMs - (performance.now() - started);
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+      const drainStarted = performance.now();
+      await swarm.ask({ type: 'await', ids, timeoutMs: 180_000 });
+      const drainSeconds = (performance.now() - drainStarted) / 1000;
+      const { report } = await swarm.ask<{ report: SwarmReport }>({ type: 'report', ids });
+      const step: FanoutStep = {
+        subscribers: count,
+        connectSeconds: connected.ms / 1000,
+        report,
+        heapPerSubscriber: (after.heap - before.heap) / count,
+        rssPerSubscriber: (after.rss - before.rss) / count,
+        drainSeconds,
+      };
+      steps.push(step);
+      log(
+        `  ${count} subscribers: lost ${report.lost}, duplicated ${report.duplicated}, strangers got ${report.strangerDeliveries}, p50 ${fmt(report.latencyMs.p50, 1)} ms, p99 ${fmt(report.latencyMs.p99, 1)} ms, max ${fmt(report.latencyMs.max, 0)} ms, ${(step.heapPerSubscriber / 1024).toFixed(1)} KiB heap/subscriber, drained ${drainSeconds.toFixed(1)} s after the last run`,
+      );
+      checks.push({
+        name: `${count} subscribers: every reader got every event exactly once, strangers none`,
+        ok:
+          report.lost === 0 &&
+          report.duplicated === 0 &&
+          report.strangerDeliveries === 0 &&
+          failed === 0 &&
+          warmMissing === 0,
+        detail: `${report.delivered}/${report.expectedDeliveries} delivered, ${report.lost} lost, ${report.duplicated} duplicated, ${report.strangerDeliveries} to strangers, ${failed} runs failed, ${connected.errors + report.errors} client errors`,
+      });
+    } finally {
+      await swarm.ask({ type: 'close' }).catch(() => {});
+      swarm.child.kill();
+    }
+    // Let the servers notice the closed sockets before the next step's memory baseline.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+  return { checks, steps };
+}
