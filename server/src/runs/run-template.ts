@@ -27,7 +27,6 @@ export interface RunRequest {
 export interface RunResult {
   /** The final row — or, if the database refused every write (reported loudly), what it holds. */
   execution: UsageLog;
-  logged: boolean;
   output: string | null;
   /** For the PAYMENT-RESPONSE header: the settlement of a paid run. */
   settlement: SettleOutcome | null;
@@ -91,7 +90,6 @@ export async function runTemplate(deps: RunDeps, request: RunRequest): Promise<R
   }
   return {
     execution: row ?? unsavedRow(run, end),
-    logged: row !== null,
     output: result.ok ? result.text : null,
     settlement,
   };

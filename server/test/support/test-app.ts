@@ -7,11 +7,7 @@ import type { Database } from '../../src/db/client.ts';
 import { createAnthropicModel } from '../../src/model/anthropic.ts';
 import { type MessagesApiServer, startMessagesApiServer } from '../../src/model/offline.ts';
 import { createPaymentGate } from '../../src/payments/index.ts';
-import {
-  createExecutionEvents,
-  type ExecutionEvents,
-  type ExecutionLoggedEvent,
-} from '../../src/pubsub.ts';
+import { createExecutionEvents, type ExecutionEvents } from '../../src/pubsub.ts';
 import type { PaymentGate } from '../../src/runs/payment-gate.ts';
 import { createUsageLogStore } from '../../src/runs/usage-log.ts';
 import { createTestDatabase, stack, type TestDatabase } from './databases.ts';
@@ -201,36 +197,16 @@ export function collect<T = any>(
   };
 }
 
-/** Counts live subscriptions: graphql-ws does not tell a client when the server subscribed. */
+/** Counts subscriptions that reached pub/sub: graphql-ws tells a client no such thing. */
 function tracked(events: ExecutionEvents) {
-  const counter = { subscribers: 0, started: 0 };
+  const counter = { started: 0 };
   return Object.assign(counter, {
     description: events.description,
     publish: events.publish,
     close: events.close,
     subscribe(templateId: string) {
-      const inner = events.subscribe(templateId);
-      counter.subscribers++;
       counter.started++;
-      let done = false;
-      const finish = () => {
-        if (!done) counter.subscribers--;
-        done = true;
-      };
-      return {
-        next: () => inner.next(),
-        return: (value?: unknown) => {
-          finish();
-          return inner.return ? inner.return(value) : Promise.resolve({ done: true, value });
-        },
-        throw: (error?: unknown) => {
-          finish();
-          return inner.throw ? inner.throw(error) : Promise.reject(error);
-        },
-        [Symbol.asyncIterator]() {
-          return this;
-        },
-      } as AsyncIterableIterator<ExecutionLoggedEvent>;
+      return events.subscribe(templateId);
     },
   });
 }
