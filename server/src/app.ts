@@ -8,7 +8,7 @@ import { WebSocketServer } from 'ws';
 import { AuthError, type Viewer } from './auth.ts';
 import type { Context, Services } from './context.ts';
 import type { Database } from './db/client.ts';
-import { viewerClient } from './db/scoped.ts';
+import { REQUEST_ROLE, viewerClient } from './db/scoped.ts';
 import { useDevTokens } from './dev-tokens.ts';
 import { invalidToken } from './errors.ts';
 import { GRAPHIQL_DEFAULT_QUERY, GRAPHIQL_USER } from './graphiql.ts';
@@ -100,6 +100,8 @@ export function buildApp({ db, services, devTokens = false, plugins = [] }: AppD
       return {
         viewer,
         db: viewerClient(db.prisma, viewer?.id ?? null),
+        readAsViewer: (statements: string[]) =>
+          db.readAs(REQUEST_ROLE, viewer?.id ?? null, statements),
         services,
         // A bearer credential until settled: read here, never logged.
         paymentHeader: socketKey ? null : request.headers.get('payment-signature'),

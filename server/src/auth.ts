@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { UUID } from './uuid.ts';
 
 /** Who is making the request, as proven by a verified token. Nothing else sets it. */
 export interface Viewer {
@@ -10,8 +11,6 @@ export interface Viewer {
 }
 
 export class AuthError extends Error {}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface Authenticator {
   /** `Bearer <jwt>` (or a bare token, as graphql-ws connectionParams often carry) → viewer. */

@@ -185,6 +185,44 @@ describe('running templates and watching the log', () => {
     expect(mine.data?.myExecutions.totalCount).toBe(4 + 5);
   });
 
+  it('pages the same whether a page selects related records or only columns', async () => {
+    // Column-only pages are read in one round trip on the driver; pages that select relations
+    // load them with Prisma. Both must give the same rows, cursors, page info and counts.
+    const ownerPage = (node: string) => `query($id: ID!, $after: String) { node(id: $id) {
+      ... on Template { executions(first: 7, after: $after) { ...Counted
+        edges { cursor node { ${node} } } pageInfo { hasNextPage endCursor } } } } }
+      fragment Counted on ExecutionConnection { totalCount }`;
+    const callerPage = (node: string) => `query($templateId: ID!, $after: String) {
+      myExecutions(templateId: $templateId, first: 3, after: $after) { totalCount
+        edges { cursor node { ${node} } } pageInfo { hasNextPage endCursor } } }`;
+    const walk = async (query: string, variables: Record<string, unknown>, token: string) => {
+      const pages: any[] = [];
+      let after: string | null = null;
+      do {
+        const page: GraphQLResponse = await app.gql(query, { ...variables, after }, { token });
+        expect(page.errors).toBeUndefined();
+        const connection = page.data?.myExecutions ?? page.data?.node.executions;
+        pages.push(connection);
+        after = connection.pageInfo.hasNextPage ? connection.pageInfo.endCursor : null;
+      } while (after && pages.length < 3);
+      return pages.map((connection) => ({
+        totalCount: connection.totalCount,
+        pageInfo: connection.pageInfo,
+        rows: connection.edges.map((edge: any) => [edge.cursor, edge.node.id, edge.node.status]),
+      }));
+    };
+    const columns = await walk(ownerPage('id status'), { id: templateId }, owner);
+    const related = await walk(ownerPage('id status caller { name }'), { id: templateId }, owner);
+    expect(columns).toEqual(related);
+    expect(columns[0]?.totalCount).toBe(2 + 45 + 5 + 2 + 5);
+    expect(columns.flatMap((page) => page.rows)).toHaveLength(21);
+
+    const mine = await walk(callerPage('id status'), { templateId }, caller);
+    const mineRelated = await walk(callerPage('id status template { id }'), { templateId }, caller);
+    expect(mine).toEqual(mineRelated);
+    expect(mine[0]?.totalCount).toBe(4 + 5);
+  });
+
   it('refuses anonymous callers', async () => {
     const history = await app.gql(MY_EXECUTIONS, { templateId }, { network: true });
     expect(history.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');

@@ -4,6 +4,8 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.ts';
+import { UUID } from '../uuid.ts';
+import { SCOPED_ROLES, type ScopedRole } from './scoped.ts';
 
 /** The database behind the app: Prisma for queries, plus the raw driver for migrations. */
 export interface Database {
@@ -15,12 +17,29 @@ export interface Database {
   query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
   /** Runs `fn` in one transaction on one connection (for the migrator). */
   transaction<T>(fn: (tx: Pick<Database, 'exec' | 'query'>) => Promise<T>): Promise<T>;
+  /**
+   * Read-only statements in one round trip: one simple-protocol message, hence one implicit
+   * transaction, that first takes `role` and the viewer (RLS). Returns each statement's rows.
+   * The simple protocol has no parameters: statements carry their values as literals, built
+   * only from checked values (see schema/execution-sql.ts).
+   */
+  readAs(role: ScopedRole, viewerId: string | null, statements: string[]): Promise<Rows[]>;
   /** PGlite only: a snapshot of the data directory, loaded by fast test databases. */
   dumpDataDir?(): Promise<Blob>;
   close(): Promise<void>;
 }
 
+type Rows = Record<string, unknown>[];
+
 const TRANSACTIONS = { maxWait: 10_000, timeout: 10_000 };
+
+/** The role and viewer for the rest of the implicit transaction: both checked, never user text. */
+function takeRole(role: ScopedRole, viewerId: string | null) {
+  if (!SCOPED_ROLES.includes(role) || (viewerId !== null && !UUID.test(viewerId))) {
+    throw new Error(`readAs: refusing role ${role} / viewer ${viewerId}`);
+  }
+  return `SELECT set_config('role', '${role}', true), set_config('app.user_id', '${viewerId ?? ''}', true)`;
+}
 
 export type DatabaseOptions =
   | { databaseUrl: string; poolSize?: number }
@@ -46,6 +65,13 @@ function openPostgres({ databaseUrl, poolSize = 10 }: { databaseUrl: string; poo
       await pool.query(sql);
     },
     query: async (sql, params) => (await pool.query(sql, params)).rows,
+    // An error aborts the implicit transaction: the connection goes back to the pool clean.
+    readAs: async (role, viewerId, statements) => {
+      const results = (await pool.query(
+        [takeRole(role, viewerId), ...statements].join(';\n'),
+      )) as unknown as pg.QueryResult[];
+      return results.slice(1).map((result) => result.rows);
+    },
     transaction: async (fn) => {
       const client = await pool.connect();
       try {
@@ -92,6 +118,11 @@ async function openPGlite({ dataDir, loadDataDir }: { dataDir?: string; loadData
     prisma,
     ...onDriver(pglite),
     transaction: (fn) => pglite.transaction((tx) => fn(onDriver(tx))),
+    // exec runs exclusively of PGlite's transactions, so no other query lands in between.
+    readAs: async (role, viewerId, statements) => {
+      const results = await pglite.exec([takeRole(role, viewerId), ...statements].join(';\n'));
+      return results.slice(1).map((result) => result.rows as Rows);
+    },
     dumpDataDir: () => pglite.dumpDataDir('none'),
     close: async () => {
       await prisma.$disconnect();

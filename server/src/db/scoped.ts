@@ -4,17 +4,15 @@ import type { PrismaClient } from '../generated/prisma/client.ts';
 export const REQUEST_ROLE = 'promptmeter_app';
 /** The run pipeline's writer: the only role the usage-log policies let write. */
 export const BACKEND_ROLE = 'promptmeter_backend';
+export const SCOPED_ROLES = [REQUEST_ROLE, BACKEND_ROLE] as const;
+export type ScopedRole = (typeof SCOPED_ROLES)[number];
 
 /**
  * A Prisma client whose every operation runs in its own short transaction that first switches
  * to `role` and sets the viewer (`app.user_id`) — both transaction-local, so nothing leaks to
  * the next user of the pooled connection, and no connection is held between operations.
  */
-export function scopedClient(
-  prisma: PrismaClient,
-  role: typeof REQUEST_ROLE | typeof BACKEND_ROLE,
-  userId: string | null,
-) {
+export function scopedClient(prisma: PrismaClient, role: ScopedRole, userId: string | null) {
   return prisma.$extends({
     name: `${role}-scope`,
     query: {

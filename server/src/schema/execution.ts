@@ -3,14 +3,22 @@ import { encodePaymentResponseHeader } from '@x402/core/http';
 import type { GraphQLResolveInfo } from 'graphql';
 import { filter, map, pipe } from 'graphql-yoga';
 import type { Context } from '../context.ts';
+import {
+  type UsageLogFilter,
+  usageLogByIdSql,
+  usageLogCountSql,
+  usageLogPageSql,
+} from '../db/usage-log-sql.ts';
 import { unauthenticated } from '../errors.ts';
-import type { Prisma, UsageLog } from '../generated/prisma/client.ts';
+import type { UsageLog } from '../generated/prisma/client.ts';
 import { PAYMENT_RESPONSE_HEADER } from '../payments/index.ts';
 import { runTemplate } from '../runs/run-template.ts';
 import { builder } from './builder.ts';
 import { createCoalescer } from './coalesce.ts';
+import { totalOf, toUsageLog } from './execution-rows.ts';
 import { databaseId } from './ids.ts';
 import { after, countOf, decodeCursor, newestFirst, pageSize, toConnection } from './pagination.ts';
+import { selectedFields } from './selection.ts';
 import { findRunnableTemplate, Template } from './template.ts';
 import { User } from './user.ts';
 
@@ -79,24 +87,50 @@ const ExecutionConnection = builder.connectionObject(
   { name: 'ExecutionEdge' },
 );
 
+// Execution fields that load another table; every other field resolves from the row's columns.
+const EXECUTION_RELATIONS = ['template', 'caller'];
+
 /**
- * A keyset page of the executions the viewer may read (RLS) that match `where`; `totalCount`
- * counts them unless a cheaper exact count is given.
+ * A keyset page of the executions the viewer may read (RLS) that match `filter`, newest first.
+ * A page of columns only (what history views ask for) is one round trip on the driver, with the
+ * count if `totalCount` is selected; a page that selects relations loads them with its rows
+ * through Prisma. Either way `totalCount` is exact.
  */
 async function executionPage(
   context: Context,
   info: GraphQLResolveInfo,
-  where: Prisma.UsageLogWhereInput,
+  filter: UsageLogFilter,
   args: { first?: number | null; after?: string | null },
-  totalCount: () => Promise<number> = () => context.db.usageLog.count({ where }),
 ) {
   const size = pageSize(args.first);
-  const rows = await context.db.usageLog.findMany({
-    ...queryFromInfo({ context, info, path: ['edges', 'node'] }),
-    where: { ...where, ...after(args.after ? decodeCursor(args.after) : null) },
-    orderBy: newestFirst,
-    take: size + 1,
-  });
+  const position = args.after ? decodeCursor(args.after) : null;
+  const nodeFields = selectedFields(info, ['edges', 'node']);
+  const countSql = usageLogCountSql(filter);
+  let rows: UsageLog[];
+  let counted: Promise<number> | undefined;
+  if (EXECUTION_RELATIONS.some((name) => nodeFields.has(name))) {
+    rows = await context.db.usageLog.findMany({
+      ...queryFromInfo({ context, info, path: ['edges', 'node'] }),
+      where: {
+        templateId: filter.templateId,
+        ...(filter.callerId === null ? {} : { callerId: filter.callerId }),
+        ...after(position),
+      },
+      orderBy: newestFirst,
+      take: size + 1,
+    });
+  } else {
+    const withCount = selectedFields(info, []).has('totalCount');
+    const [pageRows = [], countRows] = await context.readAsViewer(
+      withCount
+        ? [usageLogPageSql(filter, size + 1, position), countSql]
+        : [usageLogPageSql(filter, size + 1, position)],
+    );
+    rows = pageRows.map(toUsageLog);
+    if (countRows) counted = Promise.resolve(totalOf(countRows));
+  }
+  const totalCount = () =>
+    counted ?? context.readAsViewer([countSql]).then(([countRows = []]) => totalOf(countRows));
   return toConnection(rows, size, Boolean(args.after), totalCount);
 }
 
@@ -110,21 +144,16 @@ builder.queryField('myExecutions', (t) =>
       first: t.arg.int({ defaultValue: 20, description: 'Page size, 1-100.' }),
       after: t.arg.string({ description: 'endCursor of the previous page.' }),
     },
-    resolve: (_root, args, context, info) => {
-      const mine = {
-        templateId: databaseId(String(args.templateId), 'Template', 'templateId'),
-        callerId: context.viewer?.id as string,
-      };
-      // One row read: the per-(template, caller) counter kept with every log insert (003).
-      const totalCount = async () => {
-        const counted = await context.db.usageLogCount.findUnique({
-          where: { templateId_callerId: mine },
-          select: { runs: true },
-        });
-        return Number(counted?.runs ?? 0);
-      };
-      return executionPage(context, info, mine, args, totalCount);
-    },
+    resolve: (_root, args, context, info) =>
+      executionPage(
+        context,
+        info,
+        {
+          templateId: databaseId(String(args.templateId), 'Template', 'templateId'),
+          callerId: context.viewer?.id as string,
+        },
+        args,
+      ),
   }),
 );
 
@@ -136,7 +165,7 @@ builder.prismaObjectField(Template, 'executions', (t) =>
     args: { first: t.arg.int({ defaultValue: 20 }), after: t.arg.string() },
     select: { id: true },
     resolve: (template, args, context, info) =>
-      executionPage(context, info, { templateId: template.id }, args),
+      executionPage(context, info, { templateId: template.id, callerId: null }, args),
   }),
 );
 
@@ -207,9 +236,10 @@ builder.subscriptionField('executionLogged', (t) =>
       return pipe(
         context.services.events.subscribe(template.id),
         map((event) =>
-          rowReads(`${event.id}:${viewerId}`, () =>
-            context.db.usageLog.findUnique({ where: { id: event.id } }),
-          ).catch((error: Error) => {
+          rowReads(`${event.id}:${viewerId}`, async () => {
+            const [rows = []] = await context.readAsViewer([usageLogByIdSql(event.id)]);
+            return rows[0] ? toUsageLog(rows[0]) : null;
+          }).catch((error: Error) => {
             console.error(`[executionLogged] re-reading run ${event.id} failed:`, error.message);
             return null;
           }),

@@ -1,7 +1,6 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { badInput } from '../errors.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { UUID } from '../uuid.ts';
 
 /** The database id inside a Relay global ID of the given type; BAD_USER_INPUT otherwise. */
 export function databaseId(globalId: string, typename: string, field: string): string {

@@ -1,4 +1,5 @@
 import { badInput } from '../errors.ts';
+import { UUID } from '../uuid.ts';
 
 /** Keyset position: rows are ordered newest first by (createdAt, id). */
 export interface Position {
@@ -7,7 +8,6 @@ export interface Position {
 }
 
 export const MAX_PAGE_SIZE = 100;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export const encodeCursor = (row: Position) =>
   Buffer.from(`${row.createdAt.getTime()}:${row.id}`).toString('base64url');
