@@ -18,6 +18,7 @@ import {
   useOnePaidFieldPerOperation,
 } from './payments/index.ts';
 import { schema } from './schema/index.ts';
+import { useSharedSubscriptions } from './shared-subscriptions.ts';
 import { createUserRegistry } from './users.ts';
 
 export interface AppDeps {
@@ -66,6 +67,7 @@ export function buildApp({ db, services, devTokens = false, plugins = [] }: AppD
     plugins: [
       useResponseHeaders(),
       useOnePaidFieldPerOperation(),
+      useSharedSubscriptions(),
       ...(devTokens ? [useDevTokens(services.authenticator)] : []),
       ...plugins,
     ],

@@ -1,4 +1,5 @@
 import { type Client, createClient } from 'graphql-ws';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import WebSocket from 'ws';
 import { buildApp } from '../../src/app.ts';
 import { createAuthenticator, demoUserId } from '../../src/auth.ts';
@@ -7,7 +8,11 @@ import type { Database } from '../../src/db/client.ts';
 import { createAnthropicModel } from '../../src/model/anthropic.ts';
 import { type MessagesApiServer, startMessagesApiServer } from '../../src/model/offline.ts';
 import { createPaymentGate } from '../../src/payments/index.ts';
-import { createExecutionEvents, type ExecutionEvents } from '../../src/pubsub.ts';
+import {
+  createExecutionEvents,
+  type ExecutionEvents,
+  type ExecutionLoggedEvent,
+} from '../../src/pubsub.ts';
 import type { PaymentGate } from '../../src/runs/payment-gate.ts';
 import { createUsageLogStore } from '../../src/runs/usage-log.ts';
 import { createTestDatabase, stack, type TestDatabase } from './databases.ts';
@@ -29,6 +34,8 @@ export interface TestAppOptions {
   payments?: (db: Database) => PaymentGate;
   /** Usage-log write retries (fast by default) and where write failures are reported. */
   usageLogs?: Parameters<typeof createUsageLogStore>[1];
+  /** Extra Yoga plugins (AppDeps.plugins). */
+  plugins?: Plugin[];
 }
 
 /** The real app on a loopback port, with the real SDK pointed at a loopback Messages API. */
@@ -54,7 +61,16 @@ export async function startTestApp(options: TestAppOptions = {}) {
     usageLogs: createUsageLogStore(db.prisma, { retryDelaysMs: [10, 50], ...options.usageLogs }),
     ...options.services,
   };
-  const app = buildApp({ db, services });
+  // Subscriptions share pub/sub streams: count subscribes that returned a stream instead.
+  const subscriptions = { started: 0 };
+  const countSubscriptions: Plugin = {
+    onSubscribe: () => ({
+      onSubscribeResult: ({ result }) => {
+        if (isAsyncIterable(result)) subscriptions.started++;
+      },
+    }),
+  };
+  const app = buildApp({ db, services, plugins: [...(options.plugins ?? []), countSubscriptions] });
   const { url } = await app.start(0);
   const sockets: Client[] = [];
 
@@ -104,22 +120,26 @@ export async function startTestApp(options: TestAppOptions = {}) {
     gql,
     ws,
     /**
-     * Resolves once `count` more subscriptions than `since` have reached pub/sub on this instance
-     * (pass `app.subscriptionsStarted()` taken before subscribing).
+     * Resolves once `count` more subscriptions than `since` are listening for events on this
+     * instance (pass `app.subscriptionsStarted()` taken before subscribing).
      */
     async waitForSubscribers(count: number, since = 0, ms = 5000) {
       const deadline = Date.now() + ms;
-      while (events.started - since < count) {
-        if (Date.now() > deadline) throw new Error(`only ${events.started - since} subscribed`);
+      while (subscriptions.started - since < count) {
+        if (Date.now() > deadline) {
+          throw new Error(`only ${subscriptions.started - since} subscribed`);
+        }
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
       // Redis acknowledges SUBSCRIBE asynchronously: give it a round trip.
       if (stack.redisUrl) await new Promise((resolve) => setTimeout(resolve, 50));
     },
-    subscriptionsStarted: () => events.started,
+    subscriptionsStarted: () => subscriptions.started,
+    /** Pub/sub subscriptions made by this instance, and how many are still open. */
+    pubSub: () => ({ started: events.started, open: events.open }),
     /** Subscribes over a new socket and resolves once the server is listening for events. */
     async watch<T = any>(token: string, query: string, variables: Record<string, unknown>) {
-      const since = events.started;
+      const since = subscriptions.started;
       const collector = collect<T>(ws(token), query, variables);
       await this.waitForSubscribers(1, since);
       return collector;
@@ -197,16 +217,35 @@ export function collect<T = any>(
   };
 }
 
-/** Counts subscriptions that reached pub/sub: graphql-ws tells a client no such thing. */
+/** Counts pub/sub subscriptions, and those not yet ended or returned (listeners still held). */
 function tracked(events: ExecutionEvents) {
-  const counter = { started: 0 };
+  const counter = { started: 0, open: 0 };
   return Object.assign(counter, {
     description: events.description,
     publish: events.publish,
     close: events.close,
-    subscribe(templateId: string) {
+    subscribe(templateId: string): AsyncIterableIterator<ExecutionLoggedEvent> {
       counter.started++;
-      return events.subscribe(templateId);
+      counter.open++;
+      const source = events.subscribe(templateId);
+      let open = true;
+      const closed = <T>(result: T) => {
+        if (open) counter.open--;
+        open = false;
+        return result;
+      };
+      return {
+        [Symbol.asyncIterator]() {
+          return this;
+        },
+        next: () =>
+          source.next().then(
+            (result) => (result.done ? closed(result) : result),
+            (error) => closed(Promise.reject(error)),
+          ),
+        return: (value?: unknown) =>
+          closed(source.return?.(value) ?? Promise.resolve({ value, done: true as const })),
+      };
     },
   });
 }
