@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ExecutionArgs, GraphQLError } from 'graphql';
+import { useGraphQlJit } from '@envelop/graphql-jit';
+import { type DocumentNode, type ExecutionArgs, type GraphQLError, Kind } from 'graphql';
 import type { ServerOptions } from 'graphql-ws';
 import { useServer as serveGraphqlWs } from 'graphql-ws/use/ws';
 import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
@@ -65,6 +66,9 @@ export function buildApp({ db, services, devTokens = false, plugins = [] }: AppD
     // Browsers may only read the x402 headers of a cross-origin response if they are exposed.
     cors: { exposedHeaders: [PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER] },
     plugins: [
+      // Queries and mutations run as compiled code (graphql-jit, cached per document); see
+      // BENCHMARKS.md. Subscriptions keep graphql-js.
+      useGraphQlJit({}, { enableIf: ({ document }) => !isSubscription(document) }),
       useResponseHeaders(),
       useOnePaidFieldPerOperation(),
       useSharedSubscriptions(),
@@ -195,6 +199,12 @@ export function buildApp({ db, services, devTokens = false, plugins = [] }: AppD
     },
   };
 }
+
+const isSubscription = (document: DocumentNode) =>
+  document.definitions.some(
+    (definition) =>
+      definition.kind === Kind.OPERATION_DEFINITION && definition.operation === 'subscription',
+  );
 
 /** Yoga's enveloped execute/subscribe, passed through rootValue as in Yoga's graphql-ws example. */
 type Enveloped = {
