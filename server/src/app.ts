@@ -9,7 +9,7 @@ import { WebSocketServer } from 'ws';
 import { AuthError, type Viewer } from './auth.ts';
 import type { Context, Services } from './context.ts';
 import type { Database } from './db/client.ts';
-import { REQUEST_ROLE, viewerClient } from './db/scoped.ts';
+import { lazyViewerClient, REQUEST_ROLE } from './db/scoped.ts';
 import { useDevTokens } from './dev-tokens.ts';
 import { invalidToken } from './errors.ts';
 import { GRAPHIQL_DEFAULT_QUERY, GRAPHIQL_USER } from './graphiql.ts';
@@ -105,7 +105,7 @@ export function buildApp({ db, services, devTokens = false, plugins = [] }: AppD
       if (!socketKey) responseHeaders.set(request, headers);
       return {
         viewer,
-        db: viewerClient(db.prisma, viewer?.id ?? null),
+        db: lazyViewerClient(db.prisma, viewer?.id ?? null),
         readAsViewer: (statements: string[]) =>
           db.readAs(REQUEST_ROLE, viewer?.id ?? null, statements),
         services,

@@ -1,4 +1,5 @@
 import type { PrismaClient } from '../generated/prisma/client.ts';
+import { UUID } from '../uuid.ts';
 
 /** Serves GraphQL requests as the viewer: subject to RLS, cannot bypass it. */
 export const REQUEST_ROLE = 'promptmeter_app';
@@ -6,6 +7,17 @@ export const REQUEST_ROLE = 'promptmeter_app';
 export const BACKEND_ROLE = 'promptmeter_backend';
 export const SCOPED_ROLES = [REQUEST_ROLE, BACKEND_ROLE] as const;
 export type ScopedRole = (typeof SCOPED_ROLES)[number];
+
+/**
+ * `role` and the viewer for the rest of the transaction, as SQL text for the simple protocol
+ * (Database.readAs): both are checked here, never caller-supplied text.
+ */
+export function takeRoleSql(role: ScopedRole, viewerId: string | null) {
+  if (!SCOPED_ROLES.includes(role) || (viewerId !== null && !UUID.test(viewerId))) {
+    throw new Error(`refusing role ${role} / viewer ${viewerId}`);
+  }
+  return `SELECT set_config('role', '${role}', true), set_config('app.user_id', '${viewerId ?? ''}', true)`;
+}
 
 /**
  * A Prisma client whose every operation runs in its own short transaction that first switches
@@ -32,6 +44,25 @@ export function scopedClient(prisma: PrismaClient, role: ScopedRole, userId: str
 /** The request's database client: the viewer's rows only. */
 export const viewerClient = (prisma: PrismaClient, userId: string | null) =>
   scopedClient(prisma, REQUEST_ROLE, userId);
+
+/**
+ * viewerClient, built on first use: most requests (history pages, which read on the driver)
+ * never touch Prisma, and a scoped client costs a Prisma `$extends` per request.
+ */
+export function lazyViewerClient(prisma: PrismaClient, userId: string | null): PrismaClient {
+  let client: PrismaClient | undefined;
+  const target = () => {
+    client ??= viewerClient(prisma, userId);
+    return client;
+  };
+  return new Proxy({} as PrismaClient, {
+    get: (_empty, property) => {
+      const value = Reflect.get(target(), property);
+      return typeof value === 'function' ? value.bind(target()) : value;
+    },
+    has: (_empty, property) => Reflect.has(target(), property),
+  });
+}
 
 /** The backend's writer for usage logs and users. */
 export const backendClient = (prisma: PrismaClient) => scopedClient(prisma, BACKEND_ROLE, null);
