@@ -18,6 +18,7 @@ import {
   PAYMENT_RESPONSE_HEADER,
   useOnePaidFieldPerOperation,
 } from './payments/index.ts';
+import { useRequestBodyLimit } from './request-body-limit.ts';
 import { schema } from './schema/index.ts';
 import { useSharedSubscriptions } from './shared-subscriptions.ts';
 import { createUserRegistry } from './users.ts';
@@ -63,6 +64,8 @@ export function buildApp({ db, services, devTokens = false, plugins = [] }: AppD
     landingPage: false,
     // One operation per request: a payment pays for one run (see useOnePaidFieldPerOperation).
     batching: false,
+    // useRequestBodyLimit (last in the plugins below) limits bodies instead, at less cost.
+    maxRequestBodySize: false,
     // Browsers may only read the x402 headers of a cross-origin response if they are exposed.
     cors: { exposedHeaders: [PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER] },
     plugins: [
@@ -74,6 +77,8 @@ export function buildApp({ db, services, devTokens = false, plugins = [] }: AppD
       useSharedSubscriptions(),
       ...(devTokens ? [useDevTokens(services.authenticator)] : []),
       ...plugins,
+      // After every request parser: it wraps the one chosen for the request.
+      useRequestBodyLimit(),
     ],
     // GraphiQL's assets come from the package, not a CDN: it works offline. Loaded on first use.
     renderGraphiQL: async (options) =>
