@@ -1,6 +1,7 @@
 import pg from 'pg';
+import { usageLogCountSql, usageLogPageSql } from '../../server/src/db/usage-log-sql.ts';
 import { ACTORS, type Dataset, HOT_TEMPLATE } from './dataset.ts';
-import { COUNT, COUNTER, FIRST_PAGE, NEXT_PAGE, NEXT_PAGE_OR } from './page-sql.ts';
+import { COUNT, NEXT_PAGE_OR } from './page-sql.ts';
 
 export interface Plan {
   name: string;
@@ -16,35 +17,26 @@ export async function explainPages(dataset: Dataset): Promise<Plan[]> {
   const client = new pg.Client({ connectionString: dataset.url });
   await client.connect();
   const { createdAt, id } = dataset.deep;
-  const keyset = [HOT_TEMPLATE, ACTORS.hotCaller, createdAt, createdAt, id, 21, 0];
+  const hot = { templateId: HOT_TEMPLATE, callerId: ACTORS.hotCaller };
   const cases: Array<[string, string, unknown[]]> = [
-    ['first page', FIRST_PAGE, [HOT_TEMPLATE, ACTORS.hotCaller, 21, 0]],
+    ['first page (current)', usageLogPageSql(hot, 21, null), []],
     [
       `deep page (${dataset.deepOffset} rows in), keyset as an OR only (before e952f70)`,
       NEXT_PAGE_OR,
-      keyset,
+      [HOT_TEMPLATE, ACTORS.hotCaller, createdAt, createdAt, id, 21, 0],
     ],
     [
       `deep page (${dataset.deepOffset} rows in) with the seekable bound (current)`,
-      NEXT_PAGE,
-      keyset,
+      usageLogPageSql(hot, 21, { createdAt, id }),
+      [],
     ],
     [
       'totalCount of the hot pair by count(*) (before migration 003; what P does)',
       COUNT,
       [HOT_TEMPLATE, ACTORS.hotCaller, 0],
     ],
+    ['totalCount of the hot pair from the run counter (current)', usageLogCountSql(hot), []],
   ];
-  const counter = await client.query(
-    `SELECT to_regclass('x402_usage_log_counts') IS NOT NULL AS present`,
-  );
-  if (counter.rows[0]?.present) {
-    cases.push([
-      'totalCount of the hot pair from the run counter (current)',
-      COUNTER,
-      [HOT_TEMPLATE, ACTORS.hotCaller, 1, 0],
-    ]);
-  }
   const plans: Plan[] = [];
   try {
     for (const [name, sql, params] of cases) {

@@ -1,7 +1,7 @@
 /**
- * The SQL promptmeter's Prisma layer sends for myExecutions (captured with BENCH_LOG_SQL=1 on
- * the promptmeter server process), used by the floor and by the EXPLAIN section. The column list
- * is the table's own (Prisma selects every scalar column). Re-capture when the app's queries change.
+ * The SQL promptmeter's Prisma layer sent for myExecutions before the pages moved to the driver
+ * (captured with BENCH_LOG_SQL=1), kept for the query-plan section's "before" plans. The current
+ * statements come from the app itself (server/src/db/usage-log-sql.ts).
  */
 const T = '"public"."x402_prompt_template_usage_logs"';
 const COLUMNS = [
@@ -23,8 +23,6 @@ const COLUMNS = [
   .map((column) => `${T}."${column}"`)
   .join(', ');
 
-/** $1 template, $2 caller, $3 limit, $4 offset (0). */
-export const FIRST_PAGE = `SELECT ${COLUMNS} FROM ${T} WHERE (${T}."template_id" = $1 AND ${T}."caller_id" = $2) ORDER BY ${T}."created_at" DESC, ${T}."id" DESC LIMIT $3 OFFSET $4`;
 
 /**
  * The keyset condition as Prisma wrote it before the seek bound (commit e952f70): an OR only.
@@ -32,14 +30,7 @@ export const FIRST_PAGE = `SELECT ${COLUMNS} FROM ${T} WHERE (${T}."template_id"
  */
 export const NEXT_PAGE_OR = `SELECT ${COLUMNS} FROM ${T} WHERE (${T}."template_id" = $1 AND ${T}."caller_id" = $2 AND (${T}."created_at" < $3 OR (${T}."created_at" = $4 AND ${T}."id" < $5))) ORDER BY ${T}."created_at" DESC, ${T}."id" DESC LIMIT $6 OFFSET $7`;
 
-/**
- * The next page as promptmeter now asks for it: the keyset bound also stated as a plain range
- * (created_at <= cursor), which the index can seek to. Same parameters as NEXT_PAGE_OR.
- */
-export const NEXT_PAGE = `SELECT ${COLUMNS} FROM ${T} WHERE (${T}."template_id" = $1 AND ${T}."caller_id" = $2 AND ${T}."created_at" <= $3 AND (${T}."created_at" < $3 OR (${T}."created_at" = $4 AND ${T}."id" < $5))) ORDER BY ${T}."created_at" DESC, ${T}."id" DESC LIMIT $6 OFFSET $7`;
 
-/** totalCount from the per (template, caller) counter (migration 003): $1 template, $2 caller. */
-export const COUNTER = `SELECT "public"."x402_usage_log_counts"."runs" FROM "public"."x402_usage_log_counts" WHERE ("public"."x402_usage_log_counts"."template_id" = $1 AND "public"."x402_usage_log_counts"."caller_id" = $2) LIMIT $3 OFFSET $4`;
 
 /** totalCount by counting the caller's rows (before migration 003): $1 template, $2 caller, $3 offset (0). */
 export const COUNT = `SELECT COUNT(*) AS "_count$_all" FROM (SELECT ${T}."id" FROM ${T} WHERE (${T}."template_id" = $1 AND ${T}."caller_id" = $2) OFFSET $3) AS "sub"`;

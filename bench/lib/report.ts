@@ -240,9 +240,9 @@ export function renderReport(results: BenchResults, analysisFile: string): strin
     `- Dataset: ${dataset.rows.toLocaleString('en')} usage-log rows in the database \`${mode.database}\`, migrated by the app's own migrator and filled by set-based SQL; ` +
       `one hot template/caller pair holds ${dataset.hotRows.toLocaleString('en')} rows (10%), 1% are other callers' runs of the hot template (RLS must hide them), ` +
       'the rest spread over 2,000 templates × 20,000 callers. Reused across runs while its marker (size, generator, migrations) matches.',
-    '- Servers, all started by the bench against that database with a pool of 10: **F** plain node:http + pg running the SQL promptmeter sends, in the same ' +
-      "`BEGIN; set_config('role', 'promptmeter_app', true), set_config('app.user_id', …, true); …; COMMIT` transaction, answering byte-for-byte the same JSON; " +
-      '**P** PostGraphile v5 (amber preset) on the same table, role and claim per request through pgSettings (the same statements); ' +
+    '- Servers, all started by the bench against that database with a pool of 10: **F** plain node:http + pg sending the message promptmeter sends for a page ' +
+      "(the app's own SQL builders: `SELECT set_config('role', 'promptmeter_app', true), set_config('app.user_id', …, true); <page>; [<count>]` as one simple-protocol query, hence one round trip and one implicit transaction), answering byte-for-byte the same JSON; " +
+      "**P** PostGraphile v5 (amber preset) on the same table, role and claim per request through pgSettings (its adaptor's `BEGIN`, `set_config` from a JSON array, the query, `COMMIT`: four round trips); " +
       '**O** promptmeter via `startServer` with NODE_ENV=production. Each verifies the HS256 JWT per request. Before measuring, all three must return the same pages ' +
       '(first, deep, with totalCount, following endCursor) and the pages the database says are right.',
     `- Load: autocannon on loopback, ${mode.connections} connections, ${mode.warmupSeconds} s warm-up then a ${mode.windowSeconds} s window per server per round, ` +

@@ -1,13 +1,14 @@
 /**
- * (F) The floor: plain node:http + pg, no GraphQL layer. It runs the page SQL promptmeter's
- * Prisma layer sends (captured from the app, same WHERE/ORDER/LIMIT), inside one role + claim
- * transaction, and answers with byte-for-byte the JSON promptmeter answers for the bench's page
- * operations. Whatever promptmeter spends beyond this is its own overhead.
+ * (F) The floor: plain node:http + pg, no GraphQL layer. It sends the message promptmeter sends
+ * for a history page (the app's own SQL builders: role + viewer, page, count, in one round trip)
+ * and answers with byte-for-byte the JSON promptmeter answers for the bench's page operations.
+ * Whatever promptmeter spends beyond this is its own overhead.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
-import { COUNT, COUNTER, FIRST_PAGE, NEXT_PAGE } from '../lib/page-sql.ts';
+import { REQUEST_ROLE, takeRoleSql } from '../../server/src/db/scoped.ts';
+import { usageLogCountSql, usageLogPageSql } from '../../server/src/db/usage-log-sql.ts';
 import { ready } from './child.ts';
 import { verifyBearer } from './jwt.ts';
 
@@ -59,19 +60,6 @@ function page(rows: Row[], size: number, totalCount: number | null) {
   return { data: { myExecutions: connection } };
 }
 
-// As promptmeter counts: from the run counter once migration 003 made one, else count(*).
-const hasCounter = pool
-  .query(`SELECT to_regclass('x402_usage_log_counts') IS NOT NULL AS present`)
-  .then(({ rows }) => Boolean(rows[0]?.present));
-
-async function totalOf(client: pg.PoolClient, templateId: string, viewer: string) {
-  if (await hasCounter) {
-    const { rows } = await client.query(COUNTER, [templateId, viewer, 1, 0]);
-    return Number(rows[0]?.runs ?? 0);
-  }
-  return Number((await client.query(COUNT, [templateId, viewer, 0])).rows[0]._count$_all);
-}
-
 async function myExecutions(viewer: string, variables: Record<string, unknown>, count: boolean) {
   const [typename, templateId] = Buffer.from(String(variables.templateId), 'base64')
     .toString()
@@ -80,34 +68,16 @@ async function myExecutions(viewer: string, variables: Record<string, unknown>, 
   const size = Number(variables.first ?? 20);
   const after = variables.after ? Buffer.from(String(variables.after), 'base64url').toString() : '';
   const [millis, afterId] = after.split(':');
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query(`SELECT set_config('role', $1, true), set_config('app.user_id', $2, true)`, [
-      'promptmeter_app',
-      viewer,
-    ]);
-    const createdAt = new Date(Number(millis));
-    const { rows } = after
-      ? await client.query<Row>(NEXT_PAGE, [
-          templateId,
-          viewer,
-          createdAt,
-          createdAt,
-          afterId,
-          size + 1,
-          0,
-        ])
-      : await client.query<Row>(FIRST_PAGE, [templateId, viewer, size + 1, 0]);
-    const total = count ? await totalOf(client, templateId, viewer) : null;
-    await client.query('COMMIT');
-    return page(rows, size, total);
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  const position = after ? { createdAt: new Date(Number(millis)), id: String(afterId) } : null;
+  const filter = { templateId, callerId: viewer };
+  const statements = [usageLogPageSql(filter, size + 1, position)];
+  if (count) statements.push(usageLogCountSql(filter));
+  // promptmeter's message: role + viewer, the page, the count — one round trip, one transaction.
+  const results = (await pool.query(
+    [takeRoleSql(REQUEST_ROLE, viewer), ...statements].join(';\n'),
+  )) as unknown as pg.QueryResult[];
+  const rows = results[1]?.rows as Row[];
+  return page(rows, size, count ? Number(results[2]?.rows[0]?.total ?? 0) : null);
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse) {

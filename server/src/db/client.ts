@@ -4,8 +4,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.ts';
-import { UUID } from '../uuid.ts';
-import { SCOPED_ROLES, type ScopedRole } from './scoped.ts';
+import { type ScopedRole, takeRoleSql } from './scoped.ts';
 
 /** The database behind the app: Prisma for queries, plus the raw driver for migrations. */
 export interface Database {
@@ -32,14 +31,6 @@ export interface Database {
 type Rows = Record<string, unknown>[];
 
 const TRANSACTIONS = { maxWait: 10_000, timeout: 10_000 };
-
-/** The role and viewer for the rest of the implicit transaction: both checked, never user text. */
-function takeRole(role: ScopedRole, viewerId: string | null) {
-  if (!SCOPED_ROLES.includes(role) || (viewerId !== null && !UUID.test(viewerId))) {
-    throw new Error(`readAs: refusing role ${role} / viewer ${viewerId}`);
-  }
-  return `SELECT set_config('role', '${role}', true), set_config('app.user_id', '${viewerId ?? ''}', true)`;
-}
 
 export type DatabaseOptions =
   | { databaseUrl: string; poolSize?: number }
@@ -68,7 +59,7 @@ function openPostgres({ databaseUrl, poolSize = 10 }: { databaseUrl: string; poo
     // An error aborts the implicit transaction: the connection goes back to the pool clean.
     readAs: async (role, viewerId, statements) => {
       const results = (await pool.query(
-        [takeRole(role, viewerId), ...statements].join(';\n'),
+        [takeRoleSql(role, viewerId), ...statements].join(';\n'),
       )) as unknown as pg.QueryResult[];
       return results.slice(1).map((result) => result.rows);
     },
@@ -120,7 +111,7 @@ async function openPGlite({ dataDir, loadDataDir }: { dataDir?: string; loadData
     transaction: (fn) => pglite.transaction((tx) => fn(onDriver(tx))),
     // exec runs exclusively of PGlite's transactions, so no other query lands in between.
     readAs: async (role, viewerId, statements) => {
-      const results = await pglite.exec([takeRole(role, viewerId), ...statements].join(';\n'));
+      const results = await pglite.exec([takeRoleSql(role, viewerId), ...statements].join(';\n'));
       return results.slice(1).map((result) => result.rows as Rows);
     },
     dumpDataDir: () => pglite.dumpDataDir('none'),
