@@ -142,6 +142,31 @@ describe('row-level security on the usage log', () => {
     ).rejects.toThrow(/keeps its template and caller/);
   });
 
+  it('holds for the one-round-trip reads of history pages (readAs), which leave no trace', async () => {
+    const [mine = [], whoAmI = []] = await db.readAs(REQUEST_ROLE, alice, [
+      SELECT_ALL,
+      'SELECT current_user AS role',
+    ]);
+    expect(callers(mine)).toEqual([alice, alice, alice]);
+    expect(whoAmI[0]?.role).toBe(REQUEST_ROLE);
+    // A failing statement aborts the message's implicit transaction: the next statements on
+    // the same connections run as the login role again, with no viewer.
+    await expect(db.readAs(REQUEST_ROLE, alice, ['SELECT 1 / 0'])).rejects.toThrow(/division/);
+    for (let i = 0; i < 12; i++) {
+      const [after] = await db.query<{ role: string; viewer: string | null }>(
+        "SELECT current_user AS role, nullif(current_setting('app.user_id', true), '') AS viewer",
+      );
+      expect(after).toEqual({ role: expect.not.stringMatching(/^promptmeter_/), viewer: null });
+    }
+    // The role and the viewer are checked before they are written into the statement.
+    await expect(
+      db.readAs(REQUEST_ROLE, `${alice}', true); SELECT ('`, [SELECT_ALL]),
+    ).rejects.toThrow(/refusing/);
+    await expect(db.readAs('postgres' as typeof REQUEST_ROLE, null, [SELECT_ALL])).rejects.toThrow(
+      /refusing/,
+    );
+  });
+
   it('re-running the migrations changes nothing', async () => {
     expect(await migrate(db)).toEqual([]);
   });
