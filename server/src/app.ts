@@ -112,7 +112,7 @@ export function buildApp({ db, services, devTokens = false, plugins = [] }: AppD
         viewer,
         db: lazyViewerClient(db.prisma, viewer?.id ?? null),
         readAsViewer: (statements: string[]) =>
-          db.readAs(REQUEST_ROLE, viewer?.id ?? null, statements),
+          db.runAs(REQUEST_ROLE, viewer?.id ?? null, statements),
         services,
         // A bearer credential until settled: read here, never logged.
         paymentHeader: socketKey ? null : request.headers.get('payment-signature'),

@@ -19,7 +19,7 @@ export type Context = Readonly<{
   viewer: Viewer | null;
   /** The viewer-scoped client: every read goes through RLS as the viewer. */
   db: PrismaClient;
-  /** Read-only SQL as the viewer (RLS) in one round trip; see Database.readAs. */
+  /** SQL as the viewer (RLS) in one round trip; see Database.runAs. */
   readAsViewer(statements: string[]): Promise<Record<string, unknown>[][]>;
   services: Services;
   /** The x402 PAYMENT-SIGNATURE header of an HTTP request, if any. */

@@ -142,8 +142,8 @@ describe('row-level security on the usage log', () => {
     ).rejects.toThrow(/keeps its template and caller/);
   });
 
-  it('holds for the one-round-trip reads of history pages (readAs), which leave no trace', async () => {
-    const [mine = [], whoAmI = []] = await db.readAs(REQUEST_ROLE, alice, [
+  it('holds for the one-round-trip reads of history pages (runAs), which leave no trace', async () => {
+    const [mine = [], whoAmI = []] = await db.runAs(REQUEST_ROLE, alice, [
       SELECT_ALL,
       'SELECT current_user AS role',
     ]);
@@ -151,7 +151,7 @@ describe('row-level security on the usage log', () => {
     expect(whoAmI[0]?.role).toBe(REQUEST_ROLE);
     // A failing statement aborts the message's implicit transaction: the next statements on
     // the same connections run as the login role again, with no viewer.
-    await expect(db.readAs(REQUEST_ROLE, alice, ['SELECT 1 / 0'])).rejects.toThrow(/division/);
+    await expect(db.runAs(REQUEST_ROLE, alice, ['SELECT 1 / 0'])).rejects.toThrow(/division/);
     for (let i = 0; i < 12; i++) {
       const [after] = await db.query<{ role: string; viewer: string | null }>(
         "SELECT current_user AS role, nullif(current_setting('app.user_id', true), '') AS viewer",
@@ -160,9 +160,9 @@ describe('row-level security on the usage log', () => {
     }
     // The role and the viewer are checked before they are written into the statement.
     await expect(
-      db.readAs(REQUEST_ROLE, `${alice}', true); SELECT ('`, [SELECT_ALL]),
+      db.runAs(REQUEST_ROLE, `${alice}', true); SELECT ('`, [SELECT_ALL]),
     ).rejects.toThrow(/refusing/);
-    await expect(db.readAs('postgres' as typeof REQUEST_ROLE, null, [SELECT_ALL])).rejects.toThrow(
+    await expect(db.runAs('postgres' as typeof REQUEST_ROLE, null, [SELECT_ALL])).rejects.toThrow(
       /refusing/,
     );
   });

@@ -17,18 +17,21 @@ export interface Database {
   /** Runs `fn` in one transaction on one connection (for the migrator). */
   transaction<T>(fn: (tx: Pick<Database, 'exec' | 'query'>) => Promise<T>): Promise<T>;
   /**
-   * Read-only statements in one round trip: one simple-protocol message, hence one implicit
-   * transaction, that first takes `role` and the viewer (RLS). Returns each statement's rows.
-   * The simple protocol has no parameters: statements carry their values as literals, built
-   * only from checked values (see schema/execution-sql.ts).
+   * Statements in one round trip: one simple-protocol message, hence one implicit transaction
+   * (all of it commits, or an error rolls all of it back), that first takes `role` and the viewer
+   * (RLS). Returns each statement's rows. The simple protocol has no parameters: statements carry
+   * their values as literals, built only from checked values (see db/usage-log-sql.ts).
    */
-  readAs(role: ScopedRole, viewerId: string | null, statements: string[]): Promise<Rows[]>;
+  runAs(role: ScopedRole, viewerId: string | null, statements: string[]): Promise<Rows[]>;
   /** PGlite only: a snapshot of the data directory, loaded by fast test databases. */
   dumpDataDir?(): Promise<Blob>;
   close(): Promise<void>;
 }
 
 type Rows = Record<string, unknown>[];
+
+/** Joins the statements of one runAs message. */
+export const STATEMENT_SEPARATOR = ';\n';
 
 const TRANSACTIONS = { maxWait: 10_000, timeout: 10_000 };
 
@@ -57,9 +60,9 @@ function openPostgres({ databaseUrl, poolSize = 10 }: { databaseUrl: string; poo
     },
     query: async (sql, params) => (await pool.query(sql, params)).rows,
     // An error aborts the implicit transaction: the connection goes back to the pool clean.
-    readAs: async (role, viewerId, statements) => {
+    runAs: async (role, viewerId, statements) => {
       const results = (await pool.query(
-        [takeRoleSql(role, viewerId), ...statements].join(';\n'),
+        [takeRoleSql(role, viewerId), ...statements].join(STATEMENT_SEPARATOR),
       )) as unknown as pg.QueryResult[];
       return results.slice(1).map((result) => result.rows);
     },
@@ -110,8 +113,10 @@ async function openPGlite({ dataDir, loadDataDir }: { dataDir?: string; loadData
     ...onDriver(pglite),
     transaction: (fn) => pglite.transaction((tx) => fn(onDriver(tx))),
     // exec runs exclusively of PGlite's transactions, so no other query lands in between.
-    readAs: async (role, viewerId, statements) => {
-      const results = await pglite.exec([takeRoleSql(role, viewerId), ...statements].join(';\n'));
+    runAs: async (role, viewerId, statements) => {
+      const results = await pglite.exec(
+        [takeRoleSql(role, viewerId), ...statements].join(STATEMENT_SEPARATOR),
+      );
       return results.slice(1).map((result) => result.rows as Rows);
     },
     dumpDataDir: () => pglite.dumpDataDir('none'),

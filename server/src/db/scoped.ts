@@ -10,7 +10,7 @@ export type ScopedRole = (typeof SCOPED_ROLES)[number];
 
 /**
  * `role` and the viewer for the rest of the transaction, as SQL text for the simple protocol
- * (Database.readAs): both are checked here, never caller-supplied text.
+ * (Database.runAs): both are checked here, never caller-supplied text.
  */
 export function takeRoleSql(role: ScopedRole, viewerId: string | null) {
   if (!SCOPED_ROLES.includes(role) || (viewerId !== null && !UUID.test(viewerId))) {
