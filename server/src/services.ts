@@ -38,7 +38,7 @@ export async function createServices(env: Env, db: Database) {
       },
       db.prisma,
     ),
-    usageLogs: createUsageLogStore(db.prisma),
+    usageLogs: createUsageLogStore(db),
   };
   return {
     services,

@@ -20,7 +20,7 @@ export interface Database {
    * Statements in one round trip: one simple-protocol message, hence one implicit transaction
    * (all of it commits, or an error rolls all of it back), that first takes `role` and the viewer
    * (RLS). Returns each statement's rows. The simple protocol has no parameters: statements carry
-   * their values as literals, built only from checked values (see db/usage-log-sql.ts).
+   * their values as literals, built only from checked values (db/sql-literals.ts).
    */
   runAs(role: ScopedRole, viewerId: string | null, statements: string[]): Promise<Rows[]>;
   /** PGlite only: a snapshot of the data directory, loaded by fast test databases. */

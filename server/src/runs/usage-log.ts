@@ -1,6 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backendClient } from '../db/scoped.ts';
-import type { PrismaClient, UsageLog } from '../generated/prisma/client.ts';
+import type { Database } from '../db/client.ts';
+import { BACKEND_ROLE } from '../db/scoped.ts';
+import { completeRunSql, failInterruptedSql, startRunSql } from '../db/usage-log-sql.ts';
+import type { UsageLog } from '../generated/prisma/client.ts';
+import { toUsageLog } from '../schema/execution-rows.ts';
 
 export type RunStatus = 'running' | 'success' | 'failed';
 
@@ -42,14 +45,21 @@ export interface UsageLogStore {
   failInterrupted(olderThanMs: number): Promise<Pick<UsageLog, 'id' | 'templateId'>[]>;
 }
 
+/**
+ * The store on the driver, as the backend role: each write is one statement in one round trip
+ * (Database.runAs), with no Prisma query compilation on the run path.
+ */
 export function createUsageLogStore(
-  prisma: PrismaClient,
+  db: Pick<Database, 'runAs'>,
   options: { retryDelaysMs?: number[]; report?: (message: string, detail: unknown) => void } = {},
 ): UsageLogStore {
-  const db = backendClient(prisma);
   const retryDelaysMs = options.retryDelaysMs ?? [50, 250, 1000];
   const report =
     options.report ?? ((message, detail) => console.error(`[usage-log] ${message}`, detail));
+  const asBackend = async (statement: string) => {
+    const [rows = []] = await db.runAs(BACKEND_ROLE, null, [statement]);
+    return rows;
+  };
 
   async function withRetries<T>(what: string, write: () => Promise<T>, detail: unknown) {
     for (let attempt = 0; ; attempt++) {
@@ -71,40 +81,34 @@ export function createUsageLogStore(
 
   return {
     async start(run) {
-      const row = await withRetries(
+      // The SQL is built inside the attempt: a value its literals refuse is reported, not thrown.
+      const rows = await withRetries(
         'writing the running row',
-        () => db.usageLog.create({ data: { ...run, status: 'running' }, select: { id: true } }),
+        () => asBackend(startRunSql(run)),
         run,
       );
-      return row !== null;
+      return rows !== null;
     },
 
     complete(run, end) {
-      const final = { ...end, completedAt: new Date() };
+      const completedAt = new Date();
       return withRetries(
         `completing run ${run.id}`,
-        () =>
-          db.usageLog.upsert({
-            where: { id: run.id },
-            create: { ...run, ...final },
-            update: final,
-          }),
+        async () => {
+          const [row] = await asBackend(completeRunSql(run, end, completedAt));
+          if (!row) throw new Error('the upsert returned no row');
+          return toUsageLog(row);
+        },
         { run, end },
       );
     },
 
     async failInterrupted(olderThanMs) {
-      const cutoff = new Date(Date.now() - olderThanMs);
-      const stale = await db.usageLog.findMany({
-        where: { status: 'running', createdAt: { lt: cutoff } },
-        select: { id: true, templateId: true },
-      });
-      if (stale.length === 0) return [];
-      await db.usageLog.updateMany({
-        where: { id: { in: stale.map((row) => row.id) }, status: 'running' },
-        data: { status: 'failed', errorMessage: 'interrupted', completedAt: new Date() },
-      });
-      return stale;
+      const now = new Date();
+      const cutoff = new Date(now.getTime() - olderThanMs);
+      // One statement: a run that completes meanwhile is neither overwritten nor returned.
+      const rows = await asBackend(failInterruptedSql(cutoff, now));
+      return rows.map((row) => ({ id: row.id as string, templateId: row.template_id as string }));
     },
   };
 }

@@ -58,7 +58,7 @@ export async function startTestApp(options: TestAppOptions = {}) {
         { facilitatorUrl: undefined, facilitatorTimeoutMs: 10_000, modelTimeoutMs: 60_000 },
         db.prisma,
       ),
-    usageLogs: createUsageLogStore(db.prisma, { retryDelaysMs: [10, 50], ...options.usageLogs }),
+    usageLogs: createUsageLogStore(db, { retryDelaysMs: [10, 50], ...options.usageLogs }),
     ...options.services,
   };
   // Subscriptions share pub/sub streams: count subscribes that returned a stream instead.
