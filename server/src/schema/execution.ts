@@ -196,7 +196,7 @@ builder.mutationField('executeTemplate', (t) =>
     args: { input: t.arg({ type: ExecuteTemplateInput, required: true }) },
     resolve: async (_root, { input }, context) => {
       const result = await runTemplate(context.services, {
-        template: await findRunnableTemplate(context.db, String(input.templateId)),
+        template: await findRunnableTemplate(context, String(input.templateId)),
         viewer: context.viewer,
         variables: input.variables,
         payment: input.payment ?? context.paymentHeader,
@@ -228,7 +228,7 @@ builder.subscriptionField('executionLogged', (t) =>
       if (!context.viewer) throw unauthenticated();
       const viewerId = context.viewer.id;
       const template = await templateReads(`${args.templateId}:${viewerId}`, () =>
-        findRunnableTemplate(context.db, String(args.templateId)),
+        findRunnableTemplate(context, String(args.templateId)),
       );
       // Events carry ids only: each is re-read as this subscriber, so RLS decides who sees it.
       // The whole row, so that one viewer's subscriptions share the read whatever they select

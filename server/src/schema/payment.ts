@@ -115,7 +115,7 @@ builder.queryField('templatePaymentRequirements', (t) =>
       'What running a template costs, as x402 requirements (a quote: nothing is reserved).',
     args: { templateId: t.arg.id({ required: true }) },
     resolve: async (_root, args, context) => {
-      const template = await findRunnableTemplate(context.db, String(args.templateId));
+      const template = await findRunnableTemplate(context, String(args.templateId));
       const paymentRequired = context.services.payments.quote(template, context.resourceUrl);
       return {
         template,

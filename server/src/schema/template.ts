@@ -1,6 +1,7 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
+import type { Context } from '../context.ts';
+import { runnableTemplateSql, toRunnableTemplate } from '../db/template-sql.ts';
 import { notFound } from '../errors.ts';
-import type { PrismaClient } from '../generated/prisma/client.ts';
 import { isOwner } from '../runs/payment-gate.ts';
 import type { TemplateVariable } from '../runs/variables.ts';
 import {
@@ -163,12 +164,16 @@ builder.mutationField('createTemplate', (t) =>
   }),
 );
 
-/** Loads a template for a run, with what decides who owns it. NOT_FOUND when unknown. */
-export async function findRunnableTemplate(db: PrismaClient, globalId: string) {
-  const template = await db.template.findUnique({
-    where: { id: databaseId(globalId, 'Template', 'templateId') },
-    include: ownership,
-  });
-  if (!template) throw notFound('Template');
-  return template;
+/**
+ * Loads a template for a run or a quote, with what decides who owns it, as the viewer (RLS) in
+ * one statement. NOT_FOUND when unknown or not visible.
+ */
+export async function findRunnableTemplate(
+  context: Pick<Context, 'readAsViewer'>,
+  globalId: string,
+) {
+  const id = databaseId(globalId, 'Template', 'templateId');
+  const [rows = []] = await context.readAsViewer([runnableTemplateSql(id)]);
+  if (!rows[0]) throw notFound('Template');
+  return toRunnableTemplate(rows[0]);
 }
