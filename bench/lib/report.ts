@@ -153,9 +153,9 @@ export function renderReport(results: BenchResults, analysisFile: string): strin
     row(
       '4',
       '',
-      'SQL statements (transactions) per run',
+      'database round trips (SQL statements) per run',
       '',
-      `${fmt(runs.zero.statementsPerRun, 1)} (${fmt(runs.zero.transactionsPerRun, 1)})`,
+      `${fmt(runs.zero.roundTripsPerRun, 1)} (${fmt(runs.zero.statementsPerRun, 1)})`,
       null,
     );
     row(
@@ -249,8 +249,9 @@ export function renderReport(results: BenchResults, analysisFile: string): strin
       `${mode.rounds} rounds, servers in a new random order each round; latency percentiles from every response's hrtime. ` +
       "CPU per request: the server process's own process.cpuUsage() around a window at one fixed open-loop rate for all three (half the slowest side's median throughput). " +
       'Deep page: one connection (service latency), first and deep windows interleaved.',
-    "- Runs: the app's loopback Messages API as the model (real SDK, streaming), reached through ANTHROPIC_BASE_URL; statements counted by wrapping the pg driver's " +
-      'Client.query in the promptmeter process (pg_stat_statements is not loaded on this server).',
+    "- Runs: the app's loopback Messages API as the model (real SDK, streaming), reached through ANTHROPIC_BASE_URL; round trips counted by wrapping the pg driver's " +
+      'Client.query in the promptmeter process (one call, one round trip), and the statements each carries by splitting a multi-statement message on ' +
+      'the separator the app joins them with (pg_stat_statements is not loaded on this server).',
     "- Fan-out: a separate process holds the graphql-ws clients, half on each of two instances sharing Redis; runs fired alternately on both; an event's id is its " +
       "sequence key; latency = arrival − the row's completedAt (stamped just before the final write, so it overstates commit-to-client by the write). " +
       'Memory per subscriber: heapUsed after a forced GC in both instances, before connecting and after all subscribed.',
@@ -321,7 +322,7 @@ export function renderReport(results: BenchResults, analysisFile: string): strin
       '',
       `- 0 ms model, one run at a time, ${mode.runsPerRound} runs per round: run p50 ${fmtSpread(s(runs.zero.runP50))} ms, p99 ${fmtSpread(s(runs.zero.p99))} ms; ` +
         `the same SDK call made directly: p50 ${fmtSpread(s(runs.zero.directP50))} ms.`,
-      `- ${fmt(runs.zero.statementsPerRun, 1)} SQL statements in ${fmt(runs.zero.transactionsPerRun, 1)} transactions per run.`,
+      `- ${fmt(runs.zero.roundTripsPerRun, 1)} database round trips per run, carrying ${fmt(runs.zero.statementsPerRun, 1)} SQL statements.`,
       `- ${runs.inFlight.runs} runs at once, 2 s model, pool of 10: ${runs.inFlight.succeeded} succeeded, ${runs.inFlight.logged} logged as success, ` +
         `batch took ${fmt(runs.inFlight.wallSeconds, 1)} s (≥ ${(runs.inFlight.runs * 2) / 10} s if each run held a connection through the model call); ` +
         `up to ${runs.inFlight.awaitingModelAtOnce} runs awaited the model at once; pg_stat_activity showed up to ${runs.inFlight.maxInTransaction} of the server's connections ` +
@@ -351,7 +352,7 @@ export function renderReport(results: BenchResults, analysisFile: string): strin
       '',
       'V8 sampling profiles of the server process during one window (the inspector is attached for that window only). ' +
         '"Inclusive" charges a sample to every package on its stack; "self" to the frame that was running. ' +
-        '"bench instrumentation" is the statement counter wrapped around pg\'s Client.query in O: it is on the stack of all SQL work ' +
+        '"bench instrumentation" is the round-trip counter wrapped around pg\'s Client.query in O: it is on the stack of all SQL work ' +
         "but costs next to nothing itself. wasm/… under Prisma is its query compiler. Sampled CPU per request includes the profiler's own overhead.",
     );
     for (const { label, requests, summary } of results.profiles) {

@@ -1,24 +1,29 @@
 /**
  * (O) promptmeter itself, started as production would (`startServer` with the environment the
- * driver passes), plus a count of every SQL statement its pg driver sends, for "statements per
- * run". The count patches the `pg` the app resolves (the root one), never the app's code.
+ * driver passes), plus a count of the round trips its pg driver makes and the SQL statements
+ * they carry, for "round trips (statements) per run". The count patches the `pg` the app
+ * resolves (the root one), never the app's code.
  */
 import { createRequire } from 'node:module';
+import { STATEMENT_SEPARATOR } from '../../server/src/db/client.ts';
 import { readEnv } from '../../server/src/env.ts';
 import { startServer } from '../../server/src/server.ts';
 import { ready } from './child.ts';
 
 const appRequire = createRequire(new URL('../../server/src/db/client.ts', import.meta.url));
 const pg = appRequire('pg') as typeof import('pg');
-const counters = { statements: 0, transactions: 0 };
+const counters = { roundTrips: 0, statements: 0 };
 const logSql = process.env.BENCH_LOG_SQL === '1';
 const seen = new Set<string>();
 const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+// One Client.query is one round trip. A simple-protocol message of Database.runAs carries
+// several statements joined by STATEMENT_SEPARATOR (a text literal holding that separator would
+// count extra; the bench's runs write none); a parameterised query (Prisma's) carries one.
 pg.Client.prototype.query = function countedQuery(this: unknown, ...args: unknown[]) {
-  counters.statements++;
   const first = args[0] as string | { text?: string };
   const text = typeof first === 'string' ? first : (first?.text ?? '');
-  if (/^\s*BEGIN\b/i.test(text)) counters.transactions++;
+  counters.roundTrips++;
+  counters.statements += text.split(STATEMENT_SEPARATOR).length;
   if (logSql && !seen.has(text)) {
     seen.add(text);
     console.log(`[sql] ${text}`);

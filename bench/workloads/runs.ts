@@ -1,7 +1,8 @@
 /**
  * Workload 4: executeTemplate against the fake model.
  *   a. 0 ms model, one run at a time: promptmeter's per-run overhead (its latency against the
- *      same SDK call made directly), and the SQL statements each run sends.
+ *      same SDK call made directly), and the round trips to the database (and the SQL
+ *      statements they carry) each run makes.
  *   b. 2 s model: overhead on top of the model's 2 s.
  *   c. `runsInFlight` runs at once on a pool of 10 with the 2 s model: all must succeed and be
  *      logged, and they must all be waiting on the model at the same time — impossible if a run
@@ -30,8 +31,8 @@ export interface RunsResult {
     overheadMs: Spread;
     ratio: Spread;
     p99: number[];
+    roundTripsPerRun: number;
     statementsPerRun: number;
-    transactionsPerRun: number;
   };
   slow: { runs: number; overheadP50Ms: number; overheadP99Ms: number };
   inFlight: {
@@ -68,8 +69,8 @@ export async function runRunWorkloads(
   const runP50: number[] = [];
   const directP50: number[] = [];
   const p99: number[] = [];
+  let roundTrips = 0;
   let statements = 0;
-  let transactions = 0;
   let measuredRuns = 0;
   let failures = 0;
   for (let round = 0; round < mode.rounds; round++) {
@@ -91,8 +92,8 @@ export async function runRunWorkloads(
       latencies.sort((a, b) => a - b);
       if (which === 'run') {
         const after = await o.sample();
+        roundTrips += (after.counters.roundTrips ?? 0) - (before.counters.roundTrips ?? 0);
         statements += (after.counters.statements ?? 0) - (before.counters.statements ?? 0);
-        transactions += (after.counters.transactions ?? 0) - (before.counters.transactions ?? 0);
         measuredRuns += mode.runsPerRound;
         runP50.push(quantile(latencies, 0.5));
         p99.push(quantile(latencies, 0.99));
@@ -150,8 +151,8 @@ export async function runRunWorkloads(
       overheadMs: spread(runP50.map((value, i) => value - (directP50[i] as number))),
       ratio: spread(runP50.map((value, i) => value / (directP50[i] as number))),
       p99,
+      roundTripsPerRun: roundTrips / measuredRuns,
       statementsPerRun: statements / measuredRuns,
-      transactionsPerRun: transactions / measuredRuns,
     },
     slow: {
       runs: slowRuns.length,
