@@ -23,14 +23,11 @@ const COLUMNS = [
   .map((column) => `${T}."${column}"`)
   .join(', ');
 
-
 /**
  * The keyset condition as Prisma wrote it before the seek bound (commit e952f70): an OR only.
  * $3/$4 the cursor's created_at, $5 its id, $6 limit, $7 offset. Kept for the query-plan section.
  */
 export const NEXT_PAGE_OR = `SELECT ${COLUMNS} FROM ${T} WHERE (${T}."template_id" = $1 AND ${T}."caller_id" = $2 AND (${T}."created_at" < $3 OR (${T}."created_at" = $4 AND ${T}."id" < $5))) ORDER BY ${T}."created_at" DESC, ${T}."id" DESC LIMIT $6 OFFSET $7`;
-
-
 
 /** totalCount by counting the caller's rows (before migration 003): $1 template, $2 caller, $3 offset (0). */
 export const COUNT = `SELECT COUNT(*) AS "_count$_all" FROM (SELECT ${T}."id" FROM ${T} WHERE (${T}."template_id" = $1 AND ${T}."caller_id" = $2) OFFSET $3) AS "sub"`;

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Database } from '../db/client.ts';
 import { BACKEND_ROLE } from '../db/scoped.ts';
+import { toUsageLog } from '../db/usage-log-rows.ts';
 import { completeRunSql, failInterruptedSql, startRunSql } from '../db/usage-log-sql.ts';
 import type { UsageLog } from '../generated/prisma/client.ts';
-import { toUsageLog } from '../schema/execution-rows.ts';
 
 export type RunStatus = 'running' | 'success' | 'failed';
 

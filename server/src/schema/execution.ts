@@ -3,6 +3,7 @@ import { encodePaymentResponseHeader } from '@x402/core/http';
 import type { GraphQLResolveInfo } from 'graphql';
 import { filter, map, pipe } from 'graphql-yoga';
 import type { Context } from '../context.ts';
+import { totalOf, toUsageLog } from '../db/usage-log-rows.ts';
 import {
   type UsageLogFilter,
   usageLogByIdSql,
@@ -15,7 +16,6 @@ import { PAYMENT_RESPONSE_HEADER } from '../payments/index.ts';
 import { runTemplate } from '../runs/run-template.ts';
 import { builder } from './builder.ts';
 import { createCoalescer } from './coalesce.ts';
-import { totalOf, toUsageLog } from './execution-rows.ts';
 import { databaseId } from './ids.ts';
 import { after, countOf, decodeCursor, newestFirst, pageSize, toConnection } from './pagination.ts';
 import { selectedFields } from './selection.ts';
