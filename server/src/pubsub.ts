@@ -1,5 +1,5 @@
+import { setMaxListeners } from 'node:events';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
-import { createPubSub } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 
 /** A run of `templateId` reached a final state. Only ids travel: subscribers re-read the row. */
@@ -16,7 +16,12 @@ export interface ExecutionEvents {
   close(): Promise<void>;
 }
 
-type Topics = Record<string, [templateId: string, event: ExecutionLoggedEvent]>;
+/**
+ * A subscription this many events behind is ended with an error (its subscribers can
+ * resubscribe and re-read their history) rather than buffering without bound. Yoga's pub/sub
+ * throws from inside the event listener at its own limit, which crashes the process.
+ */
+export const MAX_QUEUED_EVENTS = 1000;
 
 /**
  * @param namespace prefixes the channel, so several deployments (or test databases) can share
@@ -26,12 +31,17 @@ export function createExecutionEvents(
   options: { redisUrl?: string; namespace?: string } = {},
 ): ExecutionEvents {
   const topic = `${options.namespace ?? 'promptmeter'}:executionLogged`;
+  // Channels are named as Yoga's createPubSub names them (`<topic>:<templateId>`).
+  const channel = (templateId: string) => `${topic}:${templateId}`;
   if (!options.redisUrl) {
-    const pubSub = createPubSub<Topics>();
+    const target = new EventTarget();
+    // One listener per shared subscription: many viewers on one template are expected.
+    setMaxListeners(0, target);
     return {
       description: 'in-process',
-      publish: (event) => pubSub.publish(topic, event.templateId, event),
-      subscribe: (templateId) => pubSub.subscribe(topic, templateId),
+      publish: (event) =>
+        target.dispatchEvent(new CustomEvent(channel(event.templateId), { detail: event })),
+      subscribe: (templateId) => listen(target, channel(templateId)),
       close: async () => {},
     };
   }
@@ -41,15 +51,62 @@ export function createExecutionEvents(
   for (const client of [publishClient, subscribeClient]) {
     client.on('error', (error) => console.error('[pubsub] Redis error:', error.message));
   }
-  const pubSub = createPubSub<Topics>({
-    eventTarget: createRedisEventTarget({ publishClient, subscribeClient }),
-  });
+  const target = createRedisEventTarget({ publishClient, subscribeClient });
   return {
     description: `Redis (${redactUrl(options.redisUrl)})`,
-    publish: (event) => pubSub.publish(topic, event.templateId, event),
-    subscribe: (templateId) => pubSub.subscribe(topic, templateId),
+    publish: (event) => {
+      target.dispatchEvent(new CustomEvent(channel(event.templateId), { detail: event }));
+    },
+    subscribe: (templateId) => listen(target, channel(templateId)),
     close: async () => {
       await Promise.allSettled([publishClient.quit(), subscribeClient.quit()]);
+    },
+  };
+}
+
+type Target = Pick<EventTarget, 'addEventListener' | 'removeEventListener'>;
+
+/** The events of one channel as an iterator with a bounded queue (see MAX_QUEUED_EVENTS). */
+function listen(target: Target, channel: string): AsyncIterableIterator<ExecutionLoggedEvent> {
+  const queue: ExecutionLoggedEvent[] = [];
+  let wake: (() => void) | null = null;
+  let state: 'open' | 'overflowed' | 'closed' = 'open';
+  const stop = (next: 'overflowed' | 'closed') => {
+    if (state !== 'open') return;
+    state = next;
+    target.removeEventListener(channel, onEvent);
+    wake?.();
+  };
+  function onEvent(event: Event) {
+    if (queue.length >= MAX_QUEUED_EVENTS) stop('overflowed');
+    else queue.push((event as CustomEvent<ExecutionLoggedEvent>).detail);
+    wake?.();
+  }
+  target.addEventListener(channel, onEvent);
+  return {
+    async next() {
+      while (queue.length === 0 && state === 'open') {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = null;
+      }
+      const value = queue.shift();
+      if (value) return { value, done: false };
+      if (state === 'overflowed') {
+        state = 'closed';
+        throw new Error(`More than ${MAX_QUEUED_EVENTS} events were waiting: resubscribe.`);
+      }
+      return { value: undefined, done: true };
+    },
+    async return() {
+      queue.length = 0;
+      stop('closed');
+      state = 'closed';
+      return { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
     },
   };
 }

@@ -15,7 +15,6 @@ import type { UsageLog } from '../generated/prisma/client.ts';
 import { PAYMENT_RESPONSE_HEADER } from '../payments/index.ts';
 import { runTemplate } from '../runs/run-template.ts';
 import { builder } from './builder.ts';
-import { createCoalescer } from './coalesce.ts';
 import { databaseId } from './ids.ts';
 import { after, countOf, decodeCursor, newestFirst, pageSize, toConnection } from './pagination.ts';
 import { selectedFields } from './selection.ts';
@@ -212,11 +211,6 @@ builder.mutationField('executeTemplate', (t) =>
   }),
 );
 
-// Per process: reads of one row by one viewer, and of one template by one viewer, in flight at
-// the same moment are made once. Keys name the viewer, so RLS still decides every result.
-const rowReads = createCoalescer<UsageLog | null>();
-const templateReads = createCoalescer<Awaited<ReturnType<typeof findRunnableTemplate>>>();
-
 builder.subscriptionField('executionLogged', (t) =>
   t.field({
     type: Execution,
@@ -226,24 +220,24 @@ builder.subscriptionField('executionLogged', (t) =>
     subscribe: async (_root, args, context) => {
       // authScopes guard `resolve`; a subscription must be refused before it starts listening.
       if (!context.viewer) throw unauthenticated();
-      const viewerId = context.viewer.id;
-      const template = await templateReads(`${args.templateId}:${viewerId}`, () =>
-        findRunnableTemplate(context, String(args.templateId)),
-      );
+      const template = await findRunnableTemplate(context, String(args.templateId));
       // Events carry ids only: each is re-read as this subscriber, so RLS decides who sees it.
-      // The whole row, so that one viewer's subscriptions share the read whatever they select
-      // (relations resolve per subscription). A failed read skips the event, not the socket.
+      // Subscriptions of one viewer with the same document share this read and its execution
+      // (shared-subscriptions.ts). A failed read skips the event, not the subscription.
       return pipe(
         context.services.events.subscribe(template.id),
-        map((event) =>
-          rowReads(`${event.id}:${viewerId}`, async () => {
+        map(async (event) => {
+          try {
             const [rows = []] = await context.readAsViewer([usageLogByIdSql(event.id)]);
             return rows[0] ? toUsageLog(rows[0]) : null;
-          }).catch((error: Error) => {
-            console.error(`[executionLogged] re-reading run ${event.id} failed:`, error.message);
+          } catch (error) {
+            console.error(
+              `[executionLogged] re-reading run ${event.id} failed:`,
+              (error as Error).message,
+            );
             return null;
-          }),
-        ),
+          }
+        }),
         filter((row) => row !== null),
       );
     },
