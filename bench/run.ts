@@ -226,9 +226,24 @@ try {
   if (wants(5)) {
     log('workload 5: executionLogged fan-out over two instances sharing Redis');
     model.setLatency(0);
+    results.profiles = results.profiles.filter((p) => !/executionLogged/.test(p.label));
     results.fanout = await step('fan-out', async () => {
       const second = await start('promptmeter', { ...common, name: 'O2', env: promptmeterEnv });
-      return runFanout([O, second], mode, log);
+      const largest = Math.max(...mode.subscriberCounts);
+      return runFanout(
+        [O, second],
+        mode,
+        log,
+        profiling
+          ? (fireEvents) =>
+              profile(
+                `O: executionLogged, ${largest} subscribers on 2 instances (${mode.fanoutEvents} events)`,
+                O,
+                (mode.fanoutEvents * mode.eventIntervalMs) / 1000,
+                fireEvents,
+              )
+          : undefined,
+      );
     });
     measured([5]);
   }

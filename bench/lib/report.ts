@@ -361,7 +361,9 @@ export function renderReport(results: BenchResults, analysisFile: string): strin
         '',
         `### ${label}`,
         '',
-        `${requests} requests; ${fmt((busy / Math.max(1, requests)) * 1000, 0)} µs of sampled CPU per request (top areas).`,
+        /executionLogged/.test(label)
+          ? `${requests} events; ${fmt(busy / Math.max(1, requests), 0)} ms of sampled CPU per event in this instance (top areas).`
+          : `${requests} requests; ${fmt((busy / Math.max(1, requests)) * 1000, 0)} µs of sampled CPU per request (top areas).`,
         '',
         '| inclusive | share | | self (function) | share |',
         '|---|---|---|---|---|',

@@ -74,6 +74,8 @@ export async function runFanout(
   instances: [ServerProcess, ServerProcess],
   mode: Mode,
   log: (line: string) => void,
+  /** Profiles extra, unmeasured events at the largest step (the measured ones stay unprofiled). */
+  profileLargest?: (fireEvents: () => Promise<number>) => Promise<void>,
 ): Promise<FanoutResult> {
   const authenticator = createAuthenticator(JWT_SECRET);
   const tokens = {
@@ -125,6 +127,15 @@ export async function runFanout(
       await swarm.ask({ type: 'await', ids, timeoutMs: 180_000 });
       const drainSeconds = (performance.now() - drainStarted) / 1000;
       const { report } = await swarm.ask<{ report: SwarmReport }>({ type: 'report', ids });
+      if (profileLargest && count === Math.max(...mode.subscriberCounts)) {
+        await profileLargest(async () => {
+          for (let i = 0; i < mode.fanoutEvents; i++) {
+            await fire(mode.fanoutEvents + i + 1);
+            await new Promise((resolve) => setTimeout(resolve, mode.eventIntervalMs));
+          }
+          return mode.fanoutEvents;
+        });
+      }
       const step: FanoutStep = {
         subscribers: count,
         connectSeconds: connected.ms / 1000,
