@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
-import { REQUEST_ROLE, takeRoleSql } from '../../server/src/db/scoped.ts';
+import { REQUEST_ROLE, runAsMessage } from '../../server/src/db/scoped.ts';
 import { usageLogCountSql, usageLogPageSql } from '../../server/src/db/usage-log-sql.ts';
 import { ready } from './child.ts';
 import { verifyBearer } from './jwt.ts';
@@ -74,7 +74,7 @@ async function myExecutions(viewer: string, variables: Record<string, unknown>, 
   if (count) statements.push(usageLogCountSql(filter));
   // promptmeter's message: role + viewer, the page, the count — one round trip, one transaction.
   const results = (await pool.query(
-    [takeRoleSql(REQUEST_ROLE, viewer), ...statements].join(';\n'),
+    runAsMessage(REQUEST_ROLE, viewer, statements),
   )) as unknown as pg.QueryResult[];
   const rows = results[1]?.rows as Row[];
   return page(rows, size, count ? Number(results[2]?.rows[0]?.total ?? 0) : null);

@@ -5,7 +5,7 @@
  * resolves (the root one), never the app's code.
  */
 import { createRequire } from 'node:module';
-import { STATEMENT_SEPARATOR } from '../../server/src/db/client.ts';
+import { STATEMENT_SEPARATOR } from '../../server/src/db/scoped.ts';
 import { readEnv } from '../../server/src/env.ts';
 import { startServer } from '../../server/src/server.ts';
 import { ready } from './child.ts';

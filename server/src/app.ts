@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { type DocumentNode, type ExecutionArgs, type GraphQLError, Kind } from 'graphql';
+import { type ExecutionArgs, type GraphQLError, getOperationAST } from 'graphql';
 import type { ServerOptions } from 'graphql-ws';
 import { useServer as serveGraphqlWs } from 'graphql-ws/use/ws';
 import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
@@ -71,7 +71,13 @@ export function buildApp({ db, services, devTokens = false, plugins = [] }: AppD
     plugins: [
       // Queries and mutations run as compiled code (graphql-jit, cached per document); see
       // BENCHMARKS.md. Subscriptions keep graphql-js.
-      useGraphQlJit({}, { enableIf: ({ document }) => !isSubscription(document) }),
+      useGraphQlJit(
+        {},
+        {
+          enableIf: ({ document, operationName }) =>
+            getOperationAST(document, operationName)?.operation !== 'subscription',
+        },
+      ),
       useResponseHeaders(),
       useOnePaidFieldPerOperation(),
       useSharedSubscriptions(),
@@ -204,12 +210,6 @@ export function buildApp({ db, services, devTokens = false, plugins = [] }: AppD
     },
   };
 }
-
-const isSubscription = (document: DocumentNode) =>
-  document.definitions.some(
-    (definition) =>
-      definition.kind === Kind.OPERATION_DEFINITION && definition.operation === 'subscription',
-  );
 
 /** Yoga's enveloped execute/subscribe, passed through rootValue as in Yoga's graphql-ws example. */
 type Enveloped = {

@@ -31,40 +31,45 @@ export function createExecutionEvents(
   options: { redisUrl?: string; namespace?: string } = {},
 ): ExecutionEvents {
   const topic = `${options.namespace ?? 'promptmeter'}:executionLogged`;
+  const { target, description, close } = options.redisUrl
+    ? redisTarget(options.redisUrl)
+    : inProcessTarget();
   // Channels are named as Yoga's createPubSub names them (`<topic>:<templateId>`).
   const channel = (templateId: string) => `${topic}:${templateId}`;
-  if (!options.redisUrl) {
-    const target = new EventTarget();
-    // One listener per shared subscription: many viewers on one template are expected.
-    setMaxListeners(0, target);
-    return {
-      description: 'in-process',
-      publish: (event) =>
-        target.dispatchEvent(new CustomEvent(channel(event.templateId), { detail: event })),
-      subscribe: (templateId) => listen(target, channel(templateId)),
-      close: async () => {},
-    };
-  }
-  // Subscribing puts an ioredis connection in subscriber mode: publishing needs a second one.
-  const publishClient = new Redis(options.redisUrl, { lazyConnect: false });
-  const subscribeClient = new Redis(options.redisUrl, { lazyConnect: false });
-  for (const client of [publishClient, subscribeClient]) {
-    client.on('error', (error) => console.error('[pubsub] Redis error:', error.message));
-  }
-  const target = createRedisEventTarget({ publishClient, subscribeClient });
   return {
-    description: `Redis (${redactUrl(options.redisUrl)})`,
+    description,
     publish: (event) => {
       target.dispatchEvent(new CustomEvent(channel(event.templateId), { detail: event }));
     },
     subscribe: (templateId) => listen(target, channel(templateId)),
+    close,
+  };
+}
+
+type Target = Pick<EventTarget, 'addEventListener' | 'removeEventListener' | 'dispatchEvent'>;
+
+function inProcessTarget() {
+  const target = new EventTarget();
+  // One listener per shared subscription: many viewers on one template are expected.
+  setMaxListeners(0, target);
+  return { target, description: 'in-process', close: async () => {} };
+}
+
+function redisTarget(redisUrl: string) {
+  // Subscribing puts an ioredis connection in subscriber mode: publishing needs a second one.
+  const publishClient = new Redis(redisUrl, { lazyConnect: false });
+  const subscribeClient = new Redis(redisUrl, { lazyConnect: false });
+  for (const client of [publishClient, subscribeClient]) {
+    client.on('error', (error) => console.error('[pubsub] Redis error:', error.message));
+  }
+  return {
+    target: createRedisEventTarget({ publishClient, subscribeClient }),
+    description: `Redis (${redactUrl(redisUrl)})`,
     close: async () => {
       await Promise.allSettled([publishClient.quit(), subscribeClient.quit()]);
     },
   };
 }
-
-type Target = Pick<EventTarget, 'addEventListener' | 'removeEventListener'>;
 
 /** The events of one channel as an iterator with a bounded queue (see MAX_QUEUED_EVENTS). */
 function listen(target: Target, channel: string): AsyncIterableIterator<ExecutionLoggedEvent> {

@@ -4,7 +4,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.ts';
-import { type ScopedRole, takeRoleSql } from './scoped.ts';
+import { runAsMessage, type ScopedRole } from './scoped.ts';
 
 /** The database behind the app: Prisma for queries, plus the raw driver for migrations. */
 export interface Database {
@@ -29,9 +29,6 @@ export interface Database {
 }
 
 type Rows = Record<string, unknown>[];
-
-/** Joins the statements of one runAs message. */
-export const STATEMENT_SEPARATOR = ';\n';
 
 const TRANSACTIONS = { maxWait: 10_000, timeout: 10_000 };
 
@@ -62,7 +59,7 @@ function openPostgres({ databaseUrl, poolSize = 10 }: { databaseUrl: string; poo
     // An error aborts the implicit transaction: the connection goes back to the pool clean.
     runAs: async (role, viewerId, statements) => {
       const results = (await pool.query(
-        [takeRoleSql(role, viewerId), ...statements].join(STATEMENT_SEPARATOR),
+        runAsMessage(role, viewerId, statements),
       )) as unknown as pg.QueryResult[];
       return results.slice(1).map((result) => result.rows);
     },
@@ -114,9 +111,7 @@ async function openPGlite({ dataDir, loadDataDir }: { dataDir?: string; loadData
     transaction: (fn) => pglite.transaction((tx) => fn(onDriver(tx))),
     // exec runs exclusively of PGlite's transactions, so no other query lands in between.
     runAs: async (role, viewerId, statements) => {
-      const results = await pglite.exec(
-        [takeRoleSql(role, viewerId), ...statements].join(STATEMENT_SEPARATOR),
-      );
+      const results = await pglite.exec(runAsMessage(role, viewerId, statements));
       return results.slice(1).map((result) => result.rows as Rows);
     },
     dumpDataDir: () => pglite.dumpDataDir('none'),

@@ -8,15 +8,20 @@ export const BACKEND_ROLE = 'promptmeter_backend';
 export const SCOPED_ROLES = [REQUEST_ROLE, BACKEND_ROLE] as const;
 export type ScopedRole = (typeof SCOPED_ROLES)[number];
 
+/** Joins the statements of one runAs message. */
+export const STATEMENT_SEPARATOR = ';\n';
+
 /**
- * `role` and the viewer for the rest of the transaction, as SQL text for the simple protocol
- * (Database.runAs): both are checked here, never caller-supplied text.
+ * The text of one Database.runAs message: take `role` and the viewer for the rest of the
+ * (implicit) transaction, then `statements`. Role and viewer are checked here, never
+ * caller-supplied text.
  */
-export function takeRoleSql(role: ScopedRole, viewerId: string | null) {
+export function runAsMessage(role: ScopedRole, viewerId: string | null, statements: string[]) {
   if (!SCOPED_ROLES.includes(role) || (viewerId !== null && !UUID.test(viewerId))) {
     throw new Error(`refusing role ${role} / viewer ${viewerId}`);
   }
-  return `SELECT set_config('role', '${role}', true), set_config('app.user_id', '${viewerId ?? ''}', true)`;
+  const takeRole = `SELECT set_config('role', '${role}', true), set_config('app.user_id', '${viewerId ?? ''}', true)`;
+  return [takeRole, ...statements].join(STATEMENT_SEPARATOR);
 }
 
 /**

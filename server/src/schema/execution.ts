@@ -119,12 +119,9 @@ async function executionPage(
       take: size + 1,
     });
   } else {
-    const withCount = selectedFields(info, []).has('totalCount');
-    const [pageRows = [], countRows] = await context.readAsViewer(
-      withCount
-        ? [usageLogPageSql(filter, size + 1, position), countSql]
-        : [usageLogPageSql(filter, size + 1, position)],
-    );
+    const statements = [usageLogPageSql(filter, size + 1, position)];
+    if (selectedFields(info, []).has('totalCount')) statements.push(countSql);
+    const [pageRows = [], countRows] = await context.readAsViewer(statements);
     rows = pageRows.map(toUsageLog);
     if (countRows) counted = Promise.resolve(totalOf(countRows));
   }

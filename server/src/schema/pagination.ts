@@ -1,11 +1,9 @@
+import type { KeysetPosition } from '../db/usage-log-sql.ts';
 import { badInput } from '../errors.ts';
 import { UUID } from '../uuid.ts';
 
 /** Keyset position: rows are ordered newest first by (createdAt, id). */
-export interface Position {
-  createdAt: Date;
-  id: string;
-}
+export type Position = KeysetPosition;
 
 export const MAX_PAGE_SIZE = 100;
 
