@@ -12,7 +12,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createAuthenticator } from '../server/src/auth.ts';
+import { createAuthenticator } from '../server/src/auth/authenticator.ts';
 import { BENCH_DIR, JWT_SECRET, MODES, OUT_DIR, REDIS_URL, ROOT } from './lib/config.ts';
 import { ACTORS, ensureDataset } from './lib/dataset.ts';
 import { ensureBenchDependencies } from './lib/deps.ts';

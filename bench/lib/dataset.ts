@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { demoUserId } from '../../server/src/auth.ts';
-import { openDatabase } from '../../server/src/db/client.ts';
+import { demoUserId } from '../../server/src/auth/authenticator.ts';
+import { openDatabase } from '../../server/src/db/database.ts';
 import { migrate, readMigrations } from '../../server/src/db/migrate.ts';
 import { databaseUrl, type Mode, PG_ADMIN_URL } from './config.ts';
 

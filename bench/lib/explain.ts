@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { usageLogCountSql, usageLogPageSql } from '../../server/src/db/usage-log-sql.ts';
+import { usageLogCountSql, usageLogPageSql } from '../../server/src/executions/execution-sql.ts';
 import { ACTORS, type Dataset, HOT_TEMPLATE } from './dataset.ts';
 import { COUNT, NEXT_PAGE_OR } from './page-sql.ts';
 

@@ -1,5 +1,8 @@
-import { createAnthropicModel } from '../../server/src/model/anthropic.ts';
-import { type MessagesApiServer, startMessagesApiServer } from '../../server/src/model/offline.ts';
+import { createAnthropicModel } from '../../server/src/llm/anthropic.ts';
+import {
+  type MessagesApiServer,
+  startMessagesApiServer,
+} from '../../server/src/llm/offline-messages-api.ts';
 
 /**
  * The fake model: the app's own loopback Messages API (streaming, real SDK on the other side),

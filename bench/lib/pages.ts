@@ -1,4 +1,4 @@
-import { createAuthenticator } from '../../server/src/auth.ts';
+import { createAuthenticator } from '../../server/src/auth/authenticator.ts';
 import { JWT_SECRET } from './config.ts';
 import { ACTORS, HOT_TEMPLATE } from './dataset.ts';
 import type { HttpTarget } from './load.ts';

@@ -7,8 +7,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
-import { REQUEST_ROLE, runAsMessage } from '../../server/src/db/scoped.ts';
-import { usageLogCountSql, usageLogPageSql } from '../../server/src/db/usage-log-sql.ts';
+import { REQUEST_ROLE, runAsMessage } from '../../server/src/db/roles.ts';
+import { usageLogCountSql, usageLogPageSql } from '../../server/src/executions/execution-sql.ts';
 import { ready } from './child.ts';
 import { verifyBearer } from './jwt.ts';
 

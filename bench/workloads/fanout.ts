@@ -8,7 +8,7 @@
  * overstates commit-to-client).
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { createAuthenticator } from '../../server/src/auth.ts';
+import { createAuthenticator } from '../../server/src/auth/authenticator.ts';
 import { BENCH_DIR, JWT_SECRET, type Mode } from '../lib/config.ts';
 import { ACTORS, RUN_TEMPLATE } from '../lib/dataset.ts';
 import type { ServerProcess } from '../lib/processes.ts';

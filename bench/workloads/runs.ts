@@ -9,7 +9,7 @@
  *      held a pool connection while it waited. pg_stat_activity is watched meanwhile.
  */
 import pg from 'pg';
-import { createAuthenticator } from '../../server/src/auth.ts';
+import { createAuthenticator } from '../../server/src/auth/authenticator.ts';
 import { JWT_SECRET, type Mode } from '../lib/config.ts';
 import { ACTORS, type Dataset } from '../lib/dataset.ts';
 import type { FakeModel } from '../lib/model.ts';

@@ -1,10 +1,10 @@
 import { useEffect } from 'react';
-import { matchRoute, type Route, useLocation } from './router/router.tsx';
-import { AppLayout } from './routes/AppLayout.tsx';
+import { AppLayout } from './app/AppLayout.tsx';
+import { NotFoundPage } from './app/NotFoundPage.tsx';
+import { matchRoute, type Route, useLocation } from './app/router.tsx';
 import { ExecutionHistoryPage } from './routes/ExecutionHistoryPage.tsx';
-import { NotFoundPage } from './routes/NotFoundPage.tsx';
-import { PromptTemplateDetailPage } from './routes/PromptTemplateDetailPage.tsx';
 import { SignInPage } from './routes/SignInPage.tsx';
+import { PromptTemplateDetailPage } from './routes/TemplatePage.tsx';
 import { TemplatesPage } from './routes/TemplatesPage.tsx';
 
 const TITLES: Record<Route['name'], string> = {

@@ -96,7 +96,7 @@ function startServer(dataDir: string, port: number, logFile: string): ChildProce
   }
   const log = createWriteStream(logFile);
   // Its own process group, so that stopping it also stops what tsx starts.
-  const child = spawn(bin('tsx'), ['server/src/index.ts'], {
+  const child = spawn(bin('tsx'), ['server/src/main.ts'], {
     cwd: repo,
     env,
     detached: true,

@@ -1,5 +1,5 @@
 // `npm run token -- <name>`: prints a development token for a demo user (stable id per name).
-import { createAuthenticator, demoUserId, developmentSecret } from '../src/auth.ts';
+import { createAuthenticator, demoUserId, developmentSecret } from '../src/auth/authenticator.ts';
 import { readEnv } from '../src/env.ts';
 
 const name = process.argv[2];

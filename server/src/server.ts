@@ -1,11 +1,11 @@
 import { fileURLToPath } from 'node:url';
-import { buildApp } from './app.ts';
-import { useClientAssets } from './client-assets.ts';
-import { openDatabase } from './db/client.ts';
+import { openDatabase } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { seedDemoData } from './db/seed.ts';
 import type { Env } from './env.ts';
-import { redactUrl } from './pubsub.ts';
+import { redactUrl } from './executions/execution-events.ts';
+import { buildApp } from './http/app.ts';
+import { useClientAssets } from './http/client-assets.ts';
 import { createServices } from './services.ts';
 
 const CLIENT_DIST = fileURLToPath(new URL('../../client/dist', import.meta.url));

@@ -1,12 +1,12 @@
-import { createAuthenticator, developmentSecret } from './auth.ts';
-import type { Services } from './context.ts';
-import type { Database } from './db/client.ts';
+import { createAuthenticator, developmentSecret } from './auth/authenticator.ts';
+import type { Database } from './db/database.ts';
 import type { Env } from './env.ts';
-import { createAnthropicModel } from './model/anthropic.ts';
-import { createOfflineModel } from './model/offline.ts';
+import { createExecutionEvents } from './executions/execution-events.ts';
+import { createUsageLogStore } from './executions/execution-log.ts';
+import type { Services } from './http/context.ts';
+import { createAnthropicModel } from './llm/anthropic.ts';
+import { createOfflineModel } from './llm/offline-messages-api.ts';
 import { createPaymentGate } from './payments/index.ts';
-import { createExecutionEvents } from './pubsub.ts';
-import { createUsageLogStore } from './runs/usage-log.ts';
 
 /** The real outside services chosen by the environment, with built-in offline defaults. */
 export async function createServices(env: Env, db: Database) {

@@ -14,7 +14,7 @@ const root = path.resolve(import.meta.dirname, '../..');
 const tsx = path.join(root, 'node_modules/.bin/tsx');
 
 function startServer(dataDir: string) {
-  const child = spawn(tsx, ['server/src/index.ts'], {
+  const child = spawn(tsx, ['server/src/main.ts'], {
     cwd: root,
     env: {
       ...process.env,

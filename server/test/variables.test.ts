@@ -4,7 +4,7 @@ import {
   placeholders,
   renderPrompt,
   type TemplateVariable,
-} from '../src/runs/variables.ts';
+} from '../src/templates/variables.ts';
 
 const variable = (
   name: string,

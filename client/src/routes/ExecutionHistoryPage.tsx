@@ -1,15 +1,15 @@
 import { NetworkStatus } from '@apollo/client';
 import { useQuery } from '@apollo/client/react';
 import { useState } from 'react';
-import { useLiveExecutions } from '../apollo/liveExecutions.ts';
-import { ExecutionRow } from '../components/ExecutionRow.tsx';
-import { ErrorNotice, Loading } from '../components/Feedback.tsx';
-import { EMPTY_HISTORY_TEXT } from '../components/YourExecutions.tsx';
+import { NotFoundPage } from '../app/NotFoundPage.tsx';
+import { Link, paths } from '../app/router.tsx';
+import { ExecutionRow } from '../executions/ExecutionRow.tsx';
+import { useLiveExecutions } from '../executions/liveExecutions.ts';
+import { EMPTY_HISTORY_TEXT } from '../executions/YourExecutions.tsx';
 import { graphql } from '../gql/index.ts';
 import { errorCode } from '../lib/errors.ts';
-import { Link, paths } from '../router/router.tsx';
 import { useSession } from '../session/SessionProvider.tsx';
-import { NotFoundPage } from './NotFoundPage.tsx';
+import { ErrorNotice, Loading } from '../ui/Feedback.tsx';
 
 const PAGE_SIZE = 20;
 

@@ -1,5 +1,5 @@
 import { type FormEvent, useId, useState } from 'react';
-import { navigate } from '../router/router.tsx';
+import { navigate } from '../app/router.tsx';
 import { DevSignInUnavailable, fetchDevToken } from '../session/devToken.ts';
 import { useSession } from '../session/SessionProvider.tsx';
 

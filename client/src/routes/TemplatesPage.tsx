@@ -1,12 +1,12 @@
 import { NetworkStatus } from '@apollo/client';
 import { useQuery } from '@apollo/client/react';
 import { useId, useState } from 'react';
-import { ErrorNotice, Loading } from '../components/Feedback.tsx';
-import { PublishTemplateForm } from '../components/PublishTemplateForm.tsx';
-import { TemplateListItem } from '../components/TemplateListItem.tsx';
+import { Link, paths } from '../app/router.tsx';
 import { graphql } from '../gql/index.ts';
-import { Link, paths } from '../router/router.tsx';
 import { useSession } from '../session/SessionProvider.tsx';
+import { PublishTemplateForm } from '../templates/PublishTemplateForm.tsx';
+import { TemplateListItem } from '../templates/TemplateListItem.tsx';
+import { ErrorNotice, Loading } from '../ui/Feedback.tsx';
 
 const PAGE_SIZE = 20;
 

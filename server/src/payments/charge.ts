@@ -1,9 +1,9 @@
 import { SettleError } from '@x402/core/types';
 import { formatUnits } from 'viem';
-import type { Charge, SettleOutcome } from '../runs/payment-gate.ts';
+import { withTimeout } from './facilitators/timeout.ts';
+import type { Charge, SettleOutcome } from './payment-gate.ts';
 import { USDC_DECIMALS } from './requirements.ts';
 import type { PaymentReservations } from './reservations.ts';
-import { withTimeout } from './timeout.ts';
 import type {
   FacilitatorClient,
   PaymentPayload,

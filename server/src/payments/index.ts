@@ -1,4 +1,9 @@
 export { SETTLEMENT_UNKNOWN } from './charge.ts';
+export {
+  authorizationWindowSeconds,
+  createPaymentGate,
+  type PaymentSettings,
+} from './create-payment-gate.ts';
 export { decodePaymentSignature } from './decode.ts';
 export {
   isPaymentInvalidError,
@@ -15,21 +20,15 @@ export {
   settlementFailedError,
 } from './errors.ts';
 export { type ExactEip3009Payload, parseExactEip3009Payload } from './exact-payload.ts';
-export { facilitatorRefusalError } from './facilitator-reasons.ts';
-export {
-  authorizationWindowSeconds,
-  createPaymentGate,
-  type PaymentSettings,
-} from './from-settings.ts';
-export { createX402Gate, type X402GateOptions } from './gate.ts';
-export { createHttpFacilitator } from './http-facilitator.ts';
+export { createHttpFacilitator } from './facilitators/http.ts';
 export {
   createLocalFacilitator,
   LOCAL_FACILITATOR_DESCRIPTION,
   type LocalFacilitator,
   type LocalFacilitatorOptions,
   NONCE_ALREADY_USED,
-} from './local-facilitator.ts';
+} from './facilitators/local.ts';
+export { facilitatorRefusalError } from './facilitators/refusal-reasons.ts';
 export { PAID_FIELD, useOnePaidFieldPerOperation } from './one-paid-field.ts';
 export {
   buildPaymentRequired,
@@ -51,3 +50,4 @@ export {
 } from './reservations.ts';
 export type * from './types.ts';
 export { VALID_BEFORE_MARGIN_SECONDS, verifyPaymentLocally } from './verify.ts';
+export { createX402Gate, type X402GateOptions } from './x402-gate.ts';

@@ -1,4 +1,4 @@
-import { BACKEND_ROLE, backendClient } from '../db/scoped.ts';
+import { BACKEND_ROLE, backendClient } from '../db/roles.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { VerifiedPayment } from './types.ts';
 

@@ -3,11 +3,11 @@ import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
-import type { Context } from '../context.ts';
-import { unauthenticated } from '../errors.ts';
 import type PrismaTypes from '../generated/pothos-types.ts';
 import { getDatamodel } from '../generated/pothos-types.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
+import type { Context } from '../http/context.ts';
+import { unauthenticated } from '../lib/api-errors.ts';
 import { DecimalResolver } from './scalars.ts';
 
 export const builder = new SchemaBuilder<{

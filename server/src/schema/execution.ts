@@ -2,22 +2,29 @@ import { queryFromInfo } from '@pothos/plugin-prisma';
 import { encodePaymentResponseHeader } from '@x402/core/http';
 import type { GraphQLResolveInfo } from 'graphql';
 import { filter, map, pipe } from 'graphql-yoga';
-import type { Context } from '../context.ts';
-import { totalOf, toUsageLog } from '../db/usage-log-rows.ts';
+import { totalOf, toUsageLog } from '../executions/execution-rows.ts';
 import {
   type UsageLogFilter,
   usageLogByIdSql,
   usageLogCountSql,
   usageLogPageSql,
-} from '../db/usage-log-sql.ts';
-import { unauthenticated } from '../errors.ts';
+} from '../executions/execution-sql.ts';
+import { runTemplate } from '../executions/run-template.ts';
 import type { UsageLog } from '../generated/prisma/client.ts';
+import type { Context } from '../http/context.ts';
+import { unauthenticated } from '../lib/api-errors.ts';
 import { PAYMENT_RESPONSE_HEADER } from '../payments/index.ts';
-import { runTemplate } from '../runs/run-template.ts';
 import { builder } from './builder.ts';
-import { databaseId } from './ids.ts';
-import { after, countOf, decodeCursor, newestFirst, pageSize, toConnection } from './pagination.ts';
-import { selectedFields } from './selection.ts';
+import { databaseId } from './relay/ids.ts';
+import {
+  after,
+  countOf,
+  decodeCursor,
+  newestFirst,
+  pageSize,
+  toConnection,
+} from './relay/pagination.ts';
+import { selectedFields } from './relay/selection.ts';
 import { findRunnableTemplate, Template } from './template.ts';
 import { User } from './user.ts';
 

@@ -1,9 +1,7 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
-import type { Context } from '../context.ts';
-import { runnableTemplateSql, toRunnableTemplate } from '../db/template-sql.ts';
-import { notFound } from '../errors.ts';
-import { isOwner } from '../runs/payment-gate.ts';
-import type { TemplateVariable } from '../runs/variables.ts';
+import type { Context } from '../http/context.ts';
+import { notFound } from '../lib/api-errors.ts';
+import { isOwner } from '../payments/payment-gate.ts';
 import {
   DEFAULT_MAX_TOKENS,
   DEFAULT_MODEL,
@@ -11,9 +9,18 @@ import {
   parseTemplateInput,
   publishTemplate,
 } from '../templates/publish.ts';
+import { runnableTemplateSql, toRunnableTemplate } from '../templates/template-sql.ts';
+import type { TemplateVariable } from '../templates/variables.ts';
 import { builder } from './builder.ts';
-import { databaseId } from './ids.ts';
-import { after, countOf, decodeCursor, newestFirst, pageSize, toConnection } from './pagination.ts';
+import { databaseId } from './relay/ids.ts';
+import {
+  after,
+  countOf,
+  decodeCursor,
+  newestFirst,
+  pageSize,
+  toConnection,
+} from './relay/pagination.ts';
 import { User } from './user.ts';
 
 const ownership = { server: { select: { registeredById: true, verifiedOwnerId: true } } } as const;

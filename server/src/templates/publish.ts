@@ -1,6 +1,6 @@
-import { badInput } from '../errors.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
-import { checkDeclaredVariables, type TemplateVariable } from '../runs/variables.ts';
+import { badInput } from '../lib/api-errors.ts';
+import { checkDeclaredVariables, type TemplateVariable } from './variables.ts';
 
 export const DEFAULT_MODEL = 'claude-sonnet-5';
 export const DEFAULT_NETWORK = 'eip155:84532';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { type Database, openDatabase } from '../../src/db/client.ts';
+import { type Database, openDatabase } from '../../src/db/database.ts';
 
 /** Which stack this run tests: PGlite by default, PostgreSQL (+ Redis) when the env says so. */
 export const stack = {

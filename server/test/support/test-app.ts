@@ -1,20 +1,23 @@
 import { type Client, createClient } from 'graphql-ws';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import WebSocket from 'ws';
-import { buildApp } from '../../src/app.ts';
-import { createAuthenticator, demoUserId } from '../../src/auth.ts';
-import type { Services } from '../../src/context.ts';
-import type { Database } from '../../src/db/client.ts';
-import { createAnthropicModel } from '../../src/model/anthropic.ts';
-import { type MessagesApiServer, startMessagesApiServer } from '../../src/model/offline.ts';
-import { createPaymentGate } from '../../src/payments/index.ts';
+import { createAuthenticator, demoUserId } from '../../src/auth/authenticator.ts';
+import type { Database } from '../../src/db/database.ts';
 import {
   createExecutionEvents,
   type ExecutionEvents,
   type ExecutionLoggedEvent,
-} from '../../src/pubsub.ts';
-import type { PaymentGate } from '../../src/runs/payment-gate.ts';
-import { createUsageLogStore } from '../../src/runs/usage-log.ts';
+} from '../../src/executions/execution-events.ts';
+import { createUsageLogStore } from '../../src/executions/execution-log.ts';
+import { buildApp } from '../../src/http/app.ts';
+import type { Services } from '../../src/http/context.ts';
+import { createAnthropicModel } from '../../src/llm/anthropic.ts';
+import {
+  type MessagesApiServer,
+  startMessagesApiServer,
+} from '../../src/llm/offline-messages-api.ts';
+import { createPaymentGate } from '../../src/payments/index.ts';
+import type { PaymentGate } from '../../src/payments/payment-gate.ts';
 import { createTestDatabase, stack, type TestDatabase } from './databases.ts';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';

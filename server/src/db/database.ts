@@ -1,0 +1,124 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaClient } from '../generated/prisma/client.ts';
+import { runAsMessage, type ScopedRole } from './roles.ts';
+
+/** The database behind the app: Prisma for queries, plus the raw driver for migrations. */
+export interface Database {
+  readonly kind: 'postgres' | 'pglite';
+  readonly prisma: PrismaClient;
+  /** Runs a multi-statement SQL script on the driver (Prisma's raw calls are one statement). */
+  exec(sql: string): Promise<void>;
+  /** One parameterised statement on the driver; for migrations, tests and diagnostics. */
+  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
+  /** Runs `fn` in one transaction on one connection (for the migrator). */
+  transaction<T>(fn: (tx: Pick<Database, 'exec' | 'query'>) => Promise<T>): Promise<T>;
+  /**
+   * Statements in one round trip: one simple-protocol message, hence one implicit transaction
+   * (all of it commits, or an error rolls all of it back), that first takes `role` and the viewer
+   * (RLS). Returns each statement's rows. The simple protocol has no parameters: statements carry
+   * their values as literals, built only from checked values (db/sql-literals.ts).
+   */
+  runAs(role: ScopedRole, viewerId: string | null, statements: string[]): Promise<Rows[]>;
+  /** PGlite only: a snapshot of the data directory, loaded by fast test databases. */
+  dumpDataDir?(): Promise<Blob>;
+  close(): Promise<void>;
+}
+
+type Rows = Record<string, unknown>[];
+
+const TRANSACTIONS = { maxWait: 10_000, timeout: 10_000 };
+
+export type DatabaseOptions =
+  | { databaseUrl: string; poolSize?: number }
+  | { dataDir?: string; loadDataDir?: Blob | File };
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  return 'databaseUrl' in options ? openPostgres(options) : openPGlite(options);
+}
+
+function openPostgres({ databaseUrl, poolSize = 10 }: { databaseUrl: string; poolSize?: number }) {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
+  // An idle client's error (e.g. the server restarted) must not crash the process.
+  pool.on('error', (error) => console.error('[db] idle PostgreSQL client error:', error.message));
+  // Under load a transaction may wait for a pooled connection longer than Prisma's 2 s default.
+  const prisma = new PrismaClient({
+    adapter: new PrismaPg(pool),
+    transactionOptions: TRANSACTIONS,
+  });
+  const database: Database = {
+    kind: 'postgres',
+    prisma,
+    exec: async (sql) => {
+      await pool.query(sql);
+    },
+    query: async (sql, params) => (await pool.query(sql, params)).rows,
+    // An error aborts the implicit transaction: the connection goes back to the pool clean.
+    runAs: async (role, viewerId, statements) => {
+      const results = (await pool.query(
+        runAsMessage(role, viewerId, statements),
+      )) as unknown as pg.QueryResult[];
+      return results.slice(1).map((result) => result.rows);
+    },
+    transaction: async (fn) => {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn({
+          exec: async (sql) => {
+            await client.query(sql);
+          },
+          query: async (sql, params) => (await client.query(sql, params)).rows,
+        });
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    close: async () => {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+  return database;
+}
+
+async function openPGlite({ dataDir, loadDataDir }: { dataDir?: string; loadDataDir?: Blob }) {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const pglite = await PGlite.create(dataDir, loadDataDir ? { loadDataDir } : {});
+  const prisma = new PrismaClient({
+    adapter: new PrismaPGlite(pglite),
+    transactionOptions: TRANSACTIONS,
+  });
+  const onDriver = (driver: Pick<PGlite, 'exec' | 'query'>): Pick<Database, 'exec' | 'query'> => ({
+    exec: async (sql) => {
+      await driver.exec(sql);
+    },
+    query: async <Row>(sql: string, params?: unknown[]) =>
+      (await driver.query<Row>(sql, params)).rows,
+  });
+  const database: Database = {
+    kind: 'pglite',
+    prisma,
+    ...onDriver(pglite),
+    transaction: (fn) => pglite.transaction((tx) => fn(onDriver(tx))),
+    // exec runs exclusively of PGlite's transactions, so no other query lands in between.
+    runAs: async (role, viewerId, statements) => {
+      const results = await pglite.exec(runAsMessage(role, viewerId, statements));
+      return results.slice(1).map((result) => result.rows as Rows);
+    },
+    dumpDataDir: () => pglite.dumpDataDir('none'),
+    close: async () => {
+      await prisma.$disconnect();
+      await pglite.close();
+    },
+  };
+  return database;
+}

@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import type { Viewer } from '../auth/authenticator.ts';
+import { Prisma, type UsageLog } from '../generated/prisma/client.ts';
+import { unauthenticated } from '../lib/api-errors.ts';
+import type { ModelClient, ModelResult } from '../llm/types.ts';
+import { settlementFailedError } from '../payments/errors.ts';
+import type {
+  Charge,
+  PaymentGate,
+  RunnableTemplate,
+  SettleOutcome,
+} from '../payments/payment-gate.ts';
+import { renderPrompt, type TemplateVariable } from '../templates/variables.ts';
+import type { ExecutionEvents } from './execution-events.ts';
+import type { RunEnd, RunStart, UsageLogStore } from './execution-log.ts';
+
+export interface RunDeps {
+  model: ModelClient;
+  usageLogs: UsageLogStore;
+  events: ExecutionEvents;
+  payments: PaymentGate;
+}
+
+export interface RunRequest {
+  template: RunnableTemplate;
+  viewer: Viewer | null;
+  variables: unknown;
+  payment: string | null;
+  resourceUrl: string;
+}
+
+export interface RunResult {
+  /** The final row — or, if the database refused every write (reported loudly), what it holds. */
+  execution: UsageLog;
+  output: string | null;
+  /** For the PAYMENT-RESPONSE header: the settlement of a paid run. */
+  settlement: SettleOutcome | null;
+}
+
+/**
+ * The run pipeline: validate → authorize payment → log `running` → model → settle → log final →
+ * publish. Input and payment errors happen before the first write, so they leave no row; from
+ * the first write on, every path ends in exactly one final row.
+ */
+export async function runTemplate(deps: RunDeps, request: RunRequest): Promise<RunResult> {
+  const { template, viewer } = request;
+  const prompt = renderPrompt(
+    template.prompt,
+    template.variables as unknown as TemplateVariable[],
+    request.variables,
+  );
+  // The id is known before payment, so a reservation can point at the row the run will write.
+  const runId = randomUUID();
+  const charge = await deps.payments.authorize({ ...request, runId });
+  if (!viewer && charge.kind === 'free') throw unauthenticated();
+
+  const run: RunStart = {
+    id: runId,
+    templateId: template.id,
+    callerId: viewer?.id ?? null,
+    payerAddress: charge.kind === 'paid' ? charge.payer : null,
+    network: charge.kind === 'paid' ? charge.network : null,
+  };
+  // No connection is held from here until the model answers: each write is its own transaction.
+  await deps.usageLogs.start(run);
+
+  const startedAt = performance.now();
+  let result: ModelResult;
+  try {
+    result = await deps.model.run({ model: template.model, maxTokens: template.maxTokens, prompt });
+  } catch (error) {
+    // A bug or an abort, not a model failure: still end the row, then surface it.
+    result = {
+      ok: false,
+      error: `internal error: ${(error as Error).message}`,
+      inputTokens: null,
+      outputTokens: null,
+      partialText: '',
+    };
+  }
+  const executionTimeMs = Math.round(performance.now() - startedAt);
+  // Charged only for a successful run, once; a failed run frees its payment for a retry.
+  let settlement: SettleOutcome | null = null;
+  if (charge.kind === 'paid') {
+    if (result.ok) settlement = await charge.settle();
+    else await charge.release();
+  }
+  const end = endOfRun(result, charge, settlement, executionTimeMs);
+  const row = await deps.usageLogs.complete(run, end);
+  if (row) deps.events.publish({ id: row.id, templateId: template.id });
+
+  // The model ran but the caller did not pay: the output is withheld (the row keeps the tokens).
+  if (settlement && !settlement.ok) {
+    throw settlementFailedError(settlement.reason, settlement.response, run.id);
+  }
+  return {
+    execution: row ?? unsavedRow(run, end),
+    output: result.ok ? result.text : null,
+    settlement,
+  };
+}
+
+/** What the row would hold, for the response when the database refused to store it. */
+function unsavedRow(run: RunStart, end: RunEnd): UsageLog {
+  const now = new Date();
+  return {
+    ...run,
+    ...end,
+    amountPaid: new Prisma.Decimal(end.amountPaid),
+    createdAt: now,
+    completedAt: now,
+  };
+}
+
+function endOfRun(
+  result: ModelResult,
+  charge: Charge,
+  settlement: SettleOutcome | null,
+  executionTimeMs: number,
+): RunEnd {
+  const tokens = { inputTokens: result.inputTokens, outputTokens: result.outputTokens };
+  const free = {
+    amountPaid: '0',
+    paymentSignature: null,
+    paymentTransaction: null,
+    executionTimeMs,
+  };
+  if (!result.ok) {
+    return {
+      status: 'failed',
+      errorMessage: result.error,
+      ...tokens,
+      ...free,
+      payerAddress: charge.kind === 'paid' ? charge.payer : null,
+      network: charge.kind === 'paid' ? charge.network : null,
+    };
+  }
+  if (charge.kind === 'free') {
+    return {
+      status: 'success',
+      errorMessage: null,
+      ...tokens,
+      ...free,
+      payerAddress: null,
+      network: null,
+    };
+  }
+  if (!settlement?.ok) {
+    return {
+      status: 'failed',
+      errorMessage: `payment settlement failed: ${settlement?.error ?? 'not settled'}`,
+      ...tokens,
+      ...free,
+      payerAddress: charge.payer,
+      network: charge.network,
+    };
+  }
+  return {
+    status: 'success',
+    errorMessage: null,
+    ...tokens,
+    amountPaid: charge.amount,
+    paymentSignature: charge.signature,
+    paymentTransaction: settlement.transaction,
+    payerAddress: charge.payer,
+    network: settlement.network,
+    executionTimeMs,
+  };
+}

@@ -1,0 +1,31 @@
+import type { Authenticator, Viewer } from '../auth/authenticator.ts';
+import type { ExecutionEvents } from '../executions/execution-events.ts';
+import type { UsageLogStore } from '../executions/execution-log.ts';
+import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { ModelClient } from '../llm/types.ts';
+import type { PaymentGate } from '../payments/payment-gate.ts';
+
+/** The app's outside services, each behind one narrow interface. */
+export interface Services {
+  authenticator: Authenticator;
+  model: ModelClient;
+  events: ExecutionEvents;
+  payments: PaymentGate;
+  usageLogs: UsageLogStore;
+}
+
+/** Built per HTTP request, and per operation on a WebSocket. */
+export type Context = Readonly<{
+  viewer: Viewer | null;
+  /** The viewer-scoped client: every read goes through RLS as the viewer. */
+  db: PrismaClient;
+  /** SQL as the viewer (RLS) in one round trip; see Database.runAs. */
+  readAsViewer(statements: string[]): Promise<Record<string, unknown>[][]>;
+  services: Services;
+  /** The x402 PAYMENT-SIGNATURE header of an HTTP request, if any. */
+  paymentHeader: string | null;
+  /** The URL payments are made out to (this server's GraphQL endpoint). */
+  resourceUrl: string;
+  /** Headers for this request's HTTP response (e.g. PAYMENT-RESPONSE); ignored over WebSocket. */
+  responseHeaders: Headers;
+}>;
