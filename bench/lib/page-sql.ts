@@ -1,7 +1,7 @@
 /**
  * The SQL promptmeter's Prisma layer sent for myExecutions before the pages moved to the driver
  * (captured with BENCH_LOG_SQL=1), kept for the query-plan section's "before" plans. The current
- * statements come from the app itself (server/src/db/usage-log-sql.ts).
+ * statements come from the app itself (server/src/db/execution-log-sql.ts).
  */
 const T = '"public"."x402_prompt_template_usage_logs"';
 const COLUMNS = [

@@ -237,7 +237,7 @@ export function renderReport(results: BenchResults, analysisFile: string): strin
     '',
     '## Method',
     '',
-    `- Dataset: ${dataset.rows.toLocaleString('en')} usage-log rows in the database \`${mode.database}\`, migrated by the app's own migrator and filled by set-based SQL; ` +
+    `- Dataset: ${dataset.rows.toLocaleString('en')} execution-log rows in the database \`${mode.database}\`, migrated by the app's own migrator and filled by set-based SQL; ` +
       `one hot template/caller pair holds ${dataset.hotRows.toLocaleString('en')} rows (10%), 1% are other callers' runs of the hot template (RLS must hide them), ` +
       'the rest spread over 2,000 templates × 20,000 callers. Reused across runs while its marker (size, generator, migrations) matches.',
     '- Servers, all started by the bench against that database with a pool of 10: **F** plain node:http + pg sending the message promptmeter sends for a page ' +

@@ -6,7 +6,7 @@ const RUN = `mutation Run($input: ExecuteTemplateInput!) {
 
 export interface RunOutcome {
   ms: number;
-  /** The execution's database id (the usage-log row). */
+  /** The execution's database id (the execution-log row). */
   id: string | null;
   ok: boolean;
   error: string | null;

@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { REQUEST_ROLE, runAsMessage } from '../../server/src/db/roles.ts';
-import { usageLogCountSql, usageLogPageSql } from '../../server/src/executions/execution-sql.ts';
+import { executionCountSql, executionPageSql } from '../../server/src/executions/execution-sql.ts';
 import { ready } from './child.ts';
 import { verifyBearer } from './jwt.ts';
 
@@ -70,8 +70,8 @@ async function myExecutions(viewer: string, variables: Record<string, unknown>, 
   const [millis, afterId] = after.split(':');
   const position = after ? { createdAt: new Date(Number(millis)), id: String(afterId) } : null;
   const filter = { templateId, callerId: viewer };
-  const statements = [usageLogPageSql(filter, size + 1, position)];
-  if (count) statements.push(usageLogCountSql(filter));
+  const statements = [executionPageSql(filter, size + 1, position)];
+  if (count) statements.push(executionCountSql(filter));
   // promptmeter's message: role + viewer, the page, the count — one round trip, one transaction.
   const results = (await pool.query(
     runAsMessage(REQUEST_ROLE, viewer, statements),

@@ -1,12 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import { openDatabase } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
-import { seedDemoData } from './db/seed.ts';
 import type { Env } from './env.ts';
 import { redactUrl } from './executions/execution-events.ts';
 import { buildApp } from './http/app.ts';
 import { useClientAssets } from './http/client-assets.ts';
 import { createServices } from './services.ts';
+import { seedDemoData } from './templates/demo-seed.ts';
 
 const CLIENT_DIST = fileURLToPath(new URL('../../client/dist', import.meta.url));
 
@@ -23,7 +23,7 @@ export async function startServer(env: Env) {
 
   const { services, close: closeServices } = await createServices(env, db);
   const recoverInterrupted = async () => {
-    const rows = await services.usageLogs.failInterrupted(env.interruptedAfterMs);
+    const rows = await services.executionLog.failInterrupted(env.interruptedAfterMs);
     for (const row of rows) services.events.publish(row);
     if (rows.length > 0) console.warn(`[runs] marked ${rows.length} interrupted run(s) as failed`);
   };

@@ -2,11 +2,11 @@ import { createAuthenticator, developmentSecret } from './auth/authenticator.ts'
 import type { Database } from './db/database.ts';
 import type { Env } from './env.ts';
 import { createExecutionEvents } from './executions/execution-events.ts';
-import { createUsageLogStore } from './executions/execution-log.ts';
-import type { Services } from './http/context.ts';
+import { createExecutionLog } from './executions/execution-log.ts';
 import { createAnthropicModel } from './llm/anthropic.ts';
 import { createOfflineModel } from './llm/offline-messages-api.ts';
 import { createPaymentGate } from './payments/index.ts';
+import type { Services } from './schema/context.ts';
 
 /** The real outside services chosen by the environment, with built-in offline defaults. */
 export async function createServices(env: Env, db: Database) {
@@ -38,7 +38,7 @@ export async function createServices(env: Env, db: Database) {
       },
       db.prisma,
     ),
-    usageLogs: createUsageLogStore(db),
+    executionLog: createExecutionLog(db),
   };
   return {
     services,

@@ -1,4 +1,4 @@
-import { backendClient } from '../db/roles.ts';
+import { backendClient } from '../db/viewer-client.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { Viewer } from './authenticator.ts';
 

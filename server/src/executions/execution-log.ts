@@ -1,61 +1,34 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Database } from '../db/database.ts';
 import { BACKEND_ROLE } from '../db/roles.ts';
-import type { UsageLog } from '../generated/prisma/client.ts';
-import { toUsageLog } from './execution-rows.ts';
+import type { Execution } from '../generated/prisma/client.ts';
+import type { ExecutionEnd, ExecutionStart } from './execution.ts';
+import { toExecution } from './execution-rows.ts';
 import { completeRunSql, failInterruptedSql, startRunSql } from './execution-sql.ts';
 
-export type RunStatus = 'running' | 'success' | 'failed';
-
-/** What is known when a run starts. */
-export interface RunStart {
-  id: string;
-  templateId: string;
-  callerId: string | null;
-  payerAddress: string | null;
-  network: string | null;
-}
-
-/** What is known when it ends. */
-export interface RunEnd {
-  status: Exclude<RunStatus, 'running'>;
-  errorMessage: string | null;
-  inputTokens: number | null;
-  outputTokens: number | null;
-  /** Decimal string in USDC, "0" when nothing was charged. */
-  amountPaid: string;
-  /** The payer's EIP-3009 signature, recorded once the payment is settled. */
-  paymentSignature: string | null;
-  /** The settlement transaction ("simulated:…" with the offline facilitator). */
-  paymentTransaction: string | null;
-  payerAddress: string | null;
-  network: string | null;
-  executionTimeMs: number;
-}
-
-export interface UsageLogStore {
+export interface ExecutionLog {
   /** Writes the `running` row. Never throws: false when it could not be written (yet). */
-  start(run: RunStart): Promise<boolean>;
+  start(run: ExecutionStart): Promise<boolean>;
   /**
    * Completes the row — or writes it whole if `start` failed — so each run ends as exactly one
    * final row. Never throws: null when every attempt failed (reported loudly).
    */
-  complete(run: RunStart, end: RunEnd): Promise<UsageLog | null>;
+  complete(run: ExecutionStart, end: ExecutionEnd): Promise<Execution | null>;
   /** Marks runs left `running` by a crash as failed ("interrupted"); returns their rows. */
-  failInterrupted(olderThanMs: number): Promise<Pick<UsageLog, 'id' | 'templateId'>[]>;
+  failInterrupted(olderThanMs: number): Promise<Pick<Execution, 'id' | 'templateId'>[]>;
 }
 
 /**
  * The store on the driver, as the backend role: each write is one statement in one round trip
  * (Database.runAs), with no Prisma query compilation on the run path.
  */
-export function createUsageLogStore(
+export function createExecutionLog(
   db: Pick<Database, 'runAs'>,
   options: { retryDelaysMs?: number[]; report?: (message: string, detail: unknown) => void } = {},
-): UsageLogStore {
+): ExecutionLog {
   const retryDelaysMs = options.retryDelaysMs ?? [50, 250, 1000];
   const report =
-    options.report ?? ((message, detail) => console.error(`[usage-log] ${message}`, detail));
+    options.report ?? ((message, detail) => console.error(`[execution-log] ${message}`, detail));
   const asBackend = async (statement: string) => {
     const [rows = []] = await db.runAs(BACKEND_ROLE, null, [statement]);
     return rows;
@@ -97,7 +70,7 @@ export function createUsageLogStore(
         async () => {
           const [row] = await asBackend(completeRunSql(run, end, completedAt));
           if (!row) throw new Error('the upsert returned no row');
-          return toUsageLog(row);
+          return toExecution(row);
         },
         { run, end },
       );

@@ -1,7 +1,7 @@
-import { Prisma, type UsageLog } from '../generated/prisma/client.ts';
+import { type Execution, Prisma } from '../generated/prisma/client.ts';
 
-/** A usage-log row as the driver returns it (usage-log-sql.ts's columns) in Prisma's shape. */
-export const toUsageLog = (row: Record<string, unknown>): UsageLog => ({
+/** A execution-log row as the driver returns it (execution-log-sql.ts's columns) in Prisma's shape. */
+export const toExecution = (row: Record<string, unknown>): Execution => ({
   id: row.id as string,
   templateId: row.template_id as string,
   callerId: row.caller_id as string | null,
@@ -19,5 +19,5 @@ export const toUsageLog = (row: Record<string, unknown>): UsageLog => ({
   completedAt: row.completed_at as Date | null,
 });
 
-/** usageLogCountSql's `total`: bigint arrives as a string from pg, a number from PGlite. */
+/** executionCountSql's `total`: bigint arrives as a string from pg, a number from PGlite. */
 export const totalOf = (rows: Record<string, unknown>[]) => Number(rows[0]?.total ?? 0);

@@ -1,5 +1,5 @@
 /**
- * The usage log's SQL on the hot paths, as text for Database.runAs: one round trip each, no
+ * The execution log's SQL on the hot paths, as text for Database.runAs: one round trip each, no
  * query compilation. Reads: history pages, their counts, a subscriber's re-read (the bench's
  * floor server sends these same statements). Writes: a run's `running` row, its final row, and
  * the sweep of runs a crash left running. runAs speaks the simple protocol, which has no
@@ -7,7 +7,7 @@
  */
 
 import { decimal, integer, literal, timestamp, uuid } from '../db/sql.ts';
-import type { RunEnd, RunStart } from './execution-log.ts';
+import type { ExecutionEnd, ExecutionStart } from './execution.ts';
 
 const LOG = 'x402_prompt_template_usage_logs';
 
@@ -21,17 +21,17 @@ export const USAGE_LOG_COLUMNS =
   'id, template_id, caller_id, payer_address, status, error_message, input_tokens, output_tokens, amount_paid, payment_signature, payment_transaction, network, created_at, execution_time_ms, completed_at';
 
 /** Rows of a template (of one caller, or every row RLS shows), newest first, after a position. */
-export interface UsageLogFilter {
+export interface ExecutionFilter {
   templateId: string;
   /** Null: every row of the template the viewer may read (owners: all of them). */
   callerId: string | null;
 }
 
-const where = ({ templateId, callerId }: UsageLogFilter) =>
+const where = ({ templateId, callerId }: ExecutionFilter) =>
   `template_id = ${uuid(templateId)}${callerId === null ? '' : ` AND caller_id = ${uuid(callerId)}`}`;
 
-export function usageLogPageSql(
-  filter: UsageLogFilter,
+export function executionPageSql(
+  filter: ExecutionFilter,
   limit: number,
   after: KeysetPosition | null,
 ) {
@@ -47,19 +47,19 @@ export function usageLogPageSql(
  * The exact number of rows the page's filter matches, as column `total`. A caller's own history
  * reads the run counter kept with every insert (migration 003); a template's whole history counts.
  */
-export function usageLogCountSql(filter: UsageLogFilter) {
+export function executionCountSql(filter: ExecutionFilter) {
   return filter.callerId === null
     ? `SELECT count(*) AS total FROM ${LOG} WHERE ${where(filter)}`
     : `SELECT coalesce((SELECT runs FROM x402_usage_log_counts WHERE ${where(filter)}), 0) AS total`;
 }
 
-export const usageLogByIdSql = (id: string) =>
+export const executionByIdSql = (id: string) =>
   `SELECT ${USAGE_LOG_COLUMNS} FROM ${LOG} WHERE id = ${uuid(id)}`;
 
 const nullableUuid = (id: string | null) => (id === null ? 'NULL' : uuid(id));
 
 /** A run's `running` row (created_at: the database's now()). */
-export const startRunSql = (run: RunStart) =>
+export const startRunSql = (run: ExecutionStart) =>
   `INSERT INTO ${LOG} (id, template_id, caller_id, payer_address, network, status) VALUES (${uuid(run.id)}, ${uuid(run.templateId)}, ${nullableUuid(run.callerId)}, ${literal(run.payerAddress)}, ${literal(run.network)}, 'running') RETURNING id`;
 
 /** What a run's end sets, on its `running` row or on the whole row if that was never written. */
@@ -78,7 +78,7 @@ const FINAL_COLUMNS = [
 ];
 
 /** Completes the run's row, or writes it whole; returns the final row. */
-export function completeRunSql(run: RunStart, end: RunEnd, completedAt: Date) {
+export function completeRunSql(run: ExecutionStart, end: ExecutionEnd, completedAt: Date) {
   const finalValues = [
     literal(end.status),
     literal(end.errorMessage),

@@ -1,22 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Viewer } from '../auth/authenticator.ts';
-import { Prisma, type UsageLog } from '../generated/prisma/client.ts';
+import { type Execution, Prisma } from '../generated/prisma/client.ts';
 import { unauthenticated } from '../lib/api-errors.ts';
 import type { ModelClient, ModelResult } from '../llm/types.ts';
 import { settlementFailedError } from '../payments/errors.ts';
-import type {
-  Charge,
-  PaymentGate,
-  RunnableTemplate,
-  SettleOutcome,
-} from '../payments/payment-gate.ts';
+import type { Charge, PaymentGate, SettleOutcome } from '../payments/payment-gate.ts';
+import type { RunnableTemplate } from '../templates/ownership.ts';
 import { renderPrompt, type TemplateVariable } from '../templates/variables.ts';
+import type { ExecutionEnd, ExecutionStart } from './execution.ts';
 import type { ExecutionEvents } from './execution-events.ts';
-import type { RunEnd, RunStart, UsageLogStore } from './execution-log.ts';
+import type { ExecutionLog } from './execution-log.ts';
 
 export interface RunDeps {
   model: ModelClient;
-  usageLogs: UsageLogStore;
+  executionLog: ExecutionLog;
   events: ExecutionEvents;
   payments: PaymentGate;
 }
@@ -31,7 +28,7 @@ export interface RunRequest {
 
 export interface RunResult {
   /** The final row — or, if the database refused every write (reported loudly), what it holds. */
-  execution: UsageLog;
+  execution: Execution;
   output: string | null;
   /** For the PAYMENT-RESPONSE header: the settlement of a paid run. */
   settlement: SettleOutcome | null;
@@ -54,7 +51,7 @@ export async function runTemplate(deps: RunDeps, request: RunRequest): Promise<R
   const charge = await deps.payments.authorize({ ...request, runId });
   if (!viewer && charge.kind === 'free') throw unauthenticated();
 
-  const run: RunStart = {
+  const run: ExecutionStart = {
     id: runId,
     templateId: template.id,
     callerId: viewer?.id ?? null,
@@ -62,7 +59,7 @@ export async function runTemplate(deps: RunDeps, request: RunRequest): Promise<R
     network: charge.kind === 'paid' ? charge.network : null,
   };
   // No connection is held from here until the model answers: each write is its own transaction.
-  await deps.usageLogs.start(run);
+  await deps.executionLog.start(run);
 
   const startedAt = performance.now();
   let result: ModelResult;
@@ -86,7 +83,7 @@ export async function runTemplate(deps: RunDeps, request: RunRequest): Promise<R
     else await charge.release();
   }
   const end = endOfRun(result, charge, settlement, executionTimeMs);
-  const row = await deps.usageLogs.complete(run, end);
+  const row = await deps.executionLog.complete(run, end);
   if (row) deps.events.publish({ id: row.id, templateId: template.id });
 
   // The model ran but the caller did not pay: the output is withheld (the row keeps the tokens).
@@ -101,7 +98,7 @@ export async function runTemplate(deps: RunDeps, request: RunRequest): Promise<R
 }
 
 /** What the row would hold, for the response when the database refused to store it. */
-function unsavedRow(run: RunStart, end: RunEnd): UsageLog {
+function unsavedRow(run: ExecutionStart, end: ExecutionEnd): Execution {
   const now = new Date();
   return {
     ...run,
@@ -117,7 +114,7 @@ function endOfRun(
   charge: Charge,
   settlement: SettleOutcome | null,
   executionTimeMs: number,
-): RunEnd {
+): ExecutionEnd {
   const tokens = { inputTokens: result.inputTokens, outputTokens: result.outputTokens };
   const free = {
     amountPaid: '0',

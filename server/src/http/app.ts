@@ -9,15 +9,16 @@ import { WebSocketServer } from 'ws';
 import { AuthError, type Viewer } from '../auth/authenticator.ts';
 import { createUserRegistry } from '../auth/ensure-user.ts';
 import type { Database } from '../db/database.ts';
-import { lazyViewerClient, REQUEST_ROLE } from '../db/roles.ts';
+import { REQUEST_ROLE } from '../db/roles.ts';
+import { lazyViewerClient } from '../db/viewer-client.ts';
 import { invalidToken } from '../lib/api-errors.ts';
 import {
   PAYMENT_REQUIRED_HEADER,
   PAYMENT_RESPONSE_HEADER,
   useOnePaidFieldPerOperation,
 } from '../payments/index.ts';
+import type { Context, Services } from '../schema/context.ts';
 import { schema } from '../schema/index.ts';
-import type { Context, Services } from './context.ts';
 import { GRAPHIQL_DEFAULT_QUERY, GRAPHIQL_USER } from './graphiql.ts';
 import { useDevTokens } from './plugins/dev-tokens.ts';
 import { useRequestBodyLimit } from './plugins/request-body-limit.ts';

@@ -1,14 +1,7 @@
 import type { Viewer } from '../auth/authenticator.ts';
-import type { Server, Template } from '../generated/prisma/client.ts';
+import type { Template } from '../generated/prisma/client.ts';
+import type { RunnableTemplate } from '../templates/ownership.ts';
 import type { AssetOverride, PaymentRequired, SettleResponse } from './types.ts';
-
-export type RunnableTemplate = Template & {
-  server: Pick<Server, 'registeredById' | 'verifiedOwnerId'>;
-};
-
-export const isOwner = (template: RunnableTemplate, viewer: Viewer | null) =>
-  viewer !== null &&
-  (template.server.registeredById === viewer.id || template.server.verifiedOwnerId === viewer.id);
 
 export interface PaymentRequest {
   template: RunnableTemplate;
@@ -17,7 +10,7 @@ export interface PaymentRequest {
   payment: string | null;
   /** The URL the payment is for (the GraphQL endpoint). */
   resourceUrl: string;
-  /** The id the run's usage-log row will have: a payment reservation points at it. */
+  /** The id the run's execution-log row will have: a payment reservation points at it. */
   runId: string;
 }
 

@@ -1,4 +1,5 @@
-import { BACKEND_ROLE, backendClient } from '../db/roles.ts';
+import { BACKEND_ROLE } from '../db/roles.ts';
+import { backendClient } from '../db/viewer-client.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { VerifiedPayment } from './types.ts';
 
@@ -14,7 +15,7 @@ export type ReservationState =
 export interface PaymentClaim {
   payment: VerifiedPayment;
   payTo: string;
-  /** The usage-log id of the run that will hold the payment. */
+  /** The execution-log id of the run that will hold the payment. */
   runId: string;
 }
 

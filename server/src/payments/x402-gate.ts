@@ -1,5 +1,6 @@
 import { VerifyError } from '@x402/core/types';
 import type { Template } from '../generated/prisma/client.ts';
+import { isOwner } from '../templates/ownership.ts';
 import { paidCharge } from './charge.ts';
 import { decodePaymentSignature } from './decode.ts';
 import {
@@ -10,7 +11,7 @@ import {
 } from './errors.ts';
 import { facilitatorRefusalError } from './facilitators/refusal-reasons.ts';
 import { withTimeout } from './facilitators/timeout.ts';
-import { type Charge, isOwner, type PaymentGate } from './payment-gate.ts';
+import type { Charge, PaymentGate } from './payment-gate.ts';
 import { buildTemplatePaymentRequired, paymentAsset } from './requirements.ts';
 import type { PaymentReservations } from './reservations.ts';
 import type {

@@ -6,8 +6,8 @@ import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import type PrismaTypes from '../generated/pothos-types.ts';
 import { getDatamodel } from '../generated/pothos-types.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
-import type { Context } from '../http/context.ts';
 import { unauthenticated } from '../lib/api-errors.ts';
+import type { Context } from './context.ts';
 import { DecimalResolver } from './scalars.ts';
 
 export const builder = new SchemaBuilder<{

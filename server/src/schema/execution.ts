@@ -2,19 +2,19 @@ import { queryFromInfo } from '@pothos/plugin-prisma';
 import { encodePaymentResponseHeader } from '@x402/core/http';
 import type { GraphQLResolveInfo } from 'graphql';
 import { filter, map, pipe } from 'graphql-yoga';
-import { totalOf, toUsageLog } from '../executions/execution-rows.ts';
+import { toExecution, totalOf } from '../executions/execution-rows.ts';
 import {
-  type UsageLogFilter,
-  usageLogByIdSql,
-  usageLogCountSql,
-  usageLogPageSql,
+  type ExecutionFilter,
+  executionByIdSql,
+  executionCountSql,
+  executionPageSql,
 } from '../executions/execution-sql.ts';
 import { runTemplate } from '../executions/run-template.ts';
-import type { UsageLog } from '../generated/prisma/client.ts';
-import type { Context } from '../http/context.ts';
+import type { Execution as ExecutionRow } from '../generated/prisma/client.ts';
 import { unauthenticated } from '../lib/api-errors.ts';
 import { PAYMENT_RESPONSE_HEADER } from '../payments/index.ts';
 import { builder } from './builder.ts';
+import type { Context } from './context.ts';
 import { databaseId } from './relay/ids.ts';
 import {
   after,
@@ -36,12 +36,12 @@ const ExecutionStatus = builder.enumType('ExecutionStatus', {
   } as const,
 });
 
-export const Execution = builder.prismaNode('UsageLog', {
+export const Execution = builder.prismaNode('Execution', {
   name: 'Execution',
   id: { field: 'id' },
   // node(id) of a row the viewer may not read (RLS) is null, not an error.
   nullable: true,
-  description: 'One run of a template: its usage-log row.',
+  description: 'One run of a template: its execution-log row.',
   fields: (t) => ({
     // Loaded with the row when a query selects them; otherwise by id, so that a row not read
     // through a query (a run's own result, an anonymous payer's) still resolves them.
@@ -105,17 +105,17 @@ const EXECUTION_RELATIONS = ['template', 'caller'];
 async function executionPage(
   context: Context,
   info: GraphQLResolveInfo,
-  filter: UsageLogFilter,
+  filter: ExecutionFilter,
   args: { first?: number | null; after?: string | null },
 ) {
   const size = pageSize(args.first);
   const position = args.after ? decodeCursor(args.after) : null;
   const nodeFields = selectedFields(info, ['edges', 'node']);
-  const countSql = usageLogCountSql(filter);
-  let rows: UsageLog[];
+  const countSql = executionCountSql(filter);
+  let rows: ExecutionRow[];
   let counted: Promise<number> | undefined;
   if (EXECUTION_RELATIONS.some((name) => nodeFields.has(name))) {
-    rows = await context.db.usageLog.findMany({
+    rows = await context.db.execution.findMany({
       ...queryFromInfo({ context, info, path: ['edges', 'node'] }),
       where: {
         templateId: filter.templateId,
@@ -126,10 +126,10 @@ async function executionPage(
       take: size + 1,
     });
   } else {
-    const statements = [usageLogPageSql(filter, size + 1, position)];
+    const statements = [executionPageSql(filter, size + 1, position)];
     if (selectedFields(info, []).has('totalCount')) statements.push(countSql);
     const [pageRows = [], countRows] = await context.readAsViewer(statements);
-    rows = pageRows.map(toUsageLog);
+    rows = pageRows.map(toExecution);
     if (countRows) counted = Promise.resolve(totalOf(countRows));
   }
   const totalCount = () =>
@@ -232,8 +232,8 @@ builder.subscriptionField('executionLogged', (t) =>
         context.services.events.subscribe(template.id),
         map(async (event) => {
           try {
-            const [rows = []] = await context.readAsViewer([usageLogByIdSql(event.id)]);
-            return rows[0] ? toUsageLog(rows[0]) : null;
+            const [rows = []] = await context.readAsViewer([executionByIdSql(event.id)]);
+            return rows[0] ? toExecution(rows[0]) : null;
           } catch (error) {
             console.error(
               `[executionLogged] re-reading run ${event.id} failed:`,

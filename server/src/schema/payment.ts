@@ -2,7 +2,8 @@ import { encodePaymentRequiredHeader } from '@x402/core/http';
 import { parseUnits } from 'viem';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { USDC_DECIMALS } from '../payments/index.ts';
-import { isOwner, type PaymentGate, type RunnableTemplate } from '../payments/payment-gate.ts';
+import type { PaymentGate } from '../payments/payment-gate.ts';
+import { isOwner, type RunnableTemplate } from '../templates/ownership.ts';
 import { builder } from './builder.ts';
 import { findRunnableTemplate, Template } from './template.ts';
 

@@ -1,7 +1,6 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
-import type { Context } from '../http/context.ts';
 import { notFound } from '../lib/api-errors.ts';
-import { isOwner } from '../payments/payment-gate.ts';
+import { isOwner } from '../templates/ownership.ts';
 import {
   DEFAULT_MAX_TOKENS,
   DEFAULT_MODEL,
@@ -12,6 +11,7 @@ import {
 import { runnableTemplateSql, toRunnableTemplate } from '../templates/template-sql.ts';
 import type { TemplateVariable } from '../templates/variables.ts';
 import { builder } from './builder.ts';
+import type { Context } from './context.ts';
 import { databaseId } from './relay/ids.ts';
 import {
   after,

@@ -28,7 +28,7 @@ function as(
   });
 }
 
-describe('row-level security on the usage log', () => {
+describe('row-level security on the execution log', () => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase();

@@ -16,7 +16,7 @@ describe('the run pipeline', () => {
 
   beforeAll(async () => {
     app = await startTestApp({
-      usageLogs: { retryDelaysMs: [10, 20], report: (message) => reports.push(message) },
+      executionLog: { retryDelaysMs: [10, 20], report: (message) => reports.push(message) },
     });
     [owner, caller] = await Promise.all([app.token('owner'), app.token('caller')]);
     templateId = await createTemplate(app, owner);
@@ -184,7 +184,7 @@ describe('the run pipeline', () => {
       `INSERT INTO ${LOG} (template_id, caller_id, status) VALUES ($1, $2, 'running') RETURNING id`,
       [fromGlobalId(templateId), app.userId('caller')],
     );
-    const swept = await app.services.usageLogs.failInterrupted(15 * 60_000);
+    const swept = await app.services.executionLog.failInterrupted(15 * 60_000);
     expect(swept.map((r) => r.id)).toEqual([row?.id]);
     const rows = await app.db.query(
       `SELECT id, status, error_message FROM ${LOG} WHERE id = ANY($1) ORDER BY status`,

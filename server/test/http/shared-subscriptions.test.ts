@@ -8,11 +8,11 @@ import {
   createExecutionEvents,
   type ExecutionEvents,
 } from '../../src/executions/execution-events.ts';
-import type { Context } from '../../src/http/context.ts';
 import {
   MAX_QUEUED_RESULTS,
   useSharedSubscriptions,
 } from '../../src/http/plugins/shared-subscriptions.ts';
+import type { Context } from '../../src/schema/context.ts';
 import { stack } from '../support/databases.ts';
 import { createTemplate, EXECUTION_LOGGED, execute } from '../support/operations.ts';
 import { collect, startTestApp, type TestApp } from '../support/test-app.ts';

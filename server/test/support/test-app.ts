@@ -8,9 +8,8 @@ import {
   type ExecutionEvents,
   type ExecutionLoggedEvent,
 } from '../../src/executions/execution-events.ts';
-import { createUsageLogStore } from '../../src/executions/execution-log.ts';
+import { createExecutionLog } from '../../src/executions/execution-log.ts';
 import { buildApp } from '../../src/http/app.ts';
-import type { Services } from '../../src/http/context.ts';
 import { createAnthropicModel } from '../../src/llm/anthropic.ts';
 import {
   type MessagesApiServer,
@@ -18,6 +17,7 @@ import {
 } from '../../src/llm/offline-messages-api.ts';
 import { createPaymentGate } from '../../src/payments/index.ts';
 import type { PaymentGate } from '../../src/payments/payment-gate.ts';
+import type { Services } from '../../src/schema/context.ts';
 import { createTestDatabase, stack, type TestDatabase } from './databases.ts';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
@@ -35,8 +35,8 @@ export interface TestAppOptions {
   services?: Partial<Services>;
   /** The payment gate, built on this app's database; default: x402 with the local facilitator. */
   payments?: (db: Database) => PaymentGate;
-  /** Usage-log write retries (fast by default) and where write failures are reported. */
-  usageLogs?: Parameters<typeof createUsageLogStore>[1];
+  /** Execution-log write retries (fast by default) and where write failures are reported. */
+  executionLog?: Parameters<typeof createExecutionLog>[1];
   /** Extra Yoga plugins (AppDeps.plugins). */
   plugins?: Plugin[];
 }
@@ -61,7 +61,7 @@ export async function startTestApp(options: TestAppOptions = {}) {
         { facilitatorUrl: undefined, facilitatorTimeoutMs: 10_000, modelTimeoutMs: 60_000 },
         db.prisma,
       ),
-    usageLogs: createUsageLogStore(db, { retryDelaysMs: [10, 50], ...options.usageLogs }),
+    executionLog: createExecutionLog(db, { retryDelaysMs: [10, 50], ...options.executionLog }),
     ...options.services,
   };
   // Subscriptions share pub/sub streams: count subscribes that returned a stream instead.

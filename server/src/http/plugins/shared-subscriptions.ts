@@ -6,7 +6,7 @@ import {
   print,
 } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
-import type { Context } from '../context.ts';
+import type { Context } from '../../schema/context.ts';
 
 /**
  * A subscriber this many results behind (its socket cannot keep up) is ended with an error

@@ -114,13 +114,13 @@ function helpers(app: TestApp) {
       );
       return result.data?.templatePaymentRequirements.paymentRequired;
     },
-    /** Usage-log rows of a template (read as the database owner: every row). */
+    /** Execution-log rows of a template (read as the database owner: every row). */
     rows: (templateId: string) =>
       count(
         'SELECT count(*)::int AS n FROM x402_prompt_template_usage_logs WHERE template_id = $1',
         [dbId(templateId)],
       ),
-    /** The usage-log rows a payer's payments ran (their payment columns as stored). */
+    /** The execution-log rows a payer's payments ran (their payment columns as stored). */
     payerRows: (payer: string) =>
       app.db.query<Record<string, any>>(
         `SELECT status, error_message, input_tokens, output_tokens,
@@ -176,7 +176,7 @@ export function paidTemplateFixture() {
     /** A fresh payment header for one run of the template by the current payer. */
     pay: async () =>
       (await signPayment(fixture.client, await fixture.app.quote(fixture.templateId))).header,
-    /** The usage-log rows of the current payer. */
+    /** The execution-log rows of the current payer. */
     logRows: () => fixture.app.payerRows(fixture.payer.address),
   };
   beforeAll(async () => {

@@ -1,6 +1,6 @@
 import type { Authenticator, Viewer } from '../auth/authenticator.ts';
 import type { ExecutionEvents } from '../executions/execution-events.ts';
-import type { UsageLogStore } from '../executions/execution-log.ts';
+import type { ExecutionLog } from '../executions/execution-log.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { ModelClient } from '../llm/types.ts';
 import type { PaymentGate } from '../payments/payment-gate.ts';
@@ -11,7 +11,7 @@ export interface Services {
   model: ModelClient;
   events: ExecutionEvents;
   payments: PaymentGate;
-  usageLogs: UsageLogStore;
+  executionLog: ExecutionLog;
 }
 
 /** Built per HTTP request, and per operation on a WebSocket. */

@@ -1,5 +1,5 @@
 import { demoUserId } from '../auth/authenticator.ts';
-import type { Database } from './database.ts';
+import type { Database } from '../db/database.ts';
 
 export const DEMO_OWNER = { id: demoUserId('demo-owner'), name: 'Demo Owner' };
 

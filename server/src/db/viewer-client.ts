@@ -1,0 +1,50 @@
+import type { PrismaClient } from '../generated/prisma/client.ts';
+import { BACKEND_ROLE, REQUEST_ROLE, type ScopedRole } from './roles.ts';
+
+/**
+ * A Prisma client whose every operation runs in its own short transaction that first switches
+ * to `role` and sets the viewer (`app.user_id`) — both transaction-local, so nothing leaks to
+ * the next user of the pooled connection, and no connection is held between operations.
+ */
+export function scopedClient(prisma: PrismaClient, role: ScopedRole, userId: string | null) {
+  return prisma.$extends({
+    name: `${role}-scope`,
+    query: {
+      $allModels: {
+        async $allOperations({ args, query }) {
+          const [, result] = await prisma.$transaction([
+            prisma.$executeRaw`SELECT set_config('role', ${role}, true), set_config('app.user_id', ${userId ?? ''}, true)`,
+            query(args),
+          ]);
+          return result;
+        },
+      },
+    },
+  }) as unknown as PrismaClient;
+}
+
+/** The request's database client: the viewer's rows only. */
+export const viewerClient = (prisma: PrismaClient, userId: string | null) =>
+  scopedClient(prisma, REQUEST_ROLE, userId);
+
+/**
+ * viewerClient, built on first use: most requests (history pages, which read on the driver)
+ * never touch Prisma, and a scoped client costs a Prisma `$extends` per request.
+ */
+export function lazyViewerClient(prisma: PrismaClient, userId: string | null): PrismaClient {
+  let client: PrismaClient | undefined;
+  const target = () => {
+    client ??= viewerClient(prisma, userId);
+    return client;
+  };
+  return new Proxy({} as PrismaClient, {
+    get: (_empty, property) => {
+      const value = Reflect.get(target(), property);
+      return typeof value === 'function' ? value.bind(target()) : value;
+    },
+    has: (_empty, property) => Reflect.has(target(), property),
+  });
+}
+
+/** The backend's writer for usage logs and users. */
+export const backendClient = (prisma: PrismaClient) => scopedClient(prisma, BACKEND_ROLE, null);
