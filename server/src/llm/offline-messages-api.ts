@@ -1,6 +1,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAnthropicModel } from './anthropic.ts';
+import {
+  ERROR_DEFAULTS,
+  parseRequest,
+  type ReceivedRequest,
+  type Reply,
+  sendError,
+  writeReply,
+} from './messages-api-wire.ts';
 import type { ModelClient } from './types.ts';
 
 export type MessagesBehaviour =
@@ -10,26 +18,12 @@ export type MessagesBehaviour =
   | { kind: 'break'; text: string; afterChunks: number }
   | { kind: 'delay'; ms: number; after?: MessagesBehaviour };
 
-export interface ReceivedRequest {
-  model: string;
-  maxTokens: number;
-  prompt: string;
-  stream: boolean;
-}
-
 export interface MessagesApiServer {
   readonly url: string;
   enqueue(...behaviours: MessagesBehaviour[]): void;
   setDefault(behaviour: MessagesBehaviour): void;
   readonly requests: ReadonlyArray<ReceivedRequest>;
   close(): Promise<void>;
-}
-
-interface Reply {
-  text: string;
-  inputTokens: number;
-  outputTokens: number;
-  stopReason: string;
 }
 
 const TOKEN = /[\p{L}\p{N}_]+|[^\p{L}\p{N}_\s]/gu;
@@ -55,15 +49,6 @@ function offlineReply(prompt: string, maxTokens: number): Reply {
   }
   return { text, inputTokens: countTokens(prompt), outputTokens: countTokens(text), stopReason };
 }
-
-const ERROR_DEFAULTS: Record<number, [type: string, message: string]> = {
-  400: ['invalid_request_error', 'Invalid request'],
-  401: ['authentication_error', 'invalid x-api-key'],
-  404: ['not_found_error', 'Not found'],
-  429: ['rate_limit_error', 'Rate limited'],
-  500: ['api_error', 'Internal server error'],
-  529: ['overloaded_error', 'Overloaded'],
-};
 
 export interface MessagesApiServerOptions {
   port?: number;
@@ -157,13 +142,13 @@ async function respond(
   });
   switch (behaviour.kind) {
     case 'offline':
-      return reply(res, request, messageId, offlineReply(request.prompt, request.maxTokens));
+      return writeReply(res, request, messageId, offlineReply(request.prompt, request.maxTokens));
     case 'text': {
       const { text, inputTokens, outputTokens } = behaviour;
-      return reply(res, request, messageId, exact(text, inputTokens, outputTokens));
+      return writeReply(res, request, messageId, exact(text, inputTokens, outputTokens));
     }
     case 'break':
-      return reply(res, request, messageId, exact(behaviour.text), behaviour.afterChunks);
+      return writeReply(res, request, messageId, exact(behaviour.text), behaviour.afterChunks);
     case 'error': {
       const [type, message] = ERROR_DEFAULTS[behaviour.status] ?? ['api_error', 'Error'];
       return sendError(res, behaviour.status, behaviour.type ?? type, behaviour.message ?? message);
@@ -172,92 +157,6 @@ async function respond(
       if (await waitUnlessClosed(res, behaviour.ms)) {
         await respond(res, request, behaviour.after ?? { kind: 'offline' }, messageId);
       }
-  }
-}
-
-function reply(
-  res: ServerResponse,
-  request: ReceivedRequest,
-  id: string,
-  answer: Reply,
-  breakAfter?: number,
-): void {
-  const message = (content: unknown[], stopReason: string | null, outputTokens: number) => ({
-    id,
-    type: 'message',
-    role: 'assistant',
-    model: request.model,
-    content,
-    stop_reason: stopReason,
-    stop_sequence: null,
-    usage: {
-      input_tokens: answer.inputTokens,
-      output_tokens: outputTokens,
-      cache_creation_input_tokens: 0,
-      cache_read_input_tokens: 0,
-      service_tier: 'standard',
-    },
-  });
-  if (!request.stream) {
-    if (breakAfter !== undefined) return void res.destroy();
-    const content = [{ type: 'text', text: answer.text, citations: null }];
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(message(content, answer.stopReason, answer.outputTokens)));
-    return;
-  }
-
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-  const send = (type: string, data: object) =>
-    res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
-  // Anthropic reports a token or so of output at message_start; the real count comes at the end.
-  send('message_start', { message: message([], null, Math.min(1, answer.outputTokens)) });
-  send('content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
-  send('ping', {});
-  const chunks = textChunks(answer.text);
-  for (const text of chunks.slice(0, breakAfter)) {
-    send('content_block_delta', { index: 0, delta: { type: 'text_delta', text } });
-  }
-  if (breakAfter !== undefined) {
-    // Let the client read the deltas first: a reset can make it drop data not yet read.
-    res.write(': breaking the connection\n\n', () => setTimeout(() => res.destroy(), 20));
-    return;
-  }
-  send('content_block_stop', { index: 0 });
-  send('message_delta', {
-    delta: { stop_reason: answer.stopReason, stop_sequence: null },
-    usage: { output_tokens: answer.outputTokens },
-  });
-  send('message_stop', {});
-  res.end();
-}
-
-/** One delta per word with its trailing space: a few tokens each, and they join back exactly. */
-function textChunks(text: string): string[] {
-  return text.match(/^\s+|\S+\s*/g) ?? [];
-}
-
-function sendError(res: ServerResponse, status: number, type: string, message: string): void {
-  // retry-after-ms (which the SDK honours before retry-after) keeps SDK retries fast.
-  res.writeHead(status, { 'content-type': 'application/json', 'retry-after-ms': '10' });
-  res.end(JSON.stringify({ type: 'error', error: { type, message } }));
-}
-
-function parseRequest(raw: string): ReceivedRequest | null {
-  try {
-    const body = JSON.parse(raw);
-    const content = body?.messages?.at(-1)?.content;
-    const prompt =
-      typeof content === 'string'
-        ? content
-        : Array.isArray(content)
-          ? content.flatMap((block) => (block?.type === 'text' ? [block.text] : [])).join('\n')
-          : null;
-    if (typeof body.model !== 'string' || !Number.isInteger(body.max_tokens) || prompt === null) {
-      return null;
-    }
-    return { model: body.model, maxTokens: body.max_tokens, prompt, stream: body.stream === true };
-  } catch {
-    return null;
   }
 }
 

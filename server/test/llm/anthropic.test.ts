@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createAnthropicModel } from '../../src/llm/anthropic.ts';
 import {
   countTokens,
@@ -119,18 +119,19 @@ describe('Anthropic model through the SDK', () => {
   it('rejects when the signal aborts, and the server drops the delayed reply', async () => {
     server.enqueue({ kind: 'delay', ms: 10_000 });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
-    const started = Date.now();
-
     const run = modelFor(2).run({
       model: MODEL,
       maxTokens: 64,
       prompt: 'Hi',
       signal: controller.signal,
     });
+    // Abort once the server holds the request, not after a fixed delay that a busy machine outruns.
+    await vi.waitFor(() => expect(server.requests).toHaveLength(1), { timeout: 5000 });
+    const aborted = Date.now();
+    controller.abort();
 
     await expect(run).rejects.toMatchObject({ name: 'AbortError' });
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(Date.now() - aborted).toBeLessThan(2000);
     expect(server.requests).toHaveLength(1);
   });
 });
