@@ -1,7 +1,7 @@
 import { createAuthenticator } from '../../server/src/auth/authenticator.ts';
-import { JWT_SECRET } from './config.ts';
-import { ACTORS, HOT_TEMPLATE } from './dataset.ts';
-import type { HttpTarget } from './load.ts';
+import { ACTORS, HOT_TEMPLATE } from '../dataset/dataset.ts';
+import { JWT_SECRET } from '../harness/config.ts';
+import type { HttpTarget } from '../harness/load.ts';
 
 /** The three servers of the page workloads. */
 export type Side = 'F' | 'P' | 'O';

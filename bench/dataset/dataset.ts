@@ -3,7 +3,7 @@ import pg from 'pg';
 import { demoUserId } from '../../server/src/auth/authenticator.ts';
 import { openDatabase } from '../../server/src/db/database.ts';
 import { migrate, readMigrations } from '../../server/src/db/migrate.ts';
-import { databaseUrl, type Mode, PG_ADMIN_URL } from './config.ts';
+import { databaseUrl, type Mode, PG_ADMIN_URL } from '../harness/config.ts';
 
 /**
  * Bump when the generated data changes shape: an old dataset is then rebuilt, not reused (as it
@@ -141,7 +141,7 @@ async function rebuildTriggerState(client: pg.Client) {
   const unknown = rows.map((row) => row.tgname).filter((name) => !KNOWN_TRIGGERS.has(name));
   if (unknown.length > 0) {
     throw new Error(
-      `the dataset generator does not know how to rebuild what trigger(s) ${unknown.join(', ')} maintain: teach bench/lib/dataset.ts (rebuildTriggerState)`,
+      `the dataset generator does not know how to rebuild what trigger(s) ${unknown.join(', ')} maintain: teach bench/dataset/dataset.ts (rebuildTriggerState)`,
     );
   }
   if (rows.length > 0) {

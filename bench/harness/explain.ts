@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { executionCountSql, executionPageSql } from '../../server/src/executions/execution-sql.ts';
-import { ACTORS, type Dataset, HOT_TEMPLATE } from './dataset.ts';
-import { COUNT, NEXT_PAGE_OR } from './page-sql.ts';
+import { ACTORS, type Dataset, HOT_TEMPLATE } from '../dataset/dataset.ts';
+import { COUNT, NEXT_PAGE_OR } from '../report/legacy-plans.ts';
 
 export interface Plan {
   name: string;

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { Window } from './load.ts';
-import { SIDES, type Side } from './pages.ts';
+import { SIDES, type Side } from '../clients/page-requests.ts';
+import type { Window } from '../harness/load.ts';
+import { fmt, fmtSpread, type Spread, spread } from '../harness/stats.ts';
 import { allChecks, type BenchResults } from './results.ts';
-import { fmt, fmtSpread, type Spread, spread } from './stats.ts';
 
 const NAMES: Record<Side, string> = {
   F: 'F — floor (node:http + pg)',

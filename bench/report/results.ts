@@ -1,11 +1,11 @@
+import type { Dataset } from '../dataset/dataset.ts';
+import type { Mode } from '../harness/config.ts';
+import type { Plan } from '../harness/explain.ts';
+import type { ProfileSummary } from '../harness/profile.ts';
 import type { ColdStartResult } from '../workloads/coldstart.ts';
 import type { FanoutResult } from '../workloads/fanout.ts';
-import type { Check, PagesResult } from '../workloads/pages.ts';
+import type { Check, PagesResult } from '../workloads/history-pages.ts';
 import type { RunsResult } from '../workloads/runs.ts';
-import type { Mode } from './config.ts';
-import type { Dataset } from './dataset.ts';
-import type { Plan } from './explain.ts';
-import type { ProfileSummary } from './profile.ts';
 
 export interface Environment {
   cpu: string;

@@ -6,7 +6,7 @@
  */
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { quantile } from '../lib/stats.ts';
+import { quantile } from '../harness/stats.ts';
 
 export interface SwarmPlan {
   urls: string[];

@@ -6,9 +6,6 @@
  *   3. first page with totalCount: throughput O/P.
  */
 import pg from 'pg';
-import type { Mode } from '../lib/config.ts';
-import { ACTORS, type Dataset, HOT_TEMPLATE } from '../lib/dataset.ts';
-import { type HttpTarget, loadWindow, post, type Window } from '../lib/load.ts';
 import {
   hotCallerToken,
   normalise,
@@ -18,9 +15,12 @@ import {
   promptmeterCursor,
   SIDES,
   type Side,
-} from '../lib/pages.ts';
-import { cpuBetween, type ServerProcess } from '../lib/processes.ts';
-import { type Spread, shuffled, spread } from '../lib/stats.ts';
+} from '../clients/page-requests.ts';
+import { ACTORS, type Dataset, HOT_TEMPLATE } from '../dataset/dataset.ts';
+import type { Mode } from '../harness/config.ts';
+import { type HttpTarget, loadWindow, post, type Window } from '../harness/load.ts';
+import { cpuBetween, type ServerProcess } from '../harness/processes.ts';
+import { type Spread, shuffled, spread } from '../harness/stats.ts';
 
 export interface Check {
   name: string;

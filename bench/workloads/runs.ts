@@ -10,13 +10,13 @@
  */
 import pg from 'pg';
 import { createAuthenticator } from '../../server/src/auth/authenticator.ts';
-import { JWT_SECRET, type Mode } from '../lib/config.ts';
-import { ACTORS, type Dataset } from '../lib/dataset.ts';
-import type { FakeModel } from '../lib/model.ts';
-import type { ServerProcess } from '../lib/processes.ts';
-import { executeRun, type RunOutcome } from '../lib/run-client.ts';
-import { quantile, type Spread, shuffled, spread } from '../lib/stats.ts';
-import type { Check } from './pages.ts';
+import type { FakeModel } from '../clients/fake-model.ts';
+import { executeRun, type RunOutcome } from '../clients/run-client.ts';
+import { ACTORS, type Dataset } from '../dataset/dataset.ts';
+import { JWT_SECRET, type Mode } from '../harness/config.ts';
+import type { ServerProcess } from '../harness/processes.ts';
+import { quantile, type Spread, shuffled, spread } from '../harness/stats.ts';
+import type { Check } from './history-pages.ts';
 
 const MODEL_MS = 2000;
 const POOL_SIZE = 10;
