@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Mode, ROOT } from '../harness/config.ts';
 import { type Spread, shuffled, spread } from '../harness/stats.ts';
-import type { Check } from './history-pages.ts';
+import type { Check } from './check.ts';
 
 export interface ColdStartResult {
   checks: Check[];

@@ -14,8 +14,8 @@ import { ACTORS, RUN_TEMPLATE } from '../dataset/dataset.ts';
 import { BENCH_DIR, JWT_SECRET, type Mode } from '../harness/config.ts';
 import type { ServerProcess } from '../harness/processes.ts';
 import { fmt } from '../harness/stats.ts';
+import type { Check } from './check.ts';
 import type { SwarmPlan, SwarmReport } from './fanout-swarm.ts';
-import type { Check } from './history-pages.ts';
 
 export interface FanoutStep {
   subscribers: number;

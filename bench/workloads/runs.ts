@@ -16,7 +16,7 @@ import { ACTORS, type Dataset } from '../dataset/dataset.ts';
 import { JWT_SECRET, type Mode } from '../harness/config.ts';
 import type { ServerProcess } from '../harness/processes.ts';
 import { quantile, type Spread, shuffled, spread } from '../harness/stats.ts';
-import type { Check } from './history-pages.ts';
+import type { Check } from './check.ts';
 
 const MODEL_MS = 2000;
 const POOL_SIZE = 10;
@@ -48,7 +48,7 @@ export interface RunsResult {
 }
 
 export async function runRunWorkloads(
-  o: ServerProcess,
+  promptmeter: ServerProcess,
   model: FakeModel,
   dataset: Dataset,
   mode: Mode,
@@ -59,7 +59,7 @@ export async function runRunWorkloads(
     '1d',
   );
   let seq = 0;
-  const run = () => executeRun(o.url, token, ++seq);
+  const run = () => executeRun(promptmeter.url, token, ++seq);
   const checks: Check[] = [];
 
   // a. 0 ms model.
@@ -76,7 +76,7 @@ export async function runRunWorkloads(
   for (let round = 0; round < mode.rounds; round++) {
     for (const which of shuffled(['run', 'direct'] as const)) {
       const latencies: number[] = [];
-      const before = await o.sample();
+      const before = await promptmeter.sample();
       for (let i = 0; i < mode.runsPerRound; i++) {
         if (which === 'run') {
           const result = await run();
@@ -91,7 +91,7 @@ export async function runRunWorkloads(
       }
       latencies.sort((a, b) => a - b);
       if (which === 'run') {
-        const after = await o.sample();
+        const after = await promptmeter.sample();
         roundTrips += (after.counters.roundTrips ?? 0) - (before.counters.roundTrips ?? 0);
         statements += (after.counters.statements ?? 0) - (before.counters.statements ?? 0);
         measuredRuns += mode.runsPerRound;
