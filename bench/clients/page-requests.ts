@@ -1,4 +1,4 @@
-import { createAuthenticator } from '../../server/src/auth/authenticator.ts';
+import { createAuthenticator } from '../../server/src/testing.ts';
 import { ACTORS, type Dataset, HOT_TEMPLATE } from '../dataset/dataset.ts';
 import { JWT_SECRET } from '../harness/config.ts';
 import { type HttpTarget, post } from '../harness/load.ts';

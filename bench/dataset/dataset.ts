@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { demoUserId } from '../../server/src/auth/authenticator.ts';
-import { openDatabase } from '../../server/src/db/database.ts';
-import { migrate, readMigrations } from '../../server/src/db/migrate.ts';
+import { demoUserId, migrate, openDatabase, readMigrations } from '../../server/src/testing.ts';
 import { databaseUrl, type Mode, PG_ADMIN_URL } from '../harness/config.ts';
 
 /**

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { executionCountSql, executionPageSql } from '../../server/src/executions/execution-sql.ts';
+import { executionCountSql, executionPageSql } from '../../server/src/testing.ts';
 import { ACTORS, type Dataset, HOT_TEMPLATE } from '../dataset/dataset.ts';
 import { COUNT, NEXT_PAGE_OR } from '../report/legacy-plans.ts';
 

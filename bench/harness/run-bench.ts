@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { createAuthenticator } from '../../server/src/auth/authenticator.ts';
+import { createAuthenticator } from '../../server/src/testing.ts';
 import { FakeModel } from '../clients/fake-model.ts';
 import { hotCallerToken, pageTarget, type Servers } from '../clients/page-requests.ts';
 import { executeRun } from '../clients/run-client.ts';

@@ -8,7 +8,7 @@
  * overstates commit-to-client).
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { createAuthenticator } from '../../server/src/auth/authenticator.ts';
+import { createAuthenticator } from '../../server/src/testing.ts';
 import { executeRun } from '../clients/run-client.ts';
 import { ACTORS, RUN_TEMPLATE } from '../dataset/dataset.ts';
 import { BENCH_DIR, JWT_SECRET, type Mode } from '../harness/config.ts';

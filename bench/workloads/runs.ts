@@ -9,7 +9,7 @@
  *      held a pool connection while it waited. pg_stat_activity is watched meanwhile.
  */
 import pg from 'pg';
-import { createAuthenticator } from '../../server/src/auth/authenticator.ts';
+import { createAuthenticator } from '../../server/src/testing.ts';
 import type { FakeModel } from '../clients/fake-model.ts';
 import { executeRun, type RunOutcome } from '../clients/run-client.ts';
 import { ACTORS, type Dataset } from '../dataset/dataset.ts';
