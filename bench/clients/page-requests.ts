@@ -1,5 +1,6 @@
 import { createAuthenticator } from '../../server/src/testing.ts';
-import { ACTORS, type Dataset, HOT_TEMPLATE } from '../dataset/dataset.ts';
+import { ACTORS, HOT_TEMPLATE } from '../dataset/actors.ts';
+import type { Dataset } from '../dataset/dataset.ts';
 import { JWT_SECRET } from '../harness/config.ts';
 import { type HttpTarget, post } from '../harness/load.ts';
 import { byServer, type ServerKind, type ServerProcess } from '../harness/processes.ts';

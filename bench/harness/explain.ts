@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { executionCountSql, executionPageSql } from '../../server/src/testing.ts';
-import { ACTORS, type Dataset, HOT_TEMPLATE } from '../dataset/dataset.ts';
+import { ACTORS, HOT_TEMPLATE } from '../dataset/actors.ts';
+import type { Dataset } from '../dataset/dataset.ts';
 import { COUNT, NEXT_PAGE_OR } from '../report/legacy-plans.ts';
 
 export interface Plan {

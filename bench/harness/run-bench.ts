@@ -1,21 +1,19 @@
 import { mkdirSync } from 'node:fs';
-import { createAuthenticator } from '../../server/src/testing.ts';
 import { FakeModel } from '../clients/fake-model.ts';
-import { hotCallerToken, pageTarget, type Servers } from '../clients/page-requests.ts';
-import { executeRun } from '../clients/run-client.ts';
-import { ACTORS, ensureDataset } from '../dataset/dataset.ts';
+import type { Servers } from '../clients/page-requests.ts';
+import { ensureDataset } from '../dataset/dataset.ts';
 import { type BenchResults, startResults } from '../report/results.ts';
 import { runColdStart } from '../workloads/coldstart.ts';
 import { runFanout } from '../workloads/fanout.ts';
 import { runPageWorkloads } from '../workloads/history-pages.ts';
 import { runRunWorkloads } from '../workloads/runs.ts';
-import { JWT_SECRET, type Mode, OUT_DIR, REDIS_URL } from './config.ts';
+import { type Mode, OUT_DIR, REDIS_URL } from './config.ts';
 import { ensureBenchDependencies } from './deps.ts';
 import { describeEnvironment } from './environment.ts';
 import { explainPages } from './explain.ts';
-import { loadWindow } from './load.ts';
 import { LETTER, type ServerProcess, startServerProcess } from './processes.ts';
-import { type WindowProfiler, windowProfiler } from './profile.ts';
+import { windowProfiler } from './profile.ts';
+import { profilePages, profileRuns } from './profiled-loads.ts';
 
 export interface BenchPlan {
   mode: Mode;
@@ -155,51 +153,4 @@ export async function runBench(
   results.seconds =
     (previous && only ? previous.seconds : 0) + (performance.now() - started) / 1000;
   return results;
-}
-
-/** The first page on each server, and with totalCount where it costs the most. */
-async function profilePages(servers: Servers, mode: Mode, profile: WindowProfiler) {
-  const token = await hotCallerToken();
-  for (const [server, count] of [
-    ['promptmeter', false],
-    ['postgraphile', false],
-    ['floor', false],
-    ['promptmeter', true],
-    ['postgraphile', true],
-  ] as const) {
-    const target = pageTarget(server, servers[server].url, token, { count });
-    await profile(
-      `${LETTER[server]}: first page${count ? ' + totalCount' : ''}, ${mode.connections} connections`,
-      servers[server],
-      mode.windowSeconds,
-      async () =>
-        (await loadWindow(target, { seconds: mode.windowSeconds, connections: mode.connections }))
-          .requests,
-    );
-  }
-}
-
-/** promptmeter's own work per run: the 0 ms model, one run at a time. */
-async function profileRuns(
-  promptmeter: ServerProcess,
-  model: FakeModel,
-  mode: Mode,
-  profile: WindowProfiler,
-) {
-  model.setLatency(0);
-  const token = await createAuthenticator(JWT_SECRET).mint({
-    sub: ACTORS.runner,
-    name: 'Bench Runner',
-  });
-  await profile(
-    `${LETTER.promptmeter}: executeTemplate, 0 ms model, one at a time`,
-    promptmeter,
-    mode.windowSeconds,
-    async () => {
-      let runs = 0;
-      const until = performance.now() + mode.windowSeconds * 1000;
-      while (performance.now() < until) await executeRun(promptmeter.url, token, ++runs);
-      return runs;
-    },
-  );
 }

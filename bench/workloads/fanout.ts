@@ -10,12 +10,12 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { createAuthenticator } from '../../server/src/testing.ts';
 import { executeRun } from '../clients/run-client.ts';
-import { ACTORS, RUN_TEMPLATE } from '../dataset/dataset.ts';
+import { ACTORS, RUN_TEMPLATE } from '../dataset/actors.ts';
 import { BENCH_DIR, JWT_SECRET, type Mode } from '../harness/config.ts';
 import type { ServerProcess } from '../harness/processes.ts';
 import { fmt } from '../harness/stats.ts';
 import type { Check } from './check.ts';
-import type { SwarmPlan, SwarmReport } from './fanout-swarm.ts';
+import type { SwarmPlan, SwarmReport } from './fanout-swarm-tally.ts';
 
 export interface FanoutStep {
   subscribers: number;

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { normalise, type PageRequests } from '../clients/page-requests.ts';
-import { ACTORS, type Dataset, HOT_TEMPLATE } from '../dataset/dataset.ts';
+import { ACTORS, HOT_TEMPLATE } from '../dataset/actors.ts';
+import type { Dataset } from '../dataset/dataset.ts';
 import { type HttpTarget, post } from '../harness/load.ts';
 import { byServer, LETTER, SERVER_KINDS, type ServerKind } from '../harness/processes.ts';
 import type { Check } from './check.ts';
