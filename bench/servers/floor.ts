@@ -7,8 +7,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
-import { REQUEST_ROLE, runAsMessage } from '../../server/src/db/roles.ts';
-import { executionCountSql, executionPageSql } from '../../server/src/executions/execution-sql.ts';
+import {
+  executionCountSql,
+  executionPageSql,
+  REQUEST_ROLE,
+  runAsMessage,
+} from '../../server/src/testing.ts';
 import { ready } from './child.ts';
 import { verifyBearer } from './jwt.ts';
 

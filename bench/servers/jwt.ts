@@ -3,8 +3,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * The floor's HS256 check: signature, algorithm, expiry and a UUID subject — what promptmeter
- * checks with jose, done directly on node:crypto (the cheapest correct way). Null if invalid.
+ * The HS256 check of the floor and PostGraphile: signature, algorithm, expiry and a UUID
+ * subject — what promptmeter checks with jose, done directly on node:crypto (the cheapest
+ * correct way). Null if invalid.
  */
 export function verifyBearer(authorization: string | undefined, secret: string): string | null {
   const token = authorization?.replace(/^Bearer\s+/i, '') ?? '';

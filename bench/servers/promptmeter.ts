@@ -5,12 +5,10 @@
  * resolves (the root one), never the app's code.
  */
 import { createRequire } from 'node:module';
-import { STATEMENT_SEPARATOR } from '../../server/src/db/roles.ts';
-import { readEnv } from '../../server/src/env.ts';
-import { startServer } from '../../server/src/server.ts';
+import { readEnv, STATEMENT_SEPARATOR, startServer } from '../../server/src/testing.ts';
 import { ready } from './child.ts';
 
-const appRequire = createRequire(new URL('../../server/src/db/database.ts', import.meta.url));
+const appRequire = createRequire(new URL('../../server/src/testing.ts', import.meta.url));
 const pg = appRequire('pg') as typeof import('pg');
 const counters = { roundTrips: 0, statements: 0 };
 const logSql = process.env.BENCH_LOG_SQL === '1';

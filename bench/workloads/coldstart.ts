@@ -9,9 +9,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { type Mode, ROOT } from '../lib/config.ts';
-import { type Spread, shuffled, spread } from '../lib/stats.ts';
-import type { Check } from './pages.ts';
+import { type Mode, ROOT } from '../harness/config.ts';
+import { type Spread, shuffled, spread } from '../harness/stats.ts';
+import type { Check } from './check.ts';
 
 export interface ColdStartResult {
   checks: Check[];

@@ -8,14 +8,14 @@
  * overstates commit-to-client).
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { createAuthenticator } from '../../server/src/auth/authenticator.ts';
-import { BENCH_DIR, JWT_SECRET, type Mode } from '../lib/config.ts';
-import { ACTORS, RUN_TEMPLATE } from '../lib/dataset.ts';
-import type { ServerProcess } from '../lib/processes.ts';
-import { executeRun } from '../lib/run-client.ts';
-import { fmt } from '../lib/stats.ts';
-import type { Check } from './pages.ts';
-import type { SwarmPlan, SwarmReport } from './swarm.ts';
+import { createAuthenticator } from '../../server/src/testing.ts';
+import { executeRun } from '../clients/run-client.ts';
+import { ACTORS, RUN_TEMPLATE } from '../dataset/actors.ts';
+import { BENCH_DIR, JWT_SECRET, type Mode } from '../harness/config.ts';
+import type { ServerProcess } from '../harness/processes.ts';
+import { fmt } from '../harness/stats.ts';
+import type { Check } from './check.ts';
+import type { SwarmPlan, SwarmReport } from './fanout-swarm-tally.ts';
 
 export interface FanoutStep {
   subscribers: number;
@@ -33,7 +33,7 @@ export interface FanoutResult {
 }
 
 function startSwarm(): Promise<{ child: ChildProcess; ask: <T>(message: object) => Promise<T> }> {
-  const child = fork(`${BENCH_DIR}workloads/swarm.ts`, [], {
+  const child = fork(`${BENCH_DIR}workloads/fanout-swarm.ts`, [], {
     execArgv: ['--import', 'tsx', '--max-old-space-size=4096'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

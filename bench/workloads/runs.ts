@@ -8,17 +8,18 @@
  *      logged, and they must all be waiting on the model at the same time — impossible if a run
  *      held a pool connection while it waited. pg_stat_activity is watched meanwhile.
  */
-import pg from 'pg';
-import { createAuthenticator } from '../../server/src/auth/authenticator.ts';
-import { JWT_SECRET, type Mode } from '../lib/config.ts';
-import { ACTORS, type Dataset } from '../lib/dataset.ts';
-import type { FakeModel } from '../lib/model.ts';
-import type { ServerProcess } from '../lib/processes.ts';
-import { executeRun, type RunOutcome } from '../lib/run-client.ts';
-import { quantile, type Spread, shuffled, spread } from '../lib/stats.ts';
-import type { Check } from './pages.ts';
+import { createAuthenticator } from '../../server/src/testing.ts';
+import type { FakeModel } from '../clients/fake-model.ts';
+import { executeRun, type RunOutcome } from '../clients/run-client.ts';
+import { ACTORS } from '../dataset/actors.ts';
+import type { Dataset } from '../dataset/dataset.ts';
+import { JWT_SECRET, type Mode } from '../harness/config.ts';
+import type { ServerProcess } from '../harness/processes.ts';
+import { quantile, type Spread, shuffled, spread } from '../harness/stats.ts';
+import type { Check } from './check.ts';
+import { MODEL_MS, manyInFlight } from './runs-in-flight.ts';
 
-const MODEL_MS = 2000;
+/** The promptmeter server's pool (DATABASE_POOL_SIZE, set by harness/processes.ts). */
 const POOL_SIZE = 10;
 
 export interface RunsResult {
@@ -48,7 +49,7 @@ export interface RunsResult {
 }
 
 export async function runRunWorkloads(
-  o: ServerProcess,
+  promptmeter: ServerProcess,
   model: FakeModel,
   dataset: Dataset,
   mode: Mode,
@@ -59,56 +60,15 @@ export async function runRunWorkloads(
     '1d',
   );
   let seq = 0;
-  const run = () => executeRun(o.url, token, ++seq);
+  const run = () => executeRun(promptmeter.url, token, ++seq);
   const checks: Check[] = [];
 
   // a. 0 ms model.
-  model.setLatency(0);
-  const direct = model.direct();
-  for (let i = 0; i < 20; i++) await Promise.all([run(), direct()]); // warm both paths
-  const runP50: number[] = [];
-  const directP50: number[] = [];
-  const p99: number[] = [];
-  let roundTrips = 0;
-  let statements = 0;
-  let measuredRuns = 0;
-  let failures = 0;
-  for (let round = 0; round < mode.rounds; round++) {
-    for (const which of shuffled(['run', 'direct'] as const)) {
-      const latencies: number[] = [];
-      const before = await o.sample();
-      for (let i = 0; i < mode.runsPerRound; i++) {
-        if (which === 'run') {
-          const result = await run();
-          if (!result.ok) failures++;
-          latencies.push(result.ms);
-        } else {
-          const started = performance.now();
-          const result = await direct();
-          if (!result.ok) failures++;
-          latencies.push(performance.now() - started);
-        }
-      }
-      latencies.sort((a, b) => a - b);
-      if (which === 'run') {
-        const after = await o.sample();
-        roundTrips += (after.counters.roundTrips ?? 0) - (before.counters.roundTrips ?? 0);
-        statements += (after.counters.statements ?? 0) - (before.counters.statements ?? 0);
-        measuredRuns += mode.runsPerRound;
-        runP50.push(quantile(latencies, 0.5));
-        p99.push(quantile(latencies, 0.99));
-      } else {
-        directP50.push(quantile(latencies, 0.5));
-      }
-    }
-    log(
-      `  runs round ${round + 1}: run p50 ${runP50.at(-1)?.toFixed(2)} ms, direct model call p50 ${directP50.at(-1)?.toFixed(2)} ms`,
-    );
-  }
+  const zero = await zeroLatencyRuns(promptmeter, run, model, mode, log);
   checks.push({
     name: 'every 0 ms run succeeded',
-    ok: failures === 0,
-    detail: `${failures} failed`,
+    ok: zero.failures === 0,
+    detail: `${zero.failures} failed`,
   });
 
   // b. 2 s model: a batch at once (well under the pool size's worth of DB work at a time).
@@ -145,15 +105,7 @@ export async function runRunWorkloads(
   model.setLatency(0);
   return {
     checks,
-    zero: {
-      runP50,
-      directP50,
-      overheadMs: spread(runP50.map((value, i) => value - (directP50[i] as number))),
-      ratio: spread(runP50.map((value, i) => value / (directP50[i] as number))),
-      p99,
-      roundTripsPerRun: roundTrips / measuredRuns,
-      statementsPerRun: statements / measuredRuns,
-    },
+    zero: zero.result,
     slow: {
       runs: slowRuns.length,
       overheadP50Ms: quantile(overheads, 0.5),
@@ -163,69 +115,66 @@ export async function runRunWorkloads(
   };
 }
 
-async function manyInFlight(
+/** Workload 4a: runs and direct model calls, one at a time, interleaved by round. */
+async function zeroLatencyRuns(
+  promptmeter: ServerProcess,
   run: () => Promise<RunOutcome>,
   model: FakeModel,
-  dataset: Dataset,
-  count: number,
+  mode: Mode,
   log: (line: string) => void,
-) {
-  const db = new pg.Client({ connectionString: dataset.url });
-  await db.connect();
-  const receivedBefore = model.received;
-  let maxInTransaction = 0;
-  let maxActive = 0;
-  let watching = true;
-  // The server's connections, seen from PostgreSQL, every 50 ms while the runs are out.
-  const watcher = (async () => {
-    while (watching) {
-      const { rows } = await db.query<{ state: string; n: string }>(
-        `SELECT state, count(*) AS n FROM pg_stat_activity
-         WHERE datname = current_database() AND pid <> pg_backend_pid() GROUP BY state`,
-      );
-      for (const row of rows) {
-        if (row.state === 'idle in transaction')
-          maxInTransaction = Math.max(maxInTransaction, Number(row.n));
-        if (row.state === 'active') maxActive = Math.max(maxActive, Number(row.n));
+): Promise<{ result: RunsResult['zero']; failures: number }> {
+  model.setLatency(0);
+  const direct = model.direct();
+  for (let i = 0; i < 20; i++) await Promise.all([run(), direct()]); // warm both paths
+  const runP50: number[] = [];
+  const directP50: number[] = [];
+  const p99: number[] = [];
+  let roundTrips = 0;
+  let statements = 0;
+  let measuredRuns = 0;
+  let failures = 0;
+  for (let round = 0; round < mode.rounds; round++) {
+    for (const which of shuffled(['run', 'direct'] as const)) {
+      const latencies: number[] = [];
+      const before = await promptmeter.sample();
+      for (let i = 0; i < mode.runsPerRound; i++) {
+        if (which === 'run') {
+          const result = await run();
+          if (!result.ok) failures++;
+          latencies.push(result.ms);
+        } else {
+          const started = performance.now();
+          const result = await direct();
+          if (!result.ok) failures++;
+          latencies.push(performance.now() - started);
+        }
       }
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      latencies.sort((a, b) => a - b);
+      if (which === 'run') {
+        const after = await promptmeter.sample();
+        roundTrips += (after.counters.roundTrips ?? 0) - (before.counters.roundTrips ?? 0);
+        statements += (after.counters.statements ?? 0) - (before.counters.statements ?? 0);
+        measuredRuns += mode.runsPerRound;
+        runP50.push(quantile(latencies, 0.5));
+        p99.push(quantile(latencies, 0.99));
+      } else {
+        directP50.push(quantile(latencies, 0.5));
+      }
     }
-  })();
-  const started = performance.now();
-  // Every model call takes exactly 2 s, so the calls received in the last 2 s are the ones the
-  // model holds right now: the peak of that is how many runs awaited the model at once.
-  const received: Array<[number, number]> = [];
-  const sampler = setInterval(() => {
-    received.push([performance.now(), model.received - receivedBefore]);
-  }, 20);
-  const results = await Promise.all(Array.from({ length: count }, () => run()));
-  const wallSeconds = (performance.now() - started) / 1000;
-  clearInterval(sampler);
-  let awaitingModelAtOnce = 0;
-  for (const [at, total] of received) {
-    const earlier = received.findLast(([t]) => t <= at - MODEL_MS)?.[1] ?? 0;
-    awaitingModelAtOnce = Math.max(awaitingModelAtOnce, total - earlier);
+    log(
+      `  runs round ${round + 1}: run p50 ${runP50.at(-1)?.toFixed(2)} ms, direct model call p50 ${directP50.at(-1)?.toFixed(2)} ms`,
+    );
   }
-  watching = false;
-  await watcher;
-  const ids = results.flatMap((r) => (r.id ? [r.id] : []));
-  const { rows } = await db.query(
-    `SELECT count(*) AS n FROM x402_prompt_template_usage_logs WHERE id = ANY($1::uuid[]) AND status = 'success'`,
-    [ids],
-  );
-  await db.end();
-  const succeeded = results.filter((r) => r.ok).length;
-  log(
-    `  ${count} in flight: ${succeeded} succeeded in ${wallSeconds.toFixed(1)} s, up to ${awaitingModelAtOnce} awaited the model at once, max ${maxInTransaction} connections idle in transaction`,
-  );
   return {
-    runs: count,
-    succeeded,
-    logged: Number(rows[0].n),
-    wallSeconds,
-    awaitingModelAtOnce,
-    maxInTransaction,
-    maxActive,
-    firstError: results.find((r) => !r.ok)?.error ?? null,
+    result: {
+      runP50,
+      directP50,
+      overheadMs: spread(runP50.map((value, i) => value - (directP50[i] as number))),
+      ratio: spread(runP50.map((value, i) => value / (directP50[i] as number))),
+      p99,
+      roundTripsPerRun: roundTrips / measuredRuns,
+      statementsPerRun: statements / measuredRuns,
+    },
+    failures,
   };
 }

@@ -1,8 +1,8 @@
-import { createAnthropicModel } from '../../server/src/llm/anthropic.ts';
 import {
+  createAnthropicModel,
   type MessagesApiServer,
   startMessagesApiServer,
-} from '../../server/src/llm/offline-messages-api.ts';
+} from '../../server/src/testing.ts';
 
 /**
  * The fake model: the app's own loopback Messages API (streaming, real SDK on the other side),

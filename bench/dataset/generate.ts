@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { demoUserId } from '../../server/src/auth/authenticator.ts';
-import { openDatabase } from '../../server/src/db/database.ts';
-import { migrate, readMigrations } from '../../server/src/db/migrate.ts';
-import { databaseUrl, type Mode, PG_ADMIN_URL } from './config.ts';
+import { readMigrations } from '../../server/src/testing.ts';
+import type { Mode } from '../harness/config.ts';
+import { ACTORS, HOT_TEMPLATE, RUN_TEMPLATE } from './actors.ts';
 
 /**
  * Bump when the generated data changes shape: an old dataset is then rebuilt, not reused (as it
@@ -11,117 +10,16 @@ import { databaseUrl, type Mode, PG_ADMIN_URL } from './config.ts';
  */
 const GENERATOR_VERSION = 5;
 
-/** The fixed actors of the dataset; ids are stable across runs (derived from names). */
-export const ACTORS = {
-  owner: demoUserId('bench-owner'),
-  /** Holds the hot pair: a tenth of all rows are this caller's runs of the hot template. */
-  hotCaller: demoUserId('bench-hot-caller'),
-  /** Runs templates in the run and fan-out workloads (not the owner: RLS has work to do). */
-  runner: demoUserId('bench-runner'),
-  /** Reads nothing of the owner's templates: must receive no event. */
-  stranger: demoUserId('bench-stranger'),
-};
-export const HOT_TEMPLATE = '0b0b0b0b-0000-4000-8000-000000000001';
-export const RUN_TEMPLATE = '0b0b0b0b-0000-4000-8000-000000000002';
 const OWNER_SERVER = '0b0b0b0b-0000-4000-8000-0000000000aa';
 const THIN_USERS = 20_000;
 const THIN_TEMPLATES = 2_000;
 
-export interface Dataset {
-  url: string;
-  rows: number;
-  hotRows: number;
-  deepOffset: number;
-  /** The keyset position `deepOffset` rows into the hot pair (newest first). */
-  deep: { createdAt: Date; id: string };
-  generatedNow: boolean;
-  seconds: number;
-}
-
-/**
- * The bench database: migrated by the app's own migrator, then filled with set-based SQL. A
- * marker row records what was generated, so an identical dataset is reused across runs.
- */
-export async function ensureDataset(mode: Mode): Promise<Dataset> {
-  const url = databaseUrl(mode.database);
-  const started = performance.now();
-  let generatedNow = false;
-  if (!(await markerMatches(url, mode))) {
-    await recreateDatabase(mode.database);
-    const db = await openDatabase({ databaseUrl: url, poolSize: 2 });
-    try {
-      await migrate(db);
-    } finally {
-      await db.close();
-    }
-    await generate(url, mode);
-    generatedNow = true;
-  }
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    // Runs of earlier bench runs are removed so every run measures the same pages.
-    await client.query('DELETE FROM x402_prompt_template_usage_logs WHERE template_id = $1', [
-      RUN_TEMPLATE,
-    ]);
-    const { rows } = await client.query<{ created_at: Date; id: string }>(
-      `SELECT created_at, id FROM x402_prompt_template_usage_logs
-       WHERE template_id = $1 AND caller_id = $2
-       ORDER BY created_at DESC, id DESC OFFSET $3 LIMIT 1`,
-      [HOT_TEMPLATE, ACTORS.hotCaller, mode.deepOffset - 1],
-    );
-    const deep = rows[0];
-    if (!deep) throw new Error('dataset has no deep position');
-    return {
-      url,
-      rows: mode.rows,
-      hotRows: mode.rows / 10,
-      deepOffset: mode.deepOffset,
-      deep: { createdAt: deep.created_at, id: deep.id },
-      generatedNow,
-      seconds: (performance.now() - started) / 1000,
-    };
-  } finally {
-    await client.end();
-  }
-}
-
 /** What the marker must match: the size, this generator, and the app's migrations as they are now. */
-async function fingerprint(mode: Mode) {
+export async function fingerprint(mode: Mode) {
   const migrations = await readMigrations();
   const hash = createHash('sha256');
   for (const migration of migrations) hash.update(`${migration.name}:${migration.checksum}\n`);
   return `rows=${mode.rows};generator=${GENERATOR_VERSION};migrations=${hash.digest('hex')}`;
-}
-
-async function markerMatches(url: string, mode: Mode): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url });
-  try {
-    await client.connect();
-  } catch {
-    return false; // no such database yet
-  }
-  try {
-    const { rows } = await client.query('SELECT 1 FROM bench_dataset WHERE fingerprint = $1', [
-      await fingerprint(mode),
-    ]);
-    return rows.length === 1;
-  } catch {
-    return false;
-  } finally {
-    await client.end();
-  }
-}
-
-async function recreateDatabase(name: string) {
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
 }
 
 /** AFTER triggers on the log table whose effect rebuildTriggerState knows how to redo. */
@@ -141,7 +39,7 @@ async function rebuildTriggerState(client: pg.Client) {
   const unknown = rows.map((row) => row.tgname).filter((name) => !KNOWN_TRIGGERS.has(name));
   if (unknown.length > 0) {
     throw new Error(
-      `the dataset generator does not know how to rebuild what trigger(s) ${unknown.join(', ')} maintain: teach bench/lib/dataset.ts (rebuildTriggerState)`,
+      `the dataset generator does not know how to rebuild what trigger(s) ${unknown.join(', ')} maintain: teach bench/dataset/generate.ts (rebuildTriggerState)`,
     );
   }
   if (rows.length > 0) {
@@ -154,7 +52,11 @@ async function rebuildTriggerState(client: pg.Client) {
   }
 }
 
-async function generate(url: string, mode: Mode) {
+/**
+ * Fills a freshly migrated database: users, servers, templates and `mode.rows` log rows by
+ * set-based SQL in one transaction, then the marker row with the fingerprint.
+ */
+export async function generate(url: string, mode: Mode) {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const hot = mode.rows / 10;

@@ -4,40 +4,9 @@
  * subscribed to executionLogged of one template, recording when each event arrives. The driver
  * steers it over IPC (connect, subscribe, await ids, report).
  */
-import { type Client, createClient } from 'graphql-ws';
+import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { quantile } from '../lib/stats.ts';
-
-export interface SwarmPlan {
-  urls: string[];
-  /** Tokens by role: owners and the runs' caller may read every event; strangers none. */
-  tokens: { owner: string; caller: string; stranger: string };
-  count: number;
-  strangers: number;
-  templateId: string;
-}
-
-export interface SwarmReport {
-  subscribers: number;
-  strangers: number;
-  events: number;
-  expectedDeliveries: number;
-  delivered: number;
-  lost: number;
-  duplicated: number;
-  strangerDeliveries: number;
-  errors: number;
-  errorReasons: string[];
-  latencyMs: { p50: number; p90: number; p99: number; max: number };
-}
-
-interface Subscriber {
-  client: Client;
-  stranger: boolean;
-  /** execution id → arrival times (ms since epoch, sub-ms); completedAt of the event seen. */
-  arrivals: Map<string, number[]>;
-  completedAt: Map<string, number>;
-}
+import { type Subscriber, type SwarmPlan, tally } from './fanout-swarm-tally.ts';
 
 const SUBSCRIPTION = `subscription Logged($templateId: ID!) {
   executionLogged(templateId: $templateId) { id status completedAt }
@@ -147,49 +116,6 @@ async function awaitIds(ids: string[], timeoutMs: number) {
   return left;
 }
 
-function report(ids: string[]): SwarmReport {
-  const latencies: number[] = [];
-  let delivered = 0;
-  let lost = 0;
-  let duplicated = 0;
-  let strangerDeliveries = 0;
-  for (const subscriber of subscribers) {
-    for (const id of ids) {
-      const arrivals = subscriber.arrivals.get(id) ?? [];
-      if (subscriber.stranger) {
-        strangerDeliveries += arrivals.length;
-        continue;
-      }
-      if (arrivals.length === 0) lost++;
-      else {
-        delivered++;
-        duplicated += arrivals.length - 1;
-        latencies.push((arrivals[0] as number) - (subscriber.completedAt.get(id) as number));
-      }
-    }
-  }
-  latencies.sort((a, b) => a - b);
-  const readers = subscribers.filter((s) => !s.stranger).length;
-  return {
-    subscribers: subscribers.length,
-    strangers: subscribers.length - readers,
-    events: ids.length,
-    expectedDeliveries: readers * ids.length,
-    delivered,
-    lost,
-    duplicated,
-    strangerDeliveries,
-    errors,
-    errorReasons: [...reasons],
-    latencyMs: {
-      p50: quantile(latencies, 0.5),
-      p90: quantile(latencies, 0.9),
-      p99: quantile(latencies, 0.99),
-      max: latencies.at(-1) ?? Number.NaN,
-    },
-  };
-}
-
 process.on(
   'message',
   async (message: { type: string; plan?: SwarmPlan; ids?: string[]; timeoutMs?: number }) => {
@@ -204,7 +130,7 @@ process.on(
     } else if (message.type === 'await' && message.ids) {
       reply({ missing: await awaitIds(message.ids, message.timeoutMs ?? 10_000) });
     } else if (message.type === 'report' && message.ids) {
-      reply({ report: report(message.ids) });
+      reply({ report: tally(subscribers, message.ids, errors, [...reasons]) });
     } else if (message.type === 'close') {
       await Promise.allSettled(subscribers.map((s) => s.client.dispose()));
       reply({});

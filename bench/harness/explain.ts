@@ -1,7 +1,8 @@
 import pg from 'pg';
-import { executionCountSql, executionPageSql } from '../../server/src/executions/execution-sql.ts';
-import { ACTORS, type Dataset, HOT_TEMPLATE } from './dataset.ts';
-import { COUNT, NEXT_PAGE_OR } from './page-sql.ts';
+import { executionCountSql, executionPageSql } from '../../server/src/testing.ts';
+import { ACTORS, HOT_TEMPLATE } from '../dataset/actors.ts';
+import type { Dataset } from '../dataset/dataset.ts';
+import { COUNT, NEXT_PAGE_OR } from '../report/legacy-plans.ts';
 
 export interface Plan {
   name: string;

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { OUT_DIR } from './config.ts';
+import type { ServerProcess } from './processes.ts';
 
 interface ProfileNode {
   id: number;
@@ -21,6 +23,34 @@ export interface ProfileSummary {
   /** Inclusive time of frames whose area matches, e.g. everything under Prisma. */
   inclusive: Array<{ area: string; ms: number; share: number }>;
 }
+
+/** One profiled window as the report shows it. */
+export interface LabelledProfile {
+  label: string;
+  requests: number;
+  summary: ProfileSummary;
+}
+
+/**
+ * Profiles one server during one load window (`load` returns how many requests or events it
+ * made) and adds the summary to `profiles`.
+ */
+export function windowProfiler(profiles: LabelledProfile[], log: (line: string) => void) {
+  return async (
+    label: string,
+    server: ServerProcess,
+    seconds: number,
+    load: () => Promise<number>,
+  ) => {
+    const file = `${OUT_DIR}/profiles/${label.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.cpuprofile`;
+    const session = await server.profile(file);
+    const requests = await load();
+    await session.stop();
+    profiles.push({ label, requests, summary: summariseProfile(file) });
+    log(`profiled ${label} (${seconds} s): bench/out/profiles`);
+  };
+}
+export type WindowProfiler = ReturnType<typeof windowProfiler>;
 
 /** Which package or part of the app a frame belongs to. */
 export function areaOf(url: string, functionName: string): string {

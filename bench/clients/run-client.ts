@@ -1,4 +1,4 @@
-import { RUN_TEMPLATE } from './dataset.ts';
+import { RUN_TEMPLATE } from '../dataset/actors.ts';
 
 const RUN = `mutation Run($input: ExecuteTemplateInput!) {
   executeTemplate(input: $input) { execution { id status errorMessage completedAt } output }

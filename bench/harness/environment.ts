@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import pg from 'pg';
+import type { Environment } from '../report/results.ts';
 import { BENCH_DIR, PG_ADMIN_URL, REDIS_URL, ROOT } from './config.ts';
 import { NODE22 } from './processes.ts';
-import type { Environment } from './results.ts';
 
 const run = (command: string, args: string[]) => {
   try {

@@ -1,11 +1,13 @@
+import { existsSync, readFileSync } from 'node:fs';
+import type { Dataset } from '../dataset/dataset.ts';
+import type { Mode } from '../harness/config.ts';
+import type { Plan } from '../harness/explain.ts';
+import type { LabelledProfile } from '../harness/profile.ts';
+import type { Check } from '../workloads/check.ts';
 import type { ColdStartResult } from '../workloads/coldstart.ts';
 import type { FanoutResult } from '../workloads/fanout.ts';
-import type { Check, PagesResult } from '../workloads/pages.ts';
+import type { PagesResult } from '../workloads/history-pages.ts';
 import type { RunsResult } from '../workloads/runs.ts';
-import type { Mode } from './config.ts';
-import type { Dataset } from './dataset.ts';
-import type { Plan } from './explain.ts';
-import type { ProfileSummary } from './profile.ts';
 
 export interface Environment {
   cpu: string;
@@ -19,12 +21,6 @@ export interface Environment {
   commit: string;
   dirty: boolean;
   packages: Record<string, string>;
-}
-
-export interface LabelledProfile {
-  label: string;
-  requests: number;
-  summary: ProfileSummary;
 }
 
 export interface BenchResults {
@@ -52,3 +48,29 @@ export const allChecks = (results: BenchResults): Check[] => [
   ...(results.coldStart?.checks ?? []),
   ...results.errors.map((error) => ({ name: 'workload crashed', ok: false, detail: error })),
 ];
+
+/**
+ * The results a run starts from: empty, or for a partial rerun (--only) the previous results
+ * of the same mode, so the other workloads' last results stay (and say when they were measured).
+ */
+export function startResults(
+  fresh: Omit<BenchResults, 'measuredAt'>,
+  previous: BenchResults | null,
+  only: number[] | undefined,
+): BenchResults {
+  if (!only || !previous) return { ...fresh, measuredAt: {} };
+  return {
+    ...previous,
+    ...fresh,
+    pages: previous.pages,
+    runs: previous.runs,
+    fanout: previous.fanout,
+    coldStart: previous.coldStart,
+    profiles: previous.profiles,
+    plans: previous.plans,
+    measuredAt: { ...(previous.measuredAt ?? {}) },
+  };
+}
+
+export const readResults = (file: string): BenchResults | null =>
+  existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as BenchResults) : null;

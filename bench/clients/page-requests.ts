@@ -1,11 +1,9 @@
-import { createAuthenticator } from '../../server/src/auth/authenticator.ts';
-import { JWT_SECRET } from './config.ts';
-import { ACTORS, HOT_TEMPLATE } from './dataset.ts';
-import type { HttpTarget } from './load.ts';
-
-/** The three servers of the page workloads. */
-export type Side = 'F' | 'P' | 'O';
-export const SIDES: Side[] = ['F', 'P', 'O'];
+import { createAuthenticator } from '../../server/src/testing.ts';
+import { ACTORS, HOT_TEMPLATE } from '../dataset/actors.ts';
+import type { Dataset } from '../dataset/dataset.ts';
+import { JWT_SECRET } from '../harness/config.ts';
+import { type HttpTarget, post } from '../harness/load.ts';
+import { byServer, type ServerKind, type ServerProcess } from '../harness/processes.ts';
 
 export interface Position {
   createdAt: Date;
@@ -58,20 +56,20 @@ export function postgraphileCursor(issued: string, position: Position) {
 
 export interface PageRequest {
   count: boolean;
-  /** Keyset position to start after; per side, its own cursor format. */
+  /** Keyset position to start after; per server, its own cursor format. */
   after?: { promptmeter: string; postgraphile: string };
   first?: number;
 }
 
 export function pageTarget(
-  side: Side,
+  server: ServerKind,
   url: string,
   token: string,
   request: PageRequest,
 ): HttpTarget {
   const first = request.first ?? 20;
   const body =
-    side === 'P'
+    server === 'postgraphile'
       ? {
           operationName: request.count ? 'PageWithCount' : 'Page',
           query: postgraphilePage(request.count),
@@ -120,14 +118,14 @@ interface PageNode {
 }
 
 /** One page in a server-neutral form, so the three answers can be compared field by field. */
-export function normalise(side: Side, text: string): NormalPage {
+export function normalise(server: ServerKind, text: string): NormalPage {
   const json = JSON.parse(text);
-  if (json.errors) throw new Error(`${side}: ${JSON.stringify(json.errors)}`);
+  if (json.errors) throw new Error(`${server}: ${JSON.stringify(json.errors)}`);
   const connection =
-    side === 'P' ? json.data.allX402PromptTemplateUsageLogs : json.data.myExecutions;
+    server === 'postgraphile' ? json.data.allX402PromptTemplateUsageLogs : json.data.myExecutions;
   const rows = connection.edges.map(({ node }: { node: PageNode }) => ({
     id:
-      side === 'P'
+      server === 'postgraphile'
         ? node.rowId
         : Buffer.from(node.id ?? '', 'base64')
             .toString()
@@ -147,5 +145,32 @@ export function normalise(side: Side, text: string): NormalPage {
     hasNextPage: connection.pageInfo.hasNextPage,
     endCursor: connection.pageInfo.endCursor,
     ...(connection.totalCount === undefined ? {} : { totalCount: connection.totalCount }),
+  };
+}
+
+export type Servers = Record<ServerKind, ServerProcess>;
+export type PageRequests = Awaited<ReturnType<typeof buildPageRequests>>;
+
+/** The page requests for each server, with each server's own cursor for the deep position. */
+export async function buildPageRequests(servers: Servers, dataset: Dataset) {
+  const token = await hotCallerToken();
+  // PostGraphile's cursors carry a digest of the ordering: take it from a cursor it issued.
+  const probe = await post(
+    pageTarget('postgraphile', servers.postgraphile.url, token, { count: false, first: 1 }),
+  );
+  const issued = normalise('postgraphile', probe.text).endCursor ?? '';
+  const deepAfter = {
+    promptmeter: promptmeterCursor(dataset.deep),
+    postgraphile: postgraphileCursor(issued, dataset.deep),
+  };
+  const target = (server: ServerKind, request: PageRequest) =>
+    pageTarget(server, servers[server].url, token, request);
+  const perServer = (request: PageRequest) => byServer((server) => target(server, request));
+  return {
+    token,
+    target,
+    first: perServer({ count: false }),
+    deep: perServer({ count: false, after: deepAfter }),
+    withCount: perServer({ count: true }),
   };
 }

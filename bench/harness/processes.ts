@@ -24,7 +24,19 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
+/** The bench's three servers: the floor (node:http + pg), PostGraphile v5, and promptmeter. */
 export type ServerKind = 'floor' | 'postgraphile' | 'promptmeter';
+/** In the order the report's tables list them. */
+export const SERVER_KINDS: ServerKind[] = ['floor', 'postgraphile', 'promptmeter'];
+/** How the report (tables, check names, profile headings) abbreviates each server. */
+export const LETTER: Record<ServerKind, 'F' | 'P' | 'O'> = {
+  floor: 'F',
+  postgraphile: 'P',
+  promptmeter: 'O',
+};
+/** One value per server, e.g. its windows or its ratio. */
+export const byServer = <T>(make: (server: ServerKind) => T) =>
+  Object.fromEntries(SERVER_KINDS.map((server) => [server, make(server)])) as Record<ServerKind, T>;
 
 const ENTRY: Record<ServerKind, string> = {
   floor: `${BENCH_DIR}servers/floor.ts`,

@@ -1,0 +1,83 @@
+/** The swarm's plan and report (shared with the driver), and the tally of what it received. */
+import type { Client } from 'graphql-ws';
+import { quantile } from '../harness/stats.ts';
+
+export interface SwarmPlan {
+  urls: string[];
+  /** Tokens by role: owners and the runs' caller may read every event; strangers none. */
+  tokens: { owner: string; caller: string; stranger: string };
+  count: number;
+  strangers: number;
+  templateId: string;
+}
+
+export interface SwarmReport {
+  subscribers: number;
+  strangers: number;
+  events: number;
+  expectedDeliveries: number;
+  delivered: number;
+  lost: number;
+  duplicated: number;
+  strangerDeliveries: number;
+  errors: number;
+  errorReasons: string[];
+  latencyMs: { p50: number; p90: number; p99: number; max: number };
+}
+
+export interface Subscriber {
+  client: Client;
+  stranger: boolean;
+  /** execution id → arrival times (ms since epoch, sub-ms); completedAt of the event seen. */
+  arrivals: Map<string, number[]>;
+  completedAt: Map<string, number>;
+}
+
+/** What the subscribers received of `ids`: deliveries, losses, duplicates and latency. */
+export function tally(
+  subscribers: Subscriber[],
+  ids: string[],
+  errors: number,
+  errorReasons: string[],
+): SwarmReport {
+  const latencies: number[] = [];
+  let delivered = 0;
+  let lost = 0;
+  let duplicated = 0;
+  let strangerDeliveries = 0;
+  for (const subscriber of subscribers) {
+    for (const id of ids) {
+      const arrivals = subscriber.arrivals.get(id) ?? [];
+      if (subscriber.stranger) {
+        strangerDeliveries += arrivals.length;
+        continue;
+      }
+      if (arrivals.length === 0) lost++;
+      else {
+        delivered++;
+        duplicated += arrivals.length - 1;
+        latencies.push((arrivals[0] as number) - (subscriber.completedAt.get(id) as number));
+      }
+    }
+  }
+  latencies.sort((a, b) => a - b);
+  const readers = subscribers.filter((s) => !s.stranger).length;
+  return {
+    subscribers: subscribers.length,
+    strangers: subscribers.length - readers,
+    events: ids.length,
+    expectedDeliveries: readers * ids.length,
+    delivered,
+    lost,
+    duplicated,
+    strangerDeliveries,
+    errors,
+    errorReasons,
+    latencyMs: {
+      p50: quantile(latencies, 0.5),
+      p90: quantile(latencies, 0.9),
+      p99: quantile(latencies, 0.99),
+      max: latencies.at(-1) ?? Number.NaN,
+    },
+  };
+}

@@ -1,0 +1,14 @@
+/**
+ * The one seam through which code outside the server (the bench, and tests as they move to it)
+ * reaches the server's internals: what is exported here is what they may rely on; everything
+ * else may move without breaking them.
+ */
+export { createAuthenticator, demoUserId } from './auth/authenticator.ts';
+export { openDatabase } from './db/database.ts';
+export { migrate, readMigrations } from './db/migrate.ts';
+export { REQUEST_ROLE, runAsMessage, STATEMENT_SEPARATOR } from './db/roles.ts';
+export { readEnv } from './env.ts';
+export { executionCountSql, executionPageSql } from './executions/execution-sql.ts';
+export { createAnthropicModel } from './llm/anthropic.ts';
+export { type MessagesApiServer, startMessagesApiServer } from './llm/offline-messages-api.ts';
+export { startServer } from './server.ts';
