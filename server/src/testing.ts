@@ -11,4 +11,10 @@ export { readEnv } from './env.ts';
 export { executionCountSql, executionPageSql } from './executions/execution-sql.ts';
 export { createAnthropicModel } from './llm/anthropic.ts';
 export { type MessagesApiServer, startMessagesApiServer } from './llm/offline-messages-api.ts';
-export { startServer } from './server.ts';
+
+/**
+ * Loaded on first call: the bench's floor server imports this file for its SQL and must not pay
+ * for the whole app (schema, Yoga, the SDK) that startServer brings in.
+ */
+export const startServer: typeof import('./server.ts').startServer = async (...args) =>
+  (await import('./server.ts')).startServer(...args);
