@@ -1,4 +1,11 @@
-import type { OperationVariables, SubscribeToMoreFunction, Unmasked } from '@apollo/client';
+import type {
+  InMemoryCache,
+  OperationVariables,
+  Reference,
+  StoreObject,
+  SubscribeToMoreFunction,
+  Unmasked,
+} from '@apollo/client';
 import { useEffect } from 'react';
 import type { ExecutionLoggedSubscription as ExecutionLoggedResult } from '../gql/graphql.ts';
 import { graphql } from '../gql/index.ts';
@@ -12,35 +19,62 @@ export const ExecutionLoggedSubscription = graphql(`
   }
 `);
 
-interface ExecutionsConnection<TNode extends { id: string }> {
+interface ExecutionsConnection<TNode> {
   totalCount: number;
   edges: ReadonlyArray<{ __typename: 'ExecutionEdge'; cursor: string; node: TNode }>;
 }
 
 /**
- * The list with `node` first, newest first, counted once: a run reaches this tab both through
- * the subscription and through other paths (a refetch, another query), so ids decide.
+ * The list with `node` first, newest first, counted once: a run reaches this tab from the Run
+ * mutation's result and from the subscription, in either order (and again on a refetch), so ids
+ * decide. `idOf` reads a node's id: a query's node holds it, the cache's holds a Reference.
  */
 export function prependExecution<
-  TNode extends { id: string },
-  TData extends { myExecutions?: ExecutionsConnection<TNode> | null },
->(data: TData, node: TNode): TData {
-  const connection = data.myExecutions;
-  if (!connection || connection.edges.some((edge) => edge.node.id === node.id)) return data;
+  TNode,
+  TConnection extends ExecutionsConnection<TNode> | null | undefined,
+>(connection: TConnection, node: TNode, idOf: (node: TNode) => string | undefined): TConnection {
+  const id = idOf(node);
+  if (!connection || connection.edges.some((edge) => idOf(edge.node) === id)) return connection;
   return {
-    ...data,
-    myExecutions: {
-      ...connection,
-      totalCount: connection.totalCount + 1,
-      // The subscription sends the node, not its cursor. Paging forward only ever uses the
-      // endCursor, which a new first edge does not change.
-      edges: [{ __typename: 'ExecutionEdge', cursor: '', node }, ...connection.edges],
-    },
+    ...connection,
+    totalCount: connection.totalCount + 1,
+    // The new run comes without its cursor. Paging forward only ever uses the endCursor, which a
+    // new first edge does not change.
+    edges: [{ __typename: 'ExecutionEdge', cursor: '', node }, ...connection.edges],
   };
 }
 
 type LiveNode = Unmasked<ExecutionLoggedResult>['executionLogged'];
 type LiveData = { myExecutions?: ExecutionsConnection<LiveNode> | null };
+
+/**
+ * Puts a run the viewer just made at the top of the cached history of its template, the way the
+ * subscription will (which then finds it there). `execution` is already in the cache, with the
+ * fields of ExecutionRow_execution.
+ */
+export function addRunToHistory(
+  cache: InMemoryCache,
+  templateId: string,
+  execution: StoreObject | Reference,
+) {
+  // relayStylePagination(['templateId']) keeps one entry per template, whatever the page args.
+  const templateHistory = cache.policies.getStoreFieldName({
+    typename: 'Query',
+    fieldName: 'myExecutions',
+    args: { templateId },
+  });
+  cache.modify<{ myExecutions: ExecutionsConnection<Reference> }>({
+    fields: {
+      myExecutions: (existing, { storeFieldName, toReference, readField, isReference }) => {
+        if (storeFieldName !== templateHistory || isReference(existing)) return existing;
+        const node = toReference(execution);
+        return node
+          ? prependExecution(existing, node, (ref) => readField<string>('id', ref))
+          : existing;
+      },
+    },
+  });
+}
 
 /**
  * Keeps a query's `myExecutions` list live: each run of the template is added as it ends. The
@@ -63,10 +97,15 @@ export function useLiveExecutions<
       updateQuery: (_unsafePrevious, { complete, previousData, subscriptionData }) => {
         if (!complete) return undefined;
         // TypeScript cannot see through Unmasked<TData> generically; the shape is the contract above.
-        const next = prependExecution(
-          previousData as LiveData,
-          subscriptionData.data.executionLogged,
-        );
+        const previous = previousData as LiveData;
+        const next = {
+          ...previous,
+          myExecutions: prependExecution(
+            previous.myExecutions,
+            subscriptionData.data.executionLogged,
+            (node) => node.id,
+          ),
+        };
         return next as Unmasked<TData>;
       },
       onError: (error) => console.warn('[promptmeter] live history stopped:', error),

@@ -1,7 +1,8 @@
-import type { FragmentType } from '@apollo/client';
+import type { FragmentType, InMemoryCache } from '@apollo/client';
 import { useFragment, useMutation } from '@apollo/client/react';
 import { type FormEvent, useId, useRef, useState } from 'react';
 import { Link, paths } from '../app/router.tsx';
+import { addRunToHistory } from '../executions/liveExecutions.ts';
 import type { RunTemplateMutation as RunTemplateResult } from '../gql/graphql.ts';
 import { graphql } from '../gql/index.ts';
 import { type ApiErrorCode, describeError, errorCode, errorExtensions } from '../lib/errors.ts';
@@ -32,6 +33,7 @@ export const RunTemplateMutation = graphql(`
         status
         errorMessage
         ...PaymentReceipt_execution
+        ...ExecutionRow_execution
       }
     }
   }
@@ -78,7 +80,12 @@ export function RunTemplateForm({
   const formId = useId();
   const [values, setValues] = useState<Values>({});
   const [invalid, setInvalid] = useState<string[]>([]);
-  const [run, result] = useMutation(RunTemplateMutation);
+  const [run, result] = useMutation(RunTemplateMutation, {
+    // The new run shows in the history at once, not after the subscription's round trip.
+    update: (cache: InMemoryCache, { data: ran }) => {
+      if (ran && complete) addRunToHistory(cache, data.id, ran.executeTemplate.execution);
+    },
+  });
   const [checkout, setCheckoutState] = useState<Checkout | null>(null);
   // Read when a wallet has signed, which may be after a new Run replaced the checkout.
   const checkoutRef = useRef<Checkout | null>(null);
