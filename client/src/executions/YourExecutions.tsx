@@ -13,18 +13,7 @@ export const EMPTY_HISTORY_TEXT = 'No executions yet. Run this template to see y
 export const YourExecutionsQuery = graphql(`
   query YourExecutionsQuery($templateId: ID!, $first: Int!) {
     myExecutions(templateId: $templateId, first: $first) {
-      totalCount
-      edges {
-        cursor
-        node {
-          id
-          ...ExecutionRow_execution
-        }
-      }
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
+      ...ExecutionList_connection @unmask
     }
   }
 `);

@@ -7,8 +7,33 @@ import type {
   Unmasked,
 } from '@apollo/client';
 import { useEffect } from 'react';
-import type { ExecutionLoggedSubscription as ExecutionLoggedResult } from '../gql/graphql.ts';
+import type {
+  ExecutionList_ConnectionFragment as ExecutionList,
+  ExecutionLoggedSubscription as ExecutionLoggedResult,
+} from '../gql/graphql.ts';
 import { graphql } from '../gql/index.ts';
+
+/**
+ * A history list, as every query of one selects it (spread with `@unmask`: the pages read its
+ * count and page info themselves, and a connection has no id for `useFragment` to watch), so that
+ * a run from the subscription or the Run mutation can be put at its top.
+ */
+export const ExecutionListFragment = graphql(`
+  fragment ExecutionList_connection on ExecutionConnection {
+    totalCount
+    edges {
+      cursor
+      node {
+        id
+        ...ExecutionRow_execution
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+`);
 
 export const ExecutionLoggedSubscription = graphql(`
   subscription ExecutionLogged($templateId: ID!) {
@@ -19,10 +44,11 @@ export const ExecutionLoggedSubscription = graphql(`
   }
 `);
 
-interface ExecutionsConnection<TNode> {
-  totalCount: number;
-  edges: ReadonlyArray<{ __typename: 'ExecutionEdge'; cursor: string; node: TNode }>;
-}
+type ExecutionEdge = ExecutionList['edges'][number];
+/** ExecutionList_connection with `TNode` as node: the run in a query's data, a Reference in the cache. */
+type ExecutionListOf<TNode> = Omit<ExecutionList, 'edges'> & {
+  edges: ReadonlyArray<Omit<ExecutionEdge, 'node'> & { node: TNode }>;
+};
 
 /**
  * The list with `node` first, newest first, counted once: a run reaches this tab from the Run
@@ -31,7 +57,7 @@ interface ExecutionsConnection<TNode> {
  */
 export function prependExecution<
   TNode,
-  TConnection extends ExecutionsConnection<TNode> | null | undefined,
+  TConnection extends ExecutionListOf<TNode> | null | undefined,
 >(connection: TConnection, node: TNode, idOf: (node: TNode) => string | undefined): TConnection {
   const id = idOf(node);
   if (!connection || connection.edges.some((edge) => idOf(edge.node) === id)) return connection;
@@ -45,7 +71,7 @@ export function prependExecution<
 }
 
 type LiveNode = Unmasked<ExecutionLoggedResult>['executionLogged'];
-type LiveData = { myExecutions?: ExecutionsConnection<LiveNode> | null };
+type LiveData = { myExecutions?: ExecutionListOf<LiveNode> | null };
 
 /**
  * Puts a run the viewer just made at the top of the cached history of its template, the way the
@@ -63,7 +89,7 @@ export function addRunToHistory(
     fieldName: 'myExecutions',
     args: { templateId },
   });
-  cache.modify<{ myExecutions: ExecutionsConnection<Reference> }>({
+  cache.modify<{ myExecutions: ExecutionListOf<Reference> }>({
     fields: {
       myExecutions: (existing, { storeFieldName, toReference, readField, isReference }) => {
         if (storeFieldName !== templateHistory || isReference(existing)) return existing;
@@ -78,8 +104,7 @@ export function addRunToHistory(
 
 /**
  * Keeps a query's `myExecutions` list live: each run of the template is added as it ends. The
- * query must select `myExecutions { totalCount edges { cursor node { id ...ExecutionRow_execution } } }`,
- * the same node the subscription sends.
+ * query selects `myExecutions { ...ExecutionList_connection @unmask }`.
  */
 export function useLiveExecutions<
   TData extends { myExecutions?: unknown },
@@ -96,7 +121,7 @@ export function useLiveExecutions<
       variables: { templateId },
       updateQuery: (_unsafePrevious, { complete, previousData, subscriptionData }) => {
         if (!complete) return undefined;
-        // TypeScript cannot see through Unmasked<TData> generically; the shape is the contract above.
+        // TypeScript cannot see through Unmasked<TData> generically; the shape is ExecutionList_connection.
         const previous = previousData as LiveData;
         const next = {
           ...previous,
