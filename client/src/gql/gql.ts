@@ -27,9 +27,9 @@ type Documents = {
     "\n  fragment ViewerMenu_viewer on User {\n    id\n    name\n  }\n": typeof types.ViewerMenu_ViewerFragmentDoc,
     "\n  mutation PublishTemplate($input: CreateTemplateInput!) {\n    createTemplate(input: $input) {\n      template {\n        id\n      }\n    }\n  }\n": typeof types.PublishTemplateDocument,
     "\n  fragment RunTemplateForm_template on Template {\n    id\n    priceUsdc\n    variables {\n      name\n      description\n      required\n      default\n    }\n  }\n": typeof types.RunTemplateForm_TemplateFragmentDoc,
-    "\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n        ...PaymentReceipt_execution\n        ...ExecutionRow_execution\n      }\n    }\n  }\n": typeof types.RunTemplateDocument,
     "\n  fragment TemplateListItem_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    owner {\n      id\n      name\n    }\n  }\n": typeof types.TemplateListItem_TemplateFragmentDoc,
     "\n  fragment TemplateSummary_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    model\n    viewerIsOwner\n    owner {\n      id\n      name\n    }\n  }\n": typeof types.TemplateSummary_TemplateFragmentDoc,
+    "\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n        ...PaymentReceipt_execution\n        ...ExecutionRow_execution\n      }\n    }\n  }\n": typeof types.RunTemplateDocument,
 };
 const documents: Documents = {
     "\n  query AppLayoutQuery {\n    viewer {\n      id\n      ...ViewerMenu_viewer\n    }\n  }\n": types.AppLayoutQueryDocument,
@@ -45,9 +45,9 @@ const documents: Documents = {
     "\n  fragment ViewerMenu_viewer on User {\n    id\n    name\n  }\n": types.ViewerMenu_ViewerFragmentDoc,
     "\n  mutation PublishTemplate($input: CreateTemplateInput!) {\n    createTemplate(input: $input) {\n      template {\n        id\n      }\n    }\n  }\n": types.PublishTemplateDocument,
     "\n  fragment RunTemplateForm_template on Template {\n    id\n    priceUsdc\n    variables {\n      name\n      description\n      required\n      default\n    }\n  }\n": types.RunTemplateForm_TemplateFragmentDoc,
-    "\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n        ...PaymentReceipt_execution\n        ...ExecutionRow_execution\n      }\n    }\n  }\n": types.RunTemplateDocument,
     "\n  fragment TemplateListItem_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    owner {\n      id\n      name\n    }\n  }\n": types.TemplateListItem_TemplateFragmentDoc,
     "\n  fragment TemplateSummary_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    model\n    viewerIsOwner\n    owner {\n      id\n      name\n    }\n  }\n": types.TemplateSummary_TemplateFragmentDoc,
+    "\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n        ...PaymentReceipt_execution\n        ...ExecutionRow_execution\n      }\n    }\n  }\n": types.RunTemplateDocument,
 };
 
 /**
@@ -119,15 +119,15 @@ export function graphql(source: "\n  fragment RunTemplateForm_template on Templa
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n        ...PaymentReceipt_execution\n        ...ExecutionRow_execution\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n        ...PaymentReceipt_execution\n        ...ExecutionRow_execution\n      }\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
 export function graphql(source: "\n  fragment TemplateListItem_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    owner {\n      id\n      name\n    }\n  }\n"): (typeof documents)["\n  fragment TemplateListItem_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    owner {\n      id\n      name\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  fragment TemplateSummary_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    model\n    viewerIsOwner\n    owner {\n      id\n      name\n    }\n  }\n"): (typeof documents)["\n  fragment TemplateSummary_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    model\n    viewerIsOwner\n    owner {\n      id\n      name\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n        ...PaymentReceipt_execution\n        ...ExecutionRow_execution\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n        ...PaymentReceipt_execution\n        ...ExecutionRow_execution\n      }\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

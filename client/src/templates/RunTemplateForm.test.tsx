@@ -9,7 +9,8 @@ import {
 } from '../routes/TemplatePage.tsx';
 import { execution, executionsConnection } from '../test/factories.ts';
 import { renderWithApollo } from '../test/renderWithApollo.tsx';
-import { missingRequired, RunTemplateMutation } from './RunTemplateForm.tsx';
+import { missingRequired } from './RunTemplateForm.tsx';
+import { RunTemplateMutation } from './useCheckout.ts';
 
 vi.mock('../payments/sign.ts', () => ({
   payWithDemoWallet: vi.fn(),
