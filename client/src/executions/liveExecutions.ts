@@ -74,9 +74,9 @@ type LiveNode = Unmasked<ExecutionLoggedResult>['executionLogged'];
 type LiveData = { myExecutions?: ExecutionListOf<LiveNode> | null };
 
 /**
- * Puts a run the viewer just made at the top of the cached history of its template, the way the
- * subscription will (which then finds it there). `execution` is already in the cache, with the
- * fields of ExecutionRow_execution.
+ * Puts a run the viewer just made at the top of the cached history of its template, as its
+ * subscription event does: whichever comes second finds it there. `execution` is already in the
+ * cache, with the fields of ExecutionRow_execution.
  */
 export function addRunToHistory(
   cache: InMemoryCache,
