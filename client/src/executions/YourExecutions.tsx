@@ -1,9 +1,9 @@
 import { useQuery } from '@apollo/client/react';
-import { useId, useState } from 'react';
 import { Link, paths } from '../app/router.tsx';
 import { graphql } from '../gql/index.ts';
 import { describeError } from '../lib/errors.ts';
 import { useSession } from '../session/SessionProvider.tsx';
+import { CollapsiblePanel } from '../ui/CollapsiblePanel.tsx';
 import { ExecutionRow } from './ExecutionRow.tsx';
 import { useLiveExecutions } from './liveExecutions.ts';
 
@@ -13,18 +13,7 @@ export const EMPTY_HISTORY_TEXT = 'No executions yet. Run this template to see y
 export const YourExecutionsQuery = graphql(`
   query YourExecutionsQuery($templateId: ID!, $first: Int!) {
     myExecutions(templateId: $templateId, first: $first) {
-      totalCount
-      edges {
-        cursor
-        node {
-          id
-          ...ExecutionRow_execution
-        }
-      }
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
+      ...ExecutionList_connection @unmask
     }
   }
 `);
@@ -36,8 +25,6 @@ export const YourExecutionsQuery = graphql(`
  * query would null the whole page.
  */
 export function YourExecutions({ templateId }: { templateId: string }) {
-  const [expanded, setExpanded] = useState(true);
-  const bodyId = useId();
   const { signedIn } = useSession();
   const { data, error, loading, refetch, subscribeToMore } = useQuery(YourExecutionsQuery, {
     variables: { templateId, first: RECENT_EXECUTIONS },
@@ -49,54 +36,49 @@ export function YourExecutions({ templateId }: { templateId: string }) {
   const count = connection?.totalCount;
 
   return (
-    <section className="panel your-executions" aria-labelledby={`${bodyId}-title`}>
-      <h2 className="panel__heading" id={`${bodyId}-title`}>
-        <button
-          type="button"
-          className="panel__toggle"
-          aria-expanded={expanded}
-          aria-controls={bodyId}
-          onClick={() => setExpanded((value) => !value)}
-        >
-          <span className="panel__chevron" aria-hidden="true" />
+    <CollapsiblePanel
+      className="your-executions"
+      title={
+        <>
           Your Executions
           {count !== undefined && <span className="badge">{count}</span>}
-        </button>
-      </h2>
-      <div className="panel__body" id={bodyId} hidden={!expanded}>
-        {!signedIn ? (
-          <p className="muted">
-            <Link to={paths.signIn(paths.template(templateId))}>Sign in</Link> to see your
-            executions of this template.
-          </p>
-        ) : error ? (
-          <div className="notice notice--error" role="alert">
-            <p>Could not load your executions: {describeError(error)}</p>
-            <button type="button" className="button button--small" onClick={() => void refetch()}>
-              Try again
-            </button>
-          </div>
-        ) : loading && !connection ? (
-          <p className="muted" role="status">
-            Loading your executions…
-          </p>
-        ) : !connection || connection.edges.length === 0 ? (
-          <p className="empty">{EMPTY_HISTORY_TEXT}</p>
-        ) : (
-          <>
-            <ol className="execution-list" aria-label="Your most recent executions">
-              {connection.edges.slice(0, RECENT_EXECUTIONS).map(({ node }) => (
-                <ExecutionRow key={node.id} execution={node} />
-              ))}
-            </ol>
-            {connection.totalCount > RECENT_EXECUTIONS && (
-              <Link className="view-all" to={paths.executions(templateId)}>
-                View all {connection.totalCount} executions
-              </Link>
-            )}
-          </>
-        )}
-      </div>
-    </section>
+        </>
+      }
+      defaultExpanded
+      labelledByTitle
+    >
+      {!signedIn ? (
+        <p className="muted">
+          <Link to={paths.signIn(paths.template(templateId))}>Sign in</Link> to see your executions
+          of this template.
+        </p>
+      ) : error ? (
+        <div className="notice notice--error" role="alert">
+          <p>Could not load your executions: {describeError(error)}</p>
+          <button type="button" className="button button--small" onClick={() => void refetch()}>
+            Try again
+          </button>
+        </div>
+      ) : loading && !connection ? (
+        <p className="muted" role="status">
+          Loading your executions…
+        </p>
+      ) : !connection || connection.edges.length === 0 ? (
+        <p className="empty">{EMPTY_HISTORY_TEXT}</p>
+      ) : (
+        <>
+          <ol className="execution-list" aria-label="Your most recent executions">
+            {connection.edges.slice(0, RECENT_EXECUTIONS).map(({ node }) => (
+              <ExecutionRow key={node.id} execution={node} />
+            ))}
+          </ol>
+          {connection.totalCount > RECENT_EXECUTIONS && (
+            <Link className="view-all" to={paths.executions(templateId)}>
+              View all {connection.totalCount} executions
+            </Link>
+          )}
+        </>
+      )}
+    </CollapsiblePanel>
   );
 }

@@ -4,20 +4,21 @@ import { prependExecution } from './liveExecutions.ts';
 
 describe('prependExecution', () => {
   const data = { myExecutions: executionsConnection([execution('E2'), execution('E1')], 7) };
+  const byId = (node: { id: string }) => node.id;
 
   it('puts a new run first and counts it', () => {
-    const next = prependExecution(data, execution('E3'));
-    expect(next.myExecutions.edges.map((edge) => edge.node.id)).toEqual(['E3', 'E2', 'E1']);
-    expect(next.myExecutions.totalCount).toBe(8);
-    expect(next.myExecutions.pageInfo).toBe(data.myExecutions.pageInfo);
+    const next = prependExecution(data.myExecutions, execution('E3'), byId);
+    expect(next.edges.map((edge) => edge.node.id)).toEqual(['E3', 'E2', 'E1']);
+    expect(next.totalCount).toBe(8);
+    expect(next.pageInfo).toBe(data.myExecutions.pageInfo);
   });
 
   it('ignores a run already in the list', () => {
-    expect(prependExecution(data, execution('E1'))).toBe(data);
+    expect(prependExecution(data.myExecutions, execution('E1'), byId)).toBe(data.myExecutions);
   });
 
   it('leaves a query without the list alone', () => {
     const empty = { myExecutions: null };
-    expect(prependExecution(empty, execution('E3'))).toBe(empty);
+    expect(prependExecution(empty.myExecutions, execution('E3'), byId)).toBe(empty.myExecutions);
   });
 });

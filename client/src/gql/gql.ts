@@ -16,36 +16,38 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
 type Documents = {
     "\n  query AppLayoutQuery {\n    viewer {\n      id\n      ...ViewerMenu_viewer\n    }\n  }\n": typeof types.AppLayoutQueryDocument,
     "\n  fragment ExecutionRow_execution on Execution {\n    id\n    status\n    createdAt\n    inputTokens\n    outputTokens\n    amountPaid\n    errorMessage\n  }\n": typeof types.ExecutionRow_ExecutionFragmentDoc,
-    "\n  query YourExecutionsQuery($templateId: ID!, $first: Int!) {\n    myExecutions(templateId: $templateId, first: $first) {\n      totalCount\n      edges {\n        cursor\n        node {\n          id\n          ...ExecutionRow_execution\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.YourExecutionsQueryDocument,
+    "\n  query YourExecutionsQuery($templateId: ID!, $first: Int!) {\n    myExecutions(templateId: $templateId, first: $first) {\n      ...ExecutionList_connection @unmask\n    }\n  }\n": typeof types.YourExecutionsQueryDocument,
+    "\n  fragment ExecutionList_connection on ExecutionConnection {\n    totalCount\n    edges {\n      cursor\n      node {\n        id\n        ...ExecutionRow_execution\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n": typeof types.ExecutionList_ConnectionFragmentDoc,
     "\n  subscription ExecutionLogged($templateId: ID!) {\n    executionLogged(templateId: $templateId) {\n      id\n      ...ExecutionRow_execution\n    }\n  }\n": typeof types.ExecutionLoggedDocument,
     "\n  query PaymentPromptQuery($templateId: ID!) {\n    templatePaymentRequirements(templateId: $templateId) {\n      simulated\n      paymentRequired\n    }\n  }\n": typeof types.PaymentPromptQueryDocument,
     "\n  fragment PaymentReceipt_execution on Execution {\n    id\n    amountPaid\n    network\n    payerAddress\n    paymentTransaction\n  }\n": typeof types.PaymentReceipt_ExecutionFragmentDoc,
-    "\n  query ExecutionHistoryPageQuery($templateId: ID!, $first: Int!, $after: String) {\n    template(id: $templateId) {\n      id\n      name\n    }\n    myExecutions(templateId: $templateId, first: $first, after: $after) {\n      totalCount\n      edges {\n        cursor\n        node {\n          id\n          ...ExecutionRow_execution\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.ExecutionHistoryPageQueryDocument,
+    "\n  query ExecutionHistoryPageQuery($templateId: ID!, $first: Int!, $after: String) {\n    template(id: $templateId) {\n      id\n      name\n    }\n    myExecutions(templateId: $templateId, first: $first, after: $after) {\n      ...ExecutionList_connection @unmask\n    }\n  }\n": typeof types.ExecutionHistoryPageQueryDocument,
     "\n  query PromptTemplateDetailPageQuery($id: ID!) {\n    template(id: $id) {\n      id\n      ...TemplateSummary_template\n      ...RunTemplateForm_template\n    }\n  }\n": typeof types.PromptTemplateDetailPageQueryDocument,
     "\n  query TemplatesPageQuery($first: Int!, $after: String) {\n    templates(first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          ...TemplateListItem_template\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.TemplatesPageQueryDocument,
     "\n  fragment ViewerMenu_viewer on User {\n    id\n    name\n  }\n": typeof types.ViewerMenu_ViewerFragmentDoc,
     "\n  mutation PublishTemplate($input: CreateTemplateInput!) {\n    createTemplate(input: $input) {\n      template {\n        id\n      }\n    }\n  }\n": typeof types.PublishTemplateDocument,
     "\n  fragment RunTemplateForm_template on Template {\n    id\n    priceUsdc\n    variables {\n      name\n      description\n      required\n      default\n    }\n  }\n": typeof types.RunTemplateForm_TemplateFragmentDoc,
-    "\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n        ...PaymentReceipt_execution\n      }\n    }\n  }\n": typeof types.RunTemplateDocument,
     "\n  fragment TemplateListItem_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    owner {\n      id\n      name\n    }\n  }\n": typeof types.TemplateListItem_TemplateFragmentDoc,
     "\n  fragment TemplateSummary_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    model\n    viewerIsOwner\n    owner {\n      id\n      name\n    }\n  }\n": typeof types.TemplateSummary_TemplateFragmentDoc,
+    "\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n        ...PaymentReceipt_execution\n        ...ExecutionRow_execution\n      }\n    }\n  }\n": typeof types.RunTemplateDocument,
 };
 const documents: Documents = {
     "\n  query AppLayoutQuery {\n    viewer {\n      id\n      ...ViewerMenu_viewer\n    }\n  }\n": types.AppLayoutQueryDocument,
     "\n  fragment ExecutionRow_execution on Execution {\n    id\n    status\n    createdAt\n    inputTokens\n    outputTokens\n    amountPaid\n    errorMessage\n  }\n": types.ExecutionRow_ExecutionFragmentDoc,
-    "\n  query YourExecutionsQuery($templateId: ID!, $first: Int!) {\n    myExecutions(templateId: $templateId, first: $first) {\n      totalCount\n      edges {\n        cursor\n        node {\n          id\n          ...ExecutionRow_execution\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.YourExecutionsQueryDocument,
+    "\n  query YourExecutionsQuery($templateId: ID!, $first: Int!) {\n    myExecutions(templateId: $templateId, first: $first) {\n      ...ExecutionList_connection @unmask\n    }\n  }\n": types.YourExecutionsQueryDocument,
+    "\n  fragment ExecutionList_connection on ExecutionConnection {\n    totalCount\n    edges {\n      cursor\n      node {\n        id\n        ...ExecutionRow_execution\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n": types.ExecutionList_ConnectionFragmentDoc,
     "\n  subscription ExecutionLogged($templateId: ID!) {\n    executionLogged(templateId: $templateId) {\n      id\n      ...ExecutionRow_execution\n    }\n  }\n": types.ExecutionLoggedDocument,
     "\n  query PaymentPromptQuery($templateId: ID!) {\n    templatePaymentRequirements(templateId: $templateId) {\n      simulated\n      paymentRequired\n    }\n  }\n": types.PaymentPromptQueryDocument,
     "\n  fragment PaymentReceipt_execution on Execution {\n    id\n    amountPaid\n    network\n    payerAddress\n    paymentTransaction\n  }\n": types.PaymentReceipt_ExecutionFragmentDoc,
-    "\n  query ExecutionHistoryPageQuery($templateId: ID!, $first: Int!, $after: String) {\n    template(id: $templateId) {\n      id\n      name\n    }\n    myExecutions(templateId: $templateId, first: $first, after: $after) {\n      totalCount\n      edges {\n        cursor\n        node {\n          id\n          ...ExecutionRow_execution\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.ExecutionHistoryPageQueryDocument,
+    "\n  query ExecutionHistoryPageQuery($templateId: ID!, $first: Int!, $after: String) {\n    template(id: $templateId) {\n      id\n      name\n    }\n    myExecutions(templateId: $templateId, first: $first, after: $after) {\n      ...ExecutionList_connection @unmask\n    }\n  }\n": types.ExecutionHistoryPageQueryDocument,
     "\n  query PromptTemplateDetailPageQuery($id: ID!) {\n    template(id: $id) {\n      id\n      ...TemplateSummary_template\n      ...RunTemplateForm_template\n    }\n  }\n": types.PromptTemplateDetailPageQueryDocument,
     "\n  query TemplatesPageQuery($first: Int!, $after: String) {\n    templates(first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          ...TemplateListItem_template\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.TemplatesPageQueryDocument,
     "\n  fragment ViewerMenu_viewer on User {\n    id\n    name\n  }\n": types.ViewerMenu_ViewerFragmentDoc,
     "\n  mutation PublishTemplate($input: CreateTemplateInput!) {\n    createTemplate(input: $input) {\n      template {\n        id\n      }\n    }\n  }\n": types.PublishTemplateDocument,
     "\n  fragment RunTemplateForm_template on Template {\n    id\n    priceUsdc\n    variables {\n      name\n      description\n      required\n      default\n    }\n  }\n": types.RunTemplateForm_TemplateFragmentDoc,
-    "\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n        ...PaymentReceipt_execution\n      }\n    }\n  }\n": types.RunTemplateDocument,
     "\n  fragment TemplateListItem_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    owner {\n      id\n      name\n    }\n  }\n": types.TemplateListItem_TemplateFragmentDoc,
     "\n  fragment TemplateSummary_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    model\n    viewerIsOwner\n    owner {\n      id\n      name\n    }\n  }\n": types.TemplateSummary_TemplateFragmentDoc,
+    "\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n        ...PaymentReceipt_execution\n        ...ExecutionRow_execution\n      }\n    }\n  }\n": types.RunTemplateDocument,
 };
 
 /**
@@ -73,7 +75,11 @@ export function graphql(source: "\n  fragment ExecutionRow_execution on Executio
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query YourExecutionsQuery($templateId: ID!, $first: Int!) {\n    myExecutions(templateId: $templateId, first: $first) {\n      totalCount\n      edges {\n        cursor\n        node {\n          id\n          ...ExecutionRow_execution\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"): (typeof documents)["\n  query YourExecutionsQuery($templateId: ID!, $first: Int!) {\n    myExecutions(templateId: $templateId, first: $first) {\n      totalCount\n      edges {\n        cursor\n        node {\n          id\n          ...ExecutionRow_execution\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  query YourExecutionsQuery($templateId: ID!, $first: Int!) {\n    myExecutions(templateId: $templateId, first: $first) {\n      ...ExecutionList_connection @unmask\n    }\n  }\n"): (typeof documents)["\n  query YourExecutionsQuery($templateId: ID!, $first: Int!) {\n    myExecutions(templateId: $templateId, first: $first) {\n      ...ExecutionList_connection @unmask\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment ExecutionList_connection on ExecutionConnection {\n    totalCount\n    edges {\n      cursor\n      node {\n        id\n        ...ExecutionRow_execution\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n"): (typeof documents)["\n  fragment ExecutionList_connection on ExecutionConnection {\n    totalCount\n    edges {\n      cursor\n      node {\n        id\n        ...ExecutionRow_execution\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -89,7 +95,7 @@ export function graphql(source: "\n  fragment PaymentReceipt_execution on Execut
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query ExecutionHistoryPageQuery($templateId: ID!, $first: Int!, $after: String) {\n    template(id: $templateId) {\n      id\n      name\n    }\n    myExecutions(templateId: $templateId, first: $first, after: $after) {\n      totalCount\n      edges {\n        cursor\n        node {\n          id\n          ...ExecutionRow_execution\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"): (typeof documents)["\n  query ExecutionHistoryPageQuery($templateId: ID!, $first: Int!, $after: String) {\n    template(id: $templateId) {\n      id\n      name\n    }\n    myExecutions(templateId: $templateId, first: $first, after: $after) {\n      totalCount\n      edges {\n        cursor\n        node {\n          id\n          ...ExecutionRow_execution\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  query ExecutionHistoryPageQuery($templateId: ID!, $first: Int!, $after: String) {\n    template(id: $templateId) {\n      id\n      name\n    }\n    myExecutions(templateId: $templateId, first: $first, after: $after) {\n      ...ExecutionList_connection @unmask\n    }\n  }\n"): (typeof documents)["\n  query ExecutionHistoryPageQuery($templateId: ID!, $first: Int!, $after: String) {\n    template(id: $templateId) {\n      id\n      name\n    }\n    myExecutions(templateId: $templateId, first: $first, after: $after) {\n      ...ExecutionList_connection @unmask\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -113,15 +119,15 @@ export function graphql(source: "\n  fragment RunTemplateForm_template on Templa
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n        ...PaymentReceipt_execution\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n        ...PaymentReceipt_execution\n      }\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
 export function graphql(source: "\n  fragment TemplateListItem_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    owner {\n      id\n      name\n    }\n  }\n"): (typeof documents)["\n  fragment TemplateListItem_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    owner {\n      id\n      name\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  fragment TemplateSummary_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    model\n    viewerIsOwner\n    owner {\n      id\n      name\n    }\n  }\n"): (typeof documents)["\n  fragment TemplateSummary_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    model\n    viewerIsOwner\n    owner {\n      id\n      name\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n        ...PaymentReceipt_execution\n        ...ExecutionRow_execution\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n        ...PaymentReceipt_execution\n        ...ExecutionRow_execution\n      }\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

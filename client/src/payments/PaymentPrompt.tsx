@@ -2,11 +2,14 @@ import { useQuery } from '@apollo/client/react';
 import { useEffect, useId, useRef, useState } from 'react';
 import { graphql } from '../gql/index.ts';
 import { formatUsdc } from '../lib/format.ts';
+import { BrowserWalletOption } from './BrowserWalletOption.tsx';
+import { DemoWalletOption } from './DemoWalletOption.tsx';
 import { readDemoWallet } from './demoWallet.ts';
 import { browserWallet } from './eip1193.ts';
 import { explainPaymentProblem } from './explain.ts';
+import { PaymentTerms } from './PaymentTerms.tsx';
 import { WalletError } from './walletError.ts';
-import { asPaymentRequired, atomicToDecimal, networkName, type PaymentRequired } from './x402.ts';
+import { asPaymentRequired, atomicToDecimal, type PaymentRequired } from './x402.ts';
 
 /**
  * The quote, for what the error does not say: whether this server's settlement is simulated
@@ -106,109 +109,30 @@ export function PaymentPrompt({
         Payment required
       </h3>
       <p>Running this template costs a fee per run, charged only when the run succeeds.</p>
-      <dl className="payment__terms">
-        <div>
-          <dt>Amount</dt>
-          <dd>{amount}</dd>
-        </div>
-        {terms && (
-          <>
-            <div>
-              <dt>Network</dt>
-              <dd>
-                {networkName(terms.network)}{' '}
-                {networkName(terms.network) !== terms.network && (
-                  <span className="muted">({terms.network})</span>
-                )}
-              </dd>
-            </div>
-            <div>
-              <dt>Pay to</dt>
-              <dd>
-                <code className="payment__address">{terms.payTo}</code>
-              </dd>
-            </div>
-          </>
-        )}
-      </dl>
+      <PaymentTerms amount={amount} terms={terms} />
 
       <div className="payment__options">
-        <section className="payment__option" aria-labelledby={`${id}-wallet`}>
-          <h4 id={`${id}-wallet`}>Browser wallet</h4>
-          {hasBrowserWallet ? (
-            <>
-              <p className="muted">
-                Your wallet asks to switch to {terms ? networkName(terms.network) : 'the network'}{' '}
-                if needed, then to sign a USDC transfer of exactly {amount} to the address above.
-              </p>
-              <button
-                type="button"
-                className="button button--primary"
-                onClick={() => void pay('browser')}
-                disabled={busy || !toSign}
-              >
-                {signing === 'browser'
-                  ? 'Waiting for your wallet…'
-                  : `Pay ${amount} with your wallet`}
-              </button>
-            </>
-          ) : (
-            <p className="payment__no-wallet">
-              No browser wallet found. To pay with USDC from this browser, install a wallet
-              extension such as MetaMask, Coinbase Wallet or Rabby (
-              <a
-                href="https://ethereum.org/en/wallets/find-wallet/"
-                target="_blank"
-                rel="noreferrer"
-              >
-                find a wallet
-              </a>
-              ), add USDC on {terms ? networkName(terms.network) : 'the network above'} to it, and
-              reload this page.
-              {simulated && ' Or try the whole flow now with the demo wallet.'}
-            </p>
-          )}
-        </section>
-
+        <BrowserWalletOption
+          available={hasBrowserWallet}
+          network={terms?.network}
+          amount={amount}
+          simulated={simulated}
+          signing={signing === 'browser'}
+          disabled={busy || !toSign}
+          onPay={() => void pay('browser')}
+        />
         {simulated && (
-          <section className="payment__option payment__option--demo" aria-labelledby={`${id}-demo`}>
-            <h4 id={`${id}-demo`}>Demo wallet — simulated payments, no real money</h4>
-            <p className="muted">
-              This server only simulates settlement: a payment is signed and verified like a real
-              one, but nothing is sent on chain. The demo wallet is a key made in this browser and
-              kept in its storage; it holds no funds.
-            </p>
-            <p className="payment__demo-address">
-              {demoAddress ? (
-                <>
-                  Address: <code className="payment__address">{demoAddress}</code>
-                </>
-              ) : (
-                'A demo wallet is created in this browser the first time you pay with it.'
-              )}
-            </p>
-            <button
-              type="button"
-              className="button"
-              onClick={() => void pay('demo')}
-              disabled={busy || !toSign}
-            >
-              {signing === 'demo' ? 'Signing…' : `Pay ${amount} with the demo wallet`}
-            </button>
-          </section>
+          <DemoWalletOption
+            address={demoAddress}
+            amount={amount}
+            signing={signing === 'demo'}
+            disabled={busy || !toSign}
+            onPay={() => void pay('demo')}
+          />
         )}
       </div>
 
-      {busy && (
-        <p className="loading muted" role="status">
-          <span className="spinner" aria-hidden="true" />
-          {paying
-            ? 'Paying and running… the model is answering.'
-            : signing === 'browser'
-              ? 'Confirm in your wallet: switch network if asked, then sign the payment.'
-              : 'Signing with the demo wallet…'}
-        </p>
-      )}
+      {busy && <PaymentStatus paying={paying} signing={signing} />}
       {problem && (
         <div className="notice notice--error" role="alert">
           <p>
@@ -217,5 +141,19 @@ export function PaymentPrompt({
         </div>
       )}
     </section>
+  );
+}
+
+/** What the prompt is waiting for: the paid run, or a wallet's signature. */
+function PaymentStatus({ paying, signing }: { paying: boolean; signing: Wallet | null }) {
+  return (
+    <p className="loading muted" role="status">
+      <span className="spinner" aria-hidden="true" />
+      {paying
+        ? 'Paying and running… the model is answering.'
+        : signing === 'browser'
+          ? 'Confirm in your wallet: switch network if asked, then sign the payment.'
+          : 'Signing with the demo wallet…'}
+    </p>
   );
 }

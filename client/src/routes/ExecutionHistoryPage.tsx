@@ -20,18 +20,7 @@ export const ExecutionHistoryPageQuery = graphql(`
       name
     }
     myExecutions(templateId: $templateId, first: $first, after: $after) {
-      totalCount
-      edges {
-        cursor
-        node {
-          id
-          ...ExecutionRow_execution
-        }
-      }
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
+      ...ExecutionList_connection @unmask
     }
   }
 `);

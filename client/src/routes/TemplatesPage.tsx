@@ -1,11 +1,12 @@
 import { NetworkStatus } from '@apollo/client';
 import { useQuery } from '@apollo/client/react';
-import { useId, useState } from 'react';
+import { useState } from 'react';
 import { Link, paths } from '../app/router.tsx';
 import { graphql } from '../gql/index.ts';
 import { useSession } from '../session/SessionProvider.tsx';
 import { PublishTemplateForm } from '../templates/PublishTemplateForm.tsx';
 import { TemplateListItem } from '../templates/TemplateListItem.tsx';
+import { CollapsiblePanel } from '../ui/CollapsiblePanel.tsx';
 import { ErrorNotice, Loading } from '../ui/Feedback.tsx';
 
 const PAGE_SIZE = 20;
@@ -86,8 +87,6 @@ export function TemplatesPage() {
 
 function PublishSection() {
   const { signedIn } = useSession();
-  const [open, setOpen] = useState(false);
-  const bodyId = useId();
   if (!signedIn) {
     return (
       <p className="muted">
@@ -96,22 +95,8 @@ function PublishSection() {
     );
   }
   return (
-    <section className="panel publish">
-      <h2 className="panel__heading">
-        <button
-          type="button"
-          className="panel__toggle"
-          aria-expanded={open}
-          aria-controls={bodyId}
-          onClick={() => setOpen((value) => !value)}
-        >
-          <span className="panel__chevron" aria-hidden="true" />
-          Publish a template
-        </button>
-      </h2>
-      <div className="panel__body" id={bodyId} hidden={!open}>
-        {open && <PublishTemplateForm />}
-      </div>
-    </section>
+    <CollapsiblePanel className="publish" title="Publish a template" unmountWhenCollapsed>
+      <PublishTemplateForm />
+    </CollapsiblePanel>
   );
 }

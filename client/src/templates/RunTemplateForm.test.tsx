@@ -1,6 +1,6 @@
-import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { YourExecutionsQuery } from '../executions/YourExecutions.tsx';
+import { EMPTY_HISTORY_TEXT, YourExecutionsQuery } from '../executions/YourExecutions.tsx';
 import { PaymentPromptQuery } from '../payments/PaymentPrompt.tsx';
 import { payWithDemoWallet } from '../payments/sign.ts';
 import {
@@ -9,7 +9,8 @@ import {
 } from '../routes/TemplatePage.tsx';
 import { execution, executionsConnection } from '../test/factories.ts';
 import { renderWithApollo } from '../test/renderWithApollo.tsx';
-import { missingRequired, RunTemplateMutation } from './RunTemplateForm.tsx';
+import { missingRequired } from './RunTemplateForm.tsx';
+import { RunTemplateMutation } from './useCheckout.ts';
 
 vi.mock('../payments/sign.ts', () => ({
   payWithDemoWallet: vi.fn(),
@@ -288,6 +289,75 @@ describe('RunTemplateForm', () => {
     const alert = await screen.findByRole('alert');
     expect(alert.textContent).toContain('This server takes no payments');
     expect(screen.queryByRole('region', { name: 'Payment required' })).toBeNull();
+  });
+});
+
+describe('RunTemplateForm and the history', () => {
+  const ran = (node: ReturnType<typeof execution>, output = 'A lamp.') => ({
+    data: { executeTemplate: { __typename: 'ExecuteTemplatePayload', output, execution: node } },
+  });
+  const historyRows = () =>
+    within(screen.getByRole('list', { name: 'Your most recent executions' })).getAllByRole(
+      'listitem',
+    );
+  const count = () => screen.getByRole('button', { name: /Your Executions/ }).textContent;
+
+  async function runLamp(extraMocks: object[]) {
+    const view = await renderPage(extraMocks);
+    await screen.findByText(EMPTY_HISTORY_TEXT);
+    fireEvent.change(screen.getByLabelText(/^product/), { target: { value: 'Lamp' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Run' }));
+    const logged = (node: ReturnType<typeof execution>) =>
+      act(() => view.subscriptions.simulateResult({ result: { data: { executionLogged: node } } }));
+    return { ...view, logged };
+  }
+
+  it("shows the run in the history from the mutation's result, once when its live event follows", async () => {
+    const { logged, requests } = await runLamp([
+      runMock({ product: 'Lamp' }, ran(execution('E1', { inputTokens: 77 }))),
+    ]);
+    await screen.findByRole('region', { name: 'Output' });
+    expect(historyRows()).toHaveLength(1);
+    expect(historyRows()[0]?.textContent).toContain('77 in');
+    expect(count()).toBe('Your Executions1');
+    expect(requests.filter((name) => name === 'YourExecutionsQuery')).toHaveLength(1);
+
+    logged(execution('E1', { inputTokens: 77 }));
+    logged(execution('E2', { inputTokens: 88 }));
+    expect(await screen.findByText(/88 in/)).toBeTruthy();
+    expect(historyRows()).toHaveLength(2);
+    expect(count()).toBe('Your Executions2');
+  });
+
+  it("counts the run once when its live event comes before the mutation's result", async () => {
+    const { logged } = await runLamp([
+      runMock({ product: 'Lamp' }, ran(execution('E1', { inputTokens: 77 }))),
+    ]);
+    logged(execution('E1', { inputTokens: 77 }));
+    expect(await screen.findByText(/77 in/)).toBeTruthy();
+    await screen.findByRole('region', { name: 'Output' });
+    expect(historyRows()).toHaveLength(1);
+    expect(count()).toBe('Your Executions1');
+  });
+
+  it("shows a paid run in the history from the paid mutation's result", async () => {
+    vi.mocked(payWithDemoWallet).mockResolvedValue({ payment: 'c2lnbmVk', payer: PAYER });
+    await runLamp([
+      runMock({ product: 'Lamp' }, paymentRequired),
+      quoteMock,
+      runMock(
+        { product: 'Lamp' },
+        ran(execution('E9', { amountPaid: '0.01', network: 'eip155:84532', payerAddress: PAYER })),
+        'c2lnbmVk',
+      ),
+    ]);
+    fireEvent.click(
+      await screen.findByRole('button', { name: 'Pay 0.01 USDC with the demo wallet' }),
+    );
+    await screen.findByRole('region', { name: 'Output' });
+    expect(historyRows()).toHaveLength(1);
+    expect(historyRows()[0]?.textContent).toContain('0.01 USDC');
+    expect(count()).toBe('Your Executions1');
   });
 });
 

@@ -1,14 +1,10 @@
 import type { FragmentType } from '@apollo/client';
-import { useFragment, useMutation } from '@apollo/client/react';
-import { type FormEvent, useId, useRef, useState } from 'react';
-import { Link, paths } from '../app/router.tsx';
-import type { RunTemplateMutation as RunTemplateResult } from '../gql/graphql.ts';
+import { useFragment } from '@apollo/client/react';
+import { type FormEvent, useId, useState } from 'react';
 import { graphql } from '../gql/index.ts';
-import { type ApiErrorCode, describeError, errorCode, errorExtensions } from '../lib/errors.ts';
-import { explainPaymentProblem } from '../payments/explain.ts';
-import { PaymentPrompt } from '../payments/PaymentPrompt.tsx';
-import { PaymentReceipt } from '../payments/PaymentReceipt.tsx';
-import { asPaymentRequired, type PaymentRequired } from '../payments/x402.ts';
+import { RunOutcome } from './RunOutcome.tsx';
+import { useCheckout } from './useCheckout.ts';
+import { VariableField } from './VariableField.tsx';
 
 export const RunTemplateFormFragment = graphql(`
   fragment RunTemplateForm_template on Template {
@@ -23,40 +19,7 @@ export const RunTemplateFormFragment = graphql(`
   }
 `);
 
-export const RunTemplateMutation = graphql(`
-  mutation RunTemplate($input: ExecuteTemplateInput!) {
-    executeTemplate(input: $input) {
-      output
-      execution {
-        id
-        status
-        errorMessage
-        ...PaymentReceipt_execution
-      }
-    }
-  }
-`);
-
 type Values = Record<string, string>;
-
-interface RunInput {
-  templateId: string;
-  variables: Values;
-}
-
-/** A run that asked for payment: the same input is sent again with the signed payment. */
-interface Checkout {
-  input: RunInput;
-  requirements: PaymentRequired | null;
-}
-
-/** Answers to a paid run that keep the payment prompt open, to pay again. */
-const PAYMENT_RETRY_CODES: ReadonlyArray<ApiErrorCode | undefined> = [
-  'PAYMENT_REQUIRED',
-  'PAYMENT_INVALID',
-  'PAYMENT_ALREADY_USED',
-  'PAYMENT_FAILED',
-];
 
 /** Required variables left blank, by name: checked here so an incomplete run is never sent. */
 export function missingRequired(
@@ -78,14 +41,7 @@ export function RunTemplateForm({
   const formId = useId();
   const [values, setValues] = useState<Values>({});
   const [invalid, setInvalid] = useState<string[]>([]);
-  const [run, result] = useMutation(RunTemplateMutation);
-  const [checkout, setCheckoutState] = useState<Checkout | null>(null);
-  // Read when a wallet has signed, which may be after a new Run replaced the checkout.
-  const checkoutRef = useRef<Checkout | null>(null);
-  const setCheckout = (next: Checkout | null) => {
-    checkoutRef.current = next;
-    setCheckoutState(next);
-  };
+  const { result, checkout, start, pay } = useCheckout();
 
   if (!complete) return null;
   const fieldId = (name: string) => `${formId}-${name}`;
@@ -103,29 +59,7 @@ export function RunTemplateForm({
     const filled = Object.fromEntries(
       Object.entries(values).filter(([, value]) => value.trim() !== ''),
     );
-    const input = { templateId: data.id, variables: filled };
-    setCheckout(null);
-    try {
-      await run({ variables: { input } });
-    } catch (error) {
-      // Shown from `result.error` below; a priced run opens the payment prompt.
-      if (errorCode(error) === 'PAYMENT_REQUIRED') {
-        setCheckout({ input, requirements: asPaymentRequired(errorExtensions(error).x402) });
-      }
-    }
-  }
-
-  /** The same run again, paid: `input.payment` is the base64 x402 PaymentPayload. */
-  async function pay(payment: string) {
-    const pending = checkoutRef.current;
-    if (!pending) return; // A new Run started meanwhile: this signature is for nothing.
-    try {
-      await run({ variables: { input: { ...pending.input, payment } } });
-    } catch (error) {
-      // A refused payment comes with fresh requirements (their `error` says why): sign those.
-      const fresh = asPaymentRequired(errorExtensions(error).x402);
-      if (fresh) setCheckout({ ...pending, requirements: fresh });
-    }
+    await start({ templateId: data.id, variables: filled });
   }
 
   return (
@@ -136,52 +70,21 @@ export function RunTemplateForm({
           <p className="muted">This template takes no input: just run it.</p>
         )}
         {data.variables.map((variable) => {
-          const id = fieldId(variable.name);
           const isInvalid = invalid.includes(variable.name);
           return (
-            <div className="field" key={variable.name}>
-              <label htmlFor={id}>
-                {variable.name}
-                {variable.required ? (
-                  <span className="required" aria-hidden="true">
-                    {' '}
-                    *
-                  </span>
-                ) : (
-                  <span className="muted"> (optional)</span>
-                )}
-              </label>
-              {variable.description && (
-                <span className="field__hint" id={`${id}-hint`}>
-                  {variable.description}
-                </span>
-              )}
-              <input
-                id={id}
-                name={variable.name}
-                value={values[variable.name] ?? ''}
-                placeholder={variable.default ?? undefined}
-                required={variable.required}
-                aria-invalid={isInvalid || undefined}
-                aria-describedby={
-                  [variable.description && `${id}-hint`, isInvalid && `${id}-error`]
-                    .filter(Boolean)
-                    .join(' ') || undefined
+            <VariableField
+              key={variable.name}
+              id={fieldId(variable.name)}
+              variable={variable}
+              value={values[variable.name] ?? ''}
+              invalid={isInvalid}
+              onChange={(value) => {
+                setValues((current) => ({ ...current, [variable.name]: value }));
+                if (isInvalid && value.trim()) {
+                  setInvalid((current) => current.filter((name) => name !== variable.name));
                 }
-                onChange={(event) => {
-                  const value = event.target.value;
-                  setValues((current) => ({ ...current, [variable.name]: value }));
-                  if (isInvalid && value.trim()) {
-                    setInvalid((current) => current.filter((name) => name !== variable.name));
-                  }
-                }}
-              />
-              {isInvalid && (
-                <span className="field__error" id={`${id}-error`}>
-                  Enter a value for {variable.name}.
-                </span>
-              )}
-            </div>
+              }}
+            />
           );
         })}
         <div className="form__actions">
@@ -202,84 +105,6 @@ export function RunTemplateForm({
         checkout={checkout}
         onPay={pay}
       />
-    </section>
-  );
-}
-
-function RunOutcome({
-  result,
-  priceUsdc,
-  templateId,
-  checkout,
-  onPay,
-}: {
-  result: { data?: RunTemplateResult | null; error?: unknown; loading: boolean };
-  priceUsdc: string;
-  templateId: string;
-  checkout: Checkout | null;
-  onPay: (payment: string) => Promise<void>;
-}) {
-  const code = result.error ? errorCode(result.error) : undefined;
-  if (checkout && (result.loading || PAYMENT_RETRY_CODES.includes(code))) {
-    return (
-      <PaymentPrompt
-        templateId={templateId}
-        priceUsdc={priceUsdc}
-        requirements={checkout.requirements}
-        onPay={onPay}
-        paying={result.loading}
-        error={code === 'PAYMENT_REQUIRED' ? undefined : result.error}
-      />
-    );
-  }
-  if (result.loading) {
-    return (
-      <p className="muted" role="status">
-        Running… the model is answering.
-      </p>
-    );
-  }
-  if (result.error) {
-    const payment = explainPaymentProblem(result.error);
-    if (payment) {
-      return (
-        <div className="notice notice--error" role="alert">
-          <p>
-            <strong>{payment.title}</strong> {payment.detail}
-          </p>
-        </div>
-      );
-    }
-    if (code === 'UNAUTHENTICATED') {
-      return (
-        <p className="notice notice--error" role="alert">
-          <Link to={paths.signIn(paths.template(templateId))}>Sign in</Link> to run this template.
-        </p>
-      );
-    }
-    return (
-      <p className="notice notice--error" role="alert">
-        The run could not start: {describeError(result.error)}
-      </p>
-    );
-  }
-  const payload = result.data?.executeTemplate;
-  if (!payload) return null;
-  if (payload.execution.status === 'FAILED') {
-    return (
-      <div className="notice notice--error" role="alert">
-        <p>
-          <strong>The run failed.</strong> {payload.execution.errorMessage ?? 'No reason given.'}
-        </p>
-        {checkout && <p>You were not charged: failed runs are never paid for.</p>}
-      </div>
-    );
-  }
-  return (
-    <section className="output" aria-live="polite" aria-label="Output">
-      <h3>Output</h3>
-      <pre className="output__text">{payload.output}</pre>
-      <PaymentReceipt execution={payload.execution} />
     </section>
   );
 }
