@@ -20,7 +20,7 @@ import {
 import type { Context, Services } from '../schema/context.ts';
 import { schema } from '../schema/index.ts';
 import { GRAPHIQL_DEFAULT_QUERY, GRAPHIQL_USER } from './graphiql.ts';
-import { useDevTokens } from './plugins/dev-tokens.ts';
+import { useDevTokens } from './dev-tokens.ts';
 import { useRequestBodyLimit } from './plugins/request-body-limit.ts';
 import { useSharedSubscriptions } from './plugins/shared-subscriptions.ts';
 

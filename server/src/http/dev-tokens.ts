@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import { type Authenticator, demoUserId } from '../../auth/authenticator.ts';
+import { type Authenticator, demoUserId } from '../auth/authenticator.ts';
 
 const NAME = /^[\w.-]{1,100}$/;
 
