@@ -20,16 +20,18 @@ import {
 import type { Context, Services } from '../schema/context.ts';
 import { schema } from '../schema/index.ts';
 import { GRAPHIQL_DEFAULT_QUERY, GRAPHIQL_USER } from './graphiql.ts';
-import { useDevTokens } from './dev-tokens.ts';
 import { useRequestBodyLimit } from './plugins/request-body-limit.ts';
 import { useSharedSubscriptions } from './plugins/shared-subscriptions.ts';
+import { routeRequests } from './routes.ts';
 
 export interface AppDeps {
   db: Database;
   services: Services;
   /** Development only: POST /dev/token mints a token for a demo user (the UI's "Sign in as"). */
   devTokens?: boolean;
-  /** Extra Yoga plugins, e.g. the built web client. */
+  /** The built web client (client/dist), served at the paths outside the API. */
+  clientDist?: string;
+  /** Extra Yoga plugins. */
   plugins?: Plugin[];
 }
 
@@ -50,7 +52,7 @@ function useResponseHeaders(): Plugin {
 }
 
 /** The HTTP + WebSocket server: GraphQL over HTTP (Yoga) and graphql-ws on the same /graphql. */
-export function buildApp({ db, services, devTokens = false, plugins = [] }: AppDeps) {
+export function buildApp({ db, services, devTokens = false, clientDist, plugins = [] }: AppDeps) {
   const ensureUser = createUserRegistry(db.prisma);
 
   async function authenticate(authorization: unknown): Promise<Viewer | null> {
@@ -82,7 +84,6 @@ export function buildApp({ db, services, devTokens = false, plugins = [] }: AppD
       useResponseHeaders(),
       useOnePaidFieldPerOperation(),
       useSharedSubscriptions(),
-      ...(devTokens ? [useDevTokens(services.authenticator)] : []),
       ...plugins,
       // After every request parser: it wraps the one chosen for the request.
       useRequestBodyLimit(),
@@ -129,7 +130,12 @@ export function buildApp({ db, services, devTokens = false, plugins = [] }: AppD
     },
   });
 
-  const server = createServer(yoga);
+  const server = createServer(
+    routeRequests(yoga, {
+      clientDist,
+      devTokens: devTokens ? services.authenticator : undefined,
+    }),
+  );
   const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
   const wsDisposable = serveGraphqlWs(
     {
