@@ -20,6 +20,7 @@ import {
 import type { Context, Services } from '../schema/context.ts';
 import { schema } from '../schema/index.ts';
 import { GRAPHIQL_DEFAULT_QUERY, GRAPHIQL_USER } from './graphiql.ts';
+import { renderGraphiQLPage } from './graphiql-page.ts';
 import { useRequestBodyLimit } from './plugins/request-body-limit.ts';
 import { useSharedSubscriptions } from './plugins/shared-subscriptions.ts';
 import { routeRequests } from './routes.ts';
@@ -88,9 +89,7 @@ export function buildApp({ db, services, devTokens = false, clientDist, plugins 
       // After every request parser: it wraps the one chosen for the request.
       useRequestBodyLimit(),
     ],
-    // GraphiQL's assets come from the package, not a CDN: it works offline. Loaded on first use.
-    renderGraphiQL: async (options) =>
-      (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
+    renderGraphiQL: renderGraphiQLPage,
     graphiql: async () => ({
       title: 'promptmeter',
       subscriptionsProtocol: 'WS',

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Authenticator } from '../auth/authenticator.ts';
 import { serveClientAssets } from './client-assets.ts';
 import { serveDevTokens } from './dev-tokens.ts';
+import { GRAPHIQL_ASSETS, serveGraphiQLAsset } from './graphiql-page.ts';
 
 /** Paths the API answers itself; everything else that is a GET may be the single-page app. */
 const API_PATHS = /^\/(?:graphql|health|dev)(?:\/|$)/;
@@ -16,8 +17,8 @@ export interface Routes {
 }
 
 /**
- * The node:http request listener: the routes that are not GraphQL, then Yoga for the rest
- * (/graphql, its GraphiQL page, /health and the 404s).
+ * The node:http request listener: the routes that are not GraphQL (GraphiQL's assets, the web
+ * client, /dev/token), then Yoga for the rest (/graphql, its GraphiQL page, /health, 404s).
  */
 export function routeRequests(yoga: Handler, { clientDist, devTokens }: Routes) {
   const clientAssets = clientDist ? serveClientAssets(clientDist) : null;
@@ -27,6 +28,7 @@ export function routeRequests(yoga: Handler, { clientDist, devTokens }: Routes) 
     const pathname = (req.url ?? '/').split('?', 1)[0] ?? '/';
     if (devToken && pathname === '/dev/token') return devToken;
     const read = req.method === 'GET' || req.method === 'HEAD';
+    if (read && pathname.startsWith(GRAPHIQL_ASSETS)) return serveGraphiQLAsset;
     if (clientAssets && read && !API_PATHS.test(pathname)) return clientAssets;
     return yoga;
   }
