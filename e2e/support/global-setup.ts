@@ -126,7 +126,7 @@ async function expectClientServed(baseURL: string) {
   if (!response.ok || !body.includes('<div id="root">')) {
     throw new Error(
       `GET ${baseURL}/templates/unknown did not answer the client's index.html (HTTP ${response.status}): ` +
-        'is useClientAssets({ distDir: "client/dist" }) in the Yoga app?',
+        'is buildApp given clientDist: "client/dist"?',
     );
   }
 }

@@ -4,7 +4,6 @@ import { migrate } from './db/migrate.ts';
 import type { Env } from './env.ts';
 import { redactUrl } from './executions/execution-events.ts';
 import { buildApp } from './http/app.ts';
-import { useClientAssets } from './http/client-assets.ts';
 import { createServices } from './services.ts';
 import { seedDemoData } from './templates/demo-seed.ts';
 
@@ -38,7 +37,7 @@ export async function startServer(env: Env) {
     db,
     services,
     devTokens: !env.production,
-    plugins: [useClientAssets({ distDir: CLIENT_DIST })],
+    clientDist: CLIENT_DIST,
   });
   const { url } = await app.start(env.port, env.host);
   const offline = !env.anthropicApiKey;

@@ -1,31 +1,25 @@
-import { readFile, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
-import type { Plugin } from 'graphql-yoga';
+import sirv from 'sirv';
 
-/** Paths the API answers itself; everything else that is a GET may be the single-page app. */
-const API_PATHS = /^\/(?:graphql|health|dev)(?:\/|$)/;
 /** Vite's content-hashed build output: a changed file gets a new name, so cache it forever. */
 const HASHED_ASSETS = '/assets/';
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.webmanifest': 'application/manifest+json; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.avif': 'image/avif',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
+/**
+ * sirv's types leave out the charset of text files; these are the text files a Vite build has.
+ * A path without an extension is answered with an HTML page (index.html, or the app itself).
+ */
+const TEXT_TYPES: Record<string, string> = {
+  '': 'text/html',
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.css': 'text/css',
+  '.txt': 'text/plain',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.webmanifest': 'application/manifest+json',
 };
 
 const NOT_BUILT_PAGE = `<!doctype html>
@@ -46,129 +40,54 @@ code{background:#eef0ff;padding:.1em .3em;border-radius:4px}</style></head>
 </body></html>
 `;
 
-interface Reply {
-  status: number;
-  headers: Record<string, string>;
-  body: Uint8Array<ArrayBuffer> | string | null;
-}
-
-interface StaticFile {
-  body: Uint8Array<ArrayBuffer>;
-  size: number;
-  mtimeMs: number;
-}
-
 /**
- * Serves the built single-page app from `distDir` on the API's own server: GET and HEAD requests
- * outside /graphql, /health and /dev/* get a file of the build, or index.html for client-side
- * routes (/templates/…). Without a build it answers with a page that says how to make one.
+ * Serves the built single-page app from `distDir` (routes.ts sends it the GET and HEAD requests
+ * outside the API): a file of the build, or index.html for client-side routes (/templates/…).
+ * Without a build it answers with a page that says how to make one.
  */
-export function useClientAssets(options: { distDir: string }): Plugin {
-  const root = path.resolve(options.distDir);
-  return {
-    async onRequest({ request, url, endResponse, fetchAPI }) {
-      if (request.method !== 'GET' && request.method !== 'HEAD') return;
-      if (API_PATHS.test(url.pathname)) return;
-      let reply: Reply;
-      try {
-        reply = await serve(root, url.pathname, request.headers.get('if-none-match'));
-      } catch (error) {
-        // Errors here would escape the server adapter (it does not catch onRequest hooks).
-        console.error('[client-assets] failed to serve', url.pathname, error);
-        reply = text('Internal Server Error', 500);
-      }
-      const body = request.method === 'HEAD' ? null : reply.body;
-      endResponse(new fetchAPI.Response(body, { status: reply.status, headers: reply.headers }));
+export function serveClientAssets(distDir: string) {
+  const index = path.join(distDir, 'index.html');
+  const files = sirv(distDir, {
+    // Looks files up on disk per request instead of listing the build once: a client built or
+    // rebuilt while the server runs is served without a restart.
+    dev: true,
+    etag: true,
+    single: true,
+    // A missing file under /assets/ or with an extension is a broken link, not a client route:
+    // answering index.html there would hand a script tag an HTML page.
+    ignores: [/^\/assets\//, /[^/]\.[^/]*$/],
+    setHeaders(res, pathname) {
+      res.setHeader(
+        'Cache-Control',
+        pathname.startsWith(HASHED_ASSETS) ? 'public, max-age=31536000, immutable' : 'no-cache',
+      );
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      const text = TEXT_TYPES[path.extname(pathname).toLowerCase()];
+      if (text) res.setHeader('Content-Type', `${text}; charset=utf-8`);
     },
-  };
-}
-
-async function serve(root: string, pathname: string, ifNoneMatch: string | null): Promise<Reply> {
-  const index = await readIfFile(path.join(root, 'index.html'));
-  if (!index) {
-    return html(NOT_BUILT_PAGE, 503, { 'cache-control': 'no-store' });
-  }
-
-  const filePath = resolveInside(root, pathname);
-  if (!filePath) return text('Bad Request', 400);
-
-  const file = filePath === root ? null : await readIfFile(filePath);
-  if (file) {
-    const hashed = pathname.startsWith(HASHED_ASSETS);
-    return fileReply(file, filePath, ifNoneMatch, {
-      'cache-control': hashed ? 'public, max-age=31536000, immutable' : 'no-cache',
-    });
-  }
-  // A missing file under /assets/ or with an extension is a broken link, not a client route:
-  // answering index.html there would hand a script tag an HTML page.
-  if (pathname.startsWith(HASHED_ASSETS) || path.extname(pathname) !== '') {
-    return text('Not Found', 404);
-  }
-  return fileReply(index, path.join(root, 'index.html'), ifNoneMatch, {
-    'cache-control': 'no-cache',
   });
+
+  return (req: IncomingMessage, res: ServerResponse) => {
+    if (!isWellFormed((req.url ?? '/').split('?', 1)[0] ?? '/')) {
+      return reply(res, 400, 'text/plain', 'Bad Request');
+    }
+    files(req, res, () => {
+      if (existsSync(index)) reply(res, 404, 'text/plain', 'Not Found');
+      else reply(res, 503, 'text/html', NOT_BUILT_PAGE);
+    });
+  };
 }
 
-/** The file `pathname` names under root, or null when it would leave root. */
-function resolveInside(root: string, pathname: string): string | null {
-  let decoded: string;
+/** sirv serves what a path names inside its directory only, but lets malformed escapes through. */
+function isWellFormed(pathname: string): boolean {
   try {
-    decoded = decodeURIComponent(pathname);
+    return !decodeURIComponent(pathname).includes('\0');
   } catch {
-    return null;
-  }
-  if (decoded.includes('\0')) return null;
-  const resolved = path.resolve(root, `.${path.posix.normalize(`/${decoded}`)}`);
-  if (resolved !== root && !resolved.startsWith(root + path.sep)) return null;
-  return resolved;
-}
-
-async function readIfFile(filePath: string): Promise<StaticFile | null> {
-  try {
-    const info = await stat(filePath);
-    if (!info.isFile()) return null;
-    return {
-      body: new Uint8Array(await readFile(filePath)),
-      size: info.size,
-      mtimeMs: info.mtimeMs,
-    };
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return null;
-    throw error;
+    return false;
   }
 }
 
-function fileReply(
-  file: StaticFile,
-  filePath: string,
-  ifNoneMatch: string | null,
-  headers: Record<string, string>,
-): Reply {
-  const etag = `W/"${file.size.toString(16)}-${Math.floor(file.mtimeMs).toString(16)}"`;
-  const common = {
-    etag,
-    'last-modified': new Date(file.mtimeMs).toUTCString(),
-    'x-content-type-options': 'nosniff',
-    ...headers,
-  };
-  if (ifNoneMatch === etag) return { status: 304, headers: common, body: null };
-  const type = CONTENT_TYPES[path.extname(filePath).toLowerCase()] ?? 'application/octet-stream';
-  return {
-    status: 200,
-    headers: { ...common, 'content-type': type, 'content-length': String(file.size) },
-    body: file.body,
-  };
-}
-
-function html(body: string, status: number, headers: Record<string, string> = {}): Reply {
-  return { status, headers: { 'content-type': 'text/html; charset=utf-8', ...headers }, body };
-}
-
-function text(body: string, status: number): Reply {
-  return {
-    status,
-    headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' },
-    body,
-  };
+function reply(res: ServerResponse, status: number, type: string, body: string) {
+  res.writeHead(status, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store' });
+  res.end(body);
 }

@@ -1,4 +1,5 @@
-import { demoUserId } from '../auth/authenticator.ts';
+import type { GraphiQLOptions } from 'graphql-yoga';
+import { type Authenticator, demoUserId } from '../auth/authenticator.ts';
 
 /** In development GraphiQL opens with a token for this demo user already in its headers. */
 export const GRAPHIQL_USER = { sub: demoUserId('alice'), name: 'alice' };
@@ -36,3 +37,16 @@ subscription Live($templateId: ID!) {
   executionLogged(templateId: $templateId) { id status inputTokens outputTokens createdAt }
 }
 `;
+
+/** Yoga's `graphiql` option, per page load. */
+export function graphiqlOptions(authenticator: Authenticator, signedIn: boolean) {
+  return async (): Promise<GraphiQLOptions> => ({
+    title: 'promptmeter',
+    subscriptionsProtocol: 'WS',
+    defaultQuery: GRAPHIQL_DEFAULT_QUERY,
+    // Development: open signed in as the demo user "alice", so the operations run as they are.
+    headers: signedIn
+      ? JSON.stringify({ Authorization: `Bearer ${await authenticator.mint(GRAPHIQL_USER)}` })
+      : undefined,
+  });
+}

@@ -1,26 +1,33 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useClientAssets } from '../../src/http/client-assets.ts';
+import { routeRequests } from '../../src/http/routes.ts';
 
 const INDEX = '<!doctype html><title>app</title><div id="root"></div>';
 const SCRIPT = 'console.log("app");';
 const SECRET = 'outside the build';
 
 let workDir: string;
+const servers: Server[] = [];
 
-function yogaServing(distDir: string) {
-  return createYoga({
+/** The app's routes in front of a small Yoga, on a loopback port; resolves to its URL. */
+async function serving(distDir: string) {
+  const yoga = createYoga({
     schema: createSchema({
       typeDefs: 'type Query { ok: Boolean }',
       resolvers: { Query: { ok: () => true } },
     }),
-    plugins: [useClientAssets({ distDir })],
     logging: false,
     landingPage: false,
   });
+  const server = createServer(routeRequests(yoga, { clientDist: distDir }));
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 beforeAll(async () => {
@@ -35,12 +42,19 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const server of servers) {
+    server.closeAllConnections();
+    server.close();
+  }
   await rm(workDir, { recursive: true, force: true });
 });
 
-describe('useClientAssets with a build', () => {
-  const get = (pathname: string, init: RequestInit = {}) =>
-    yogaServing(path.join(workDir, 'dist')).fetch(`http://localhost${pathname}`, init);
+describe('serveClientAssets with a build', () => {
+  let url: string;
+  beforeAll(async () => {
+    url = await serving(path.join(workDir, 'dist'));
+  });
+  const get = (pathname: string, init: RequestInit = {}) => fetch(`${url}${pathname}`, init);
 
   it('serves index.html at the root, revalidated on every visit', async () => {
     const response = await get('/');
@@ -135,15 +149,15 @@ describe('useClientAssets with a build', () => {
   });
 });
 
-describe('useClientAssets without a build', () => {
+describe('serveClientAssets without a build', () => {
   it('says the client is not built and how to build it', async () => {
-    const yoga = yogaServing(path.join(workDir, 'no-such-dist'));
-    const response = await yoga.fetch('http://localhost/templates/1');
+    const url = await serving(path.join(workDir, 'no-such-dist'));
+    const response = await fetch(`${url}/templates/1`);
     expect(response.status).toBe(503);
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
     const page = await response.text();
     expect(page).toContain('not built');
     expect(page).toContain('npm run build:client');
-    expect((await yoga.fetch('http://localhost/health')).status).toBe(200);
+    expect((await fetch(`${url}/health`)).status).toBe(200);
   });
 });

@@ -1,3 +1,13 @@
+// Follows graphql-yoga 5.24.1's body-size limit: packages/graphql-yoga/src/plugins/
+// request-validation/use-limit-request-body-size.ts (installed as node_modules/graphql-yoga/esm/
+// plugins/request-validation/use-limit-request-body-size.js), with the same error codes (413
+// REQUEST_ENTITY_TOO_LARGE, 400 BAD_REQUEST for an invalid Content-Length). What differs, and why:
+// - a body with a valid Content-Length is not piped through a counting TransformStream (Node's
+//   parser delivers exactly that many bytes); upstream counts every body, a cost per request;
+// - the 413 message names the limit in bytes (upstream: "Request body too large");
+// - counting always uses fetchAPI.TransformStream: upstream's switch to the global one for a
+//   native ReadableStream body (graphql-yoga issue 4583) is not needed under Yoga's Node adapter
+//   (request-limits.test.ts counts chunked bodies through this one).
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 
 /** The largest GraphQL request body accepted (a template plus variables fits many times over). */

@@ -1,0 +1,64 @@
+import type { IncomingMessage } from 'node:http';
+import type { YogaInitialContext } from 'graphql-yoga';
+import { AuthError, type Viewer } from '../auth/authenticator.ts';
+import { createUserRegistry } from '../auth/ensure-user.ts';
+import type { Database } from '../db/database.ts';
+import { REQUEST_ROLE } from '../db/roles.ts';
+import { lazyViewerClient } from '../db/viewer-client.ts';
+import { invalidToken } from '../lib/api-errors.ts';
+import type { Context, Services } from '../schema/context.ts';
+
+/** What Yoga is given besides the request: Node's request, and for a WebSocket operation its key. */
+export type ServerContext = { socketKey?: object; req?: IncomingMessage };
+
+/** What a WebSocket connection, or one of its operations, proved; set only in graphql-ws.ts. */
+export const socketViewers = new WeakMap<object, Viewer | null>();
+
+/** Each HTTP request's context.responseHeaders, applied to its response by useResponseHeaders. */
+export const responseHeaders = new WeakMap<Request, Headers>();
+
+/** A token (or none) → its viewer, who then exists as a user; AuthError when it is invalid. */
+export type Authenticate = (authorization: unknown) => Promise<Viewer | null>;
+
+/** Yoga's context factory, per HTTP request or WebSocket operation, and how both authenticate. */
+export function createContext(db: Database, services: Services) {
+  const ensureUser = createUserRegistry(db.prisma);
+
+  const authenticate: Authenticate = async (authorization) => {
+    const viewer = await services.authenticator.viewerFromAuthorization(authorization);
+    if (viewer) await ensureUser(viewer);
+    return viewer;
+  };
+
+  async function context({
+    request,
+    socketKey,
+  }: YogaInitialContext & ServerContext): Promise<Context> {
+    let viewer: Viewer | null;
+    if (socketKey) {
+      viewer = socketViewers.get(socketKey) ?? null;
+    } else {
+      try {
+        viewer = await authenticate(request.headers.get('authorization'));
+      } catch (error) {
+        if (error instanceof AuthError) throw invalidToken(error.message);
+        throw error;
+      }
+    }
+    const headers = new Headers();
+    if (!socketKey) responseHeaders.set(request, headers);
+    return {
+      viewer,
+      db: lazyViewerClient(db.prisma, viewer?.id ?? null),
+      readAsViewer: (statements: string[]) =>
+        db.runAs(REQUEST_ROLE, viewer?.id ?? null, statements),
+      services,
+      // A bearer credential until settled: read here, never logged.
+      paymentHeader: socketKey ? null : request.headers.get('payment-signature'),
+      resourceUrl: new URL('/graphql', request.url).toString(),
+      responseHeaders: headers,
+    };
+  }
+
+  return { authenticate, context };
+}

@@ -1,0 +1,45 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Authenticator } from '../auth/authenticator.ts';
+import { serveClientAssets } from './client-assets.ts';
+import { serveDevTokens } from './dev-tokens.ts';
+import { GRAPHIQL_ASSETS, serveGraphiQLAsset } from './graphiql-page.ts';
+
+/** Paths the API answers itself; everything else that is a GET may be the single-page app. */
+const API_PATHS = /^\/(?:graphql|health|dev)(?:\/|$)/;
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => unknown;
+
+export interface Routes {
+  /** The built web client (client/dist), served at every GET path outside the API. */
+  clientDist?: string;
+  /** Development only: POST /dev/token mints a token for a demo user (the UI's "Sign in as"). */
+  devTokens?: Authenticator;
+}
+
+/**
+ * The node:http request listener: the routes that are not GraphQL (GraphiQL's assets, the web
+ * client, /dev/token), then Yoga for the rest (/graphql, its GraphiQL page, /health, 404s).
+ */
+export function routeRequests(yoga: Handler, { clientDist, devTokens }: Routes) {
+  const clientAssets = clientDist ? serveClientAssets(clientDist) : null;
+  const devToken = devTokens ? serveDevTokens(devTokens) : null;
+
+  function handlerFor(req: IncomingMessage): Handler {
+    const pathname = (req.url ?? '/').split('?', 1)[0] ?? '/';
+    if (devToken && pathname === '/dev/token') return devToken;
+    const read = req.method === 'GET' || req.method === 'HEAD';
+    if (read && pathname.startsWith(GRAPHIQL_ASSETS)) return serveGraphiQLAsset;
+    if (clientAssets && read && !API_PATHS.test(pathname)) return clientAssets;
+    return yoga;
+  }
+
+  return async (req: IncomingMessage, res: ServerResponse) => {
+    try {
+      await handlerFor(req)(req, res);
+    } catch (error) {
+      console.error('[http] failed to answer', req.method, req.url, error);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end('Internal Server Error');
+    }
+  };
+}
