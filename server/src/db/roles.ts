@@ -1,4 +1,5 @@
 import { UUID } from '../lib/uuid.ts';
+import type { SqlText } from './sql.ts';
 
 /** Serves GraphQL requests as the viewer: subject to RLS, cannot bypass it. */
 export const REQUEST_ROLE = 'promptmeter_app';
@@ -15,10 +16,10 @@ export const STATEMENT_SEPARATOR = ';\n';
  * (implicit) transaction, then `statements`. Role and viewer are checked here, never
  * caller-supplied text.
  */
-export function runAsMessage(role: ScopedRole, viewerId: string | null, statements: string[]) {
+export function runAsMessage(role: ScopedRole, viewerId: string | null, statements: SqlText[]) {
   if (!SCOPED_ROLES.includes(role) || (viewerId !== null && !UUID.test(viewerId))) {
     throw new Error(`refusing role ${role} / viewer ${viewerId}`);
   }
   const takeRole = `SELECT set_config('role', '${role}', true), set_config('app.user_id', '${viewerId ?? ''}', true)`;
-  return [takeRole, ...statements].join(STATEMENT_SEPARATOR);
+  return [takeRole, ...statements.map((statement) => statement.text)].join(STATEMENT_SEPARATOR);
 }

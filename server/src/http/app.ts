@@ -10,6 +10,7 @@ import { AuthError, type Viewer } from '../auth/authenticator.ts';
 import { createUserRegistry } from '../auth/ensure-user.ts';
 import type { Database } from '../db/database.ts';
 import { REQUEST_ROLE } from '../db/roles.ts';
+import type { SqlText } from '../db/sql.ts';
 import { lazyViewerClient } from '../db/viewer-client.ts';
 import { invalidToken } from '../lib/api-errors.ts';
 import {
@@ -118,7 +119,7 @@ export function buildApp({ db, services, devTokens = false, plugins = [] }: AppD
       return {
         viewer,
         db: lazyViewerClient(db.prisma, viewer?.id ?? null),
-        readAsViewer: (statements: string[]) =>
+        readAsViewer: (statements: SqlText[]) =>
           db.runAs(REQUEST_ROLE, viewer?.id ?? null, statements),
         services,
         // A bearer credential until settled: read here, never logged.
