@@ -9,6 +9,7 @@
 
 import { sql } from '../db/sql.ts';
 import type { ExecutionEnd, ExecutionStart } from './execution.ts';
+import { EXECUTION_COLUMNS } from './execution-rows.ts';
 
 const LOG = sql`x402_prompt_template_usage_logs`;
 
@@ -17,8 +18,11 @@ export interface KeysetPosition {
   id: string;
 }
 
-/** Every scalar column, so any selection of an Execution resolves from the row. */
-export const USAGE_LOG_COLUMNS = sql`id, template_id, caller_id, payer_address, status, error_message, input_tokens, output_tokens, amount_paid, payment_signature, payment_transaction, network, created_at, execution_time_ms, completed_at`;
+const COMMA = sql`, `;
+const column = (field: keyof typeof EXECUTION_COLUMNS) => sql.identifier(EXECUTION_COLUMNS[field]);
+
+/** Every column, so any selection of an Execution resolves from the row (toExecution). */
+const ALL_COLUMNS = sql.join(Object.values(EXECUTION_COLUMNS).map(sql.identifier), COMMA);
 
 /** Rows of a template (of one caller, or every row RLS shows), newest first, after a position. */
 export interface ExecutionFilter {
@@ -42,7 +46,7 @@ export function executionPageSql(
   const keyset = after
     ? sql` AND created_at <= ${after.createdAt} AND (created_at < ${after.createdAt} OR (created_at = ${after.createdAt} AND id < ${sql.uuid(after.id)}))`
     : NOTHING;
-  return sql`SELECT ${USAGE_LOG_COLUMNS} FROM ${LOG} WHERE ${where(filter)}${keyset} ORDER BY created_at DESC, id DESC LIMIT ${limit}`;
+  return sql`SELECT ${ALL_COLUMNS} FROM ${LOG} WHERE ${where(filter)}${keyset} ORDER BY created_at DESC, id DESC LIMIT ${limit}`;
 }
 
 /**
@@ -56,7 +60,7 @@ export function executionCountSql(filter: ExecutionFilter) {
 }
 
 export const executionByIdSql = (id: string) =>
-  sql`SELECT ${USAGE_LOG_COLUMNS} FROM ${LOG} WHERE id = ${sql.uuid(id)}`;
+  sql`SELECT ${ALL_COLUMNS} FROM ${LOG} WHERE id = ${sql.uuid(id)}`;
 
 const nullableUuid = (id: string | null) => (id === null ? null : sql.uuid(id));
 
@@ -65,30 +69,32 @@ export const startRunSql = (run: ExecutionStart) =>
   sql`INSERT INTO ${LOG} (id, template_id, caller_id, payer_address, network, status) VALUES (${sql.uuid(run.id)}, ${sql.uuid(run.templateId)}, ${nullableUuid(run.callerId)}, ${run.payerAddress}, ${run.network}, 'running') RETURNING id`;
 
 /** What a run's end sets, on its `running` row or on the whole row if that was never written. */
-const FINAL_COLUMNS = [
+const END_FIELDS = [
   'status',
-  'error_message',
-  'input_tokens',
-  'output_tokens',
-  'amount_paid',
-  'payment_signature',
-  'payment_transaction',
-  'payer_address',
+  'errorMessage',
+  'inputTokens',
+  'outputTokens',
+  'amountPaid',
+  'paymentSignature',
+  'paymentTransaction',
+  'payerAddress',
   'network',
-  'execution_time_ms',
-  'completed_at',
-].map(sql.identifier);
-const COMMA = sql`, `;
-const FINAL_COLUMN_LIST = sql.join(FINAL_COLUMNS, COMMA);
-const FINAL_UPDATE = sql.join(
-  FINAL_COLUMNS.map((column) => sql`${column} = EXCLUDED.${column}`),
+  'executionTimeMs',
+  'completedAt',
+] as const satisfies readonly (keyof ExecutionEnd | 'completedAt')[];
+const END_COLUMNS = sql.join(END_FIELDS.map(column), COMMA);
+const END_UPDATE = sql.join(
+  END_FIELDS.map(column).map((name) => sql`${name} = EXCLUDED.${name}`),
   COMMA,
 );
 
 /** Completes the run's row, or writes it whole; returns the final row. */
 export function completeRunSql(run: ExecutionStart, end: ExecutionEnd, completedAt: Date) {
-  const finalValues = sql`${end.status}, ${end.errorMessage}, ${end.inputTokens}, ${end.outputTokens}, ${sql.decimal(end.amountPaid)}, ${end.paymentSignature}, ${end.paymentTransaction}, ${end.payerAddress}, ${end.network}, ${end.executionTimeMs}, ${completedAt}`;
-  return sql`INSERT INTO ${LOG} (id, template_id, caller_id, ${FINAL_COLUMN_LIST}) VALUES (${sql.uuid(run.id)}, ${sql.uuid(run.templateId)}, ${nullableUuid(run.callerId)}, ${finalValues}) ON CONFLICT (id) DO UPDATE SET ${FINAL_UPDATE} RETURNING ${USAGE_LOG_COLUMNS}`;
+  const final = { ...end, completedAt };
+  const finalValues = END_FIELDS.map((field) =>
+    field === 'amountPaid' ? sql.decimal(end.amountPaid) : sql`${final[field]}`,
+  );
+  return sql`INSERT INTO ${LOG} (id, template_id, caller_id, ${END_COLUMNS}) VALUES (${sql.uuid(run.id)}, ${sql.uuid(run.templateId)}, ${nullableUuid(run.callerId)}, ${sql.join(finalValues, COMMA)}) ON CONFLICT (id) DO UPDATE SET ${END_UPDATE} RETURNING ${ALL_COLUMNS}`;
 }
 
 /** Fails the runs still `running` that started before `cutoff`; returns their id and template. */

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.ts';
 import { REQUEST_ROLE } from '../../src/db/roles.ts';
 import { decimal, integer, literal, sql, text, timestamp } from '../../src/db/sql.ts';
+import { EXECUTION_COLUMNS } from '../../src/executions/execution-rows.ts';
 import { dbId, newAccount, type PaidApp, startPaidApp } from '../support/evm/paid-app.ts';
 import { createStockClient, signPayment } from '../support/evm/stock-client.ts';
 import { createTemplate, execute } from '../support/operations.ts';
@@ -67,6 +68,16 @@ describe('SQL literals (the simple protocol has no parameters)', () => {
       app = await startPaidApp();
     });
     afterAll(() => app?.close());
+
+    it('describes every column of the execution log, once', async () => {
+      const columns = await app.db.query<{ name: string }>(
+        'SELECT column_name AS name FROM information_schema.columns WHERE table_name = $1',
+        [LOG],
+      );
+      expect(Object.values(EXECUTION_COLUMNS).sort()).toEqual(
+        columns.map(({ name }) => name).sort(),
+      );
+    });
 
     it('reads back exactly what was written, minus NUL, whatever standard_conforming_strings is', async () => {
       for (const setting of ['on', 'off']) {
