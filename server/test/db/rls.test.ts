@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.ts';
 import { migrate } from '../../src/db/migrate.ts';
-import { BACKEND_ROLE, REQUEST_ROLE } from '../../src/db/roles.ts';
+import { asRole, BACKEND_ROLE, REQUEST_ROLE } from '../../src/db/roles.ts';
 import { sql } from '../../src/db/sql.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 
@@ -167,6 +167,17 @@ describe('row-level security on the execution log', () => {
     await expect(
       db.runAs('postgres' as typeof REQUEST_ROLE, null, [SELECT_ALL_SQL]),
     ).rejects.toThrow(/refusing/);
+  });
+
+  it('takes the role and viewer the same way in a Prisma transaction (asRole), checked', async () => {
+    const [, [taken]] = await db.prisma.$transaction([
+      asRole(db.prisma, REQUEST_ROLE, alice),
+      db.prisma.$queryRaw<{ role: string; viewer: string }[]>`
+        SELECT current_user AS role, app_user_id()::text AS viewer`,
+    ]);
+    expect(taken).toEqual({ role: REQUEST_ROLE, viewer: alice });
+    expect(() => asRole(db.prisma, REQUEST_ROLE, `${alice}'`)).toThrow(/refusing/);
+    expect(() => asRole(db.prisma, 'postgres' as typeof REQUEST_ROLE)).toThrow(/refusing/);
   });
 
   it('re-running the migrations changes nothing', async () => {
