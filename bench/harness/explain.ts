@@ -20,7 +20,7 @@ export async function explainPages(dataset: Dataset): Promise<Plan[]> {
   const { createdAt, id } = dataset.deep;
   const hot = { templateId: HOT_TEMPLATE, callerId: ACTORS.hotCaller };
   const cases: Array<[string, string, unknown[]]> = [
-    ['first page (current)', executionPageSql(hot, 21, null), []],
+    ['first page (current)', executionPageSql(hot, 21, null).text, []],
     [
       `deep page (${dataset.deepOffset} rows in), keyset as an OR only (before e952f70)`,
       NEXT_PAGE_OR,
@@ -28,7 +28,7 @@ export async function explainPages(dataset: Dataset): Promise<Plan[]> {
     ],
     [
       `deep page (${dataset.deepOffset} rows in) with the seekable bound (current)`,
-      executionPageSql(hot, 21, { createdAt, id }),
+      executionPageSql(hot, 21, { createdAt, id }).text,
       [],
     ],
     [
@@ -36,7 +36,7 @@ export async function explainPages(dataset: Dataset): Promise<Plan[]> {
       COUNT,
       [HOT_TEMPLATE, ACTORS.hotCaller, 0],
     ],
-    ['totalCount of the hot pair from the run counter (current)', executionCountSql(hot), []],
+    ['totalCount of the hot pair from the run counter (current)', executionCountSql(hot).text, []],
   ];
   const plans: Plan[] = [];
   try {

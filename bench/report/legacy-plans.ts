@@ -1,9 +1,13 @@
 /**
  * The SQL promptmeter's Prisma layer sent for myExecutions before the pages moved to the driver
  * (captured with BENCH_LOG_SQL=1), kept for the query-plan section's "before" plans. The current
- * statements come from the app itself (server/src/db/execution-log-sql.ts).
+ * statements come from the app itself (server/src/executions/execution-sql.ts).
  */
 const T = '"public"."x402_prompt_template_usage_logs"';
+/**
+ * The columns as Prisma listed them then: historical text, not the app's column list
+ * (executions/execution-rows.ts), which has payment_transaction since and is unquoted.
+ */
 const COLUMNS = [
   'id',
   'template_id',

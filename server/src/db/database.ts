@@ -5,6 +5,7 @@ import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import { runAsMessage, type ScopedRole } from './roles.ts';
+import type { SqlText } from './sql.ts';
 
 /** The database behind the app: Prisma for queries, plus the raw driver for migrations. */
 export interface Database {
@@ -20,9 +21,9 @@ export interface Database {
    * Statements in one round trip: one simple-protocol message, hence one implicit transaction
    * (all of it commits, or an error rolls all of it back), that first takes `role` and the viewer
    * (RLS). Returns each statement's rows. The simple protocol has no parameters: statements carry
-   * their values as literals, built only from checked values (db/sql-literals.ts).
+   * their values as literals, written only by the `sql` tag (db/sql.ts).
    */
-  runAs(role: ScopedRole, viewerId: string | null, statements: string[]): Promise<Rows[]>;
+  runAs(role: ScopedRole, viewerId: string | null, statements: SqlText[]): Promise<Rows[]>;
   /** PGlite only: a snapshot of the data directory, loaded by fast test databases. */
   dumpDataDir?(): Promise<Blob>;
   close(): Promise<void>;

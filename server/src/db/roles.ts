@@ -1,4 +1,6 @@
+import type { PrismaClient } from '../generated/prisma/client.ts';
 import { UUID } from '../lib/uuid.ts';
+import { type SqlText, sql } from './sql.ts';
 
 /** Serves GraphQL requests as the viewer: subject to RLS, cannot bypass it. */
 export const REQUEST_ROLE = 'promptmeter_app';
@@ -11,14 +13,31 @@ export type ScopedRole = (typeof SCOPED_ROLES)[number];
 export const STATEMENT_SEPARATOR = ';\n';
 
 /**
- * The text of one Database.runAs message: take `role` and the viewer for the rest of the
- * (implicit) transaction, then `statements`. Role and viewer are checked here, never
- * caller-supplied text.
+ * Takes `role` and the viewer (`app.user_id`, '' for none) for the rest of the transaction:
+ * set_config's is_local, i.e. SET LOCAL, so nothing outlives it on a pooled connection. Role and
+ * viewer are checked here, never caller-supplied text.
  */
-export function runAsMessage(role: ScopedRole, viewerId: string | null, statements: string[]) {
+function takeRole(role: ScopedRole, viewerId: string | null): SqlText {
   if (!SCOPED_ROLES.includes(role) || (viewerId !== null && !UUID.test(viewerId))) {
     throw new Error(`refusing role ${role} / viewer ${viewerId}`);
   }
-  const takeRole = `SELECT set_config('role', '${role}', true), set_config('app.user_id', '${viewerId ?? ''}', true)`;
-  return [takeRole, ...statements].join(STATEMENT_SEPARATOR);
+  return sql`SELECT set_config('role', ${role}, true), set_config('app.user_id', ${viewerId ?? ''}, true)`;
 }
+
+/**
+ * The text of one Database.runAs message: take `role` and the viewer for the rest of the
+ * (implicit) transaction, then `statements`.
+ */
+export function runAsMessage(role: ScopedRole, viewerId: string | null, statements: SqlText[]) {
+  return [takeRole(role, viewerId), ...statements]
+    .map((statement) => statement.text)
+    .join(STATEMENT_SEPARATOR);
+}
+
+/**
+ * The same role-taking statement on Prisma, to open a `prisma.$transaction([asRole(…), …])`:
+ * what follows in that transaction runs as `role` with that viewer. The text is checked SqlText,
+ * so the unparameterised call is safe.
+ */
+export const asRole = (prisma: PrismaClient, role: ScopedRole, viewerId: string | null = null) =>
+  prisma.$executeRawUnsafe(takeRole(role, viewerId).text);

@@ -1,7 +1,9 @@
 /**
- * Values written into SQL text, for statements sent on the simple protocol (Database.runAs),
- * which has no parameters. Each helper checks its value's kind and throws on anything else, so
- * a wrong value fails here instead of becoming SQL.
+ * SQL text for statements sent on the simple protocol (Database.runAs), which has no parameters.
+ * Statements are written with the `sql` tag only: it writes each value as a checked literal, and
+ * its result, SqlText, is what runAs accepts — a plain string does not type-check there. Each
+ * literal helper checks its value's kind and throws on anything else, so a wrong value fails
+ * here instead of becoming SQL.
  */
 import pg from 'pg';
 import { UUID } from '../lib/uuid.ts';
@@ -45,3 +47,44 @@ export function literal(value: string | number | Date | null): string {
   if (typeof value === 'string') return text(value);
   throw new Error(`no SQL literal for ${typeof value}`);
 }
+
+const checked: unique symbol = Symbol('SqlText');
+
+/** SQL written by the `sql` tag (or its helpers) only: an object a raw string cannot stand for. */
+export interface SqlText {
+  readonly text: string;
+  readonly [checked]: true;
+}
+
+const sqlText = (text: string): SqlText => ({ text, [checked]: true });
+
+const isSqlText = (value: unknown): value is SqlText =>
+  typeof value === 'object' && value !== null && checked in value;
+
+/** What `${…}` in the `sql` tag takes: a fragment, spliced as is, or a value for literal(). */
+export type SqlValue = SqlText | string | number | Date | null;
+
+/** A statement or fragment: the template's text, with each value written by literal(). */
+export function sql(strings: TemplateStringsArray, ...values: SqlValue[]): SqlText {
+  let text = strings[0] ?? '';
+  values.forEach((value, index) => {
+    text += (isSqlText(value) ? value.text : literal(value)) + strings[index + 1];
+  });
+  return sqlText(text);
+}
+
+/** A UUID literal, for where literal() would write text without checking it is a UUID. */
+sql.uuid = (id: string) => sqlText(uuid(id));
+
+/** A `::numeric` literal (literal() writes strings as text). */
+sql.decimal = (value: string) => sqlText(decimal(value));
+
+/** A plain lowercase name (a column, a table), written as is: never a caller's text. */
+sql.identifier = (name: string) => {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a plain identifier: ${name}`);
+  return sqlText(name);
+};
+
+/** The fragments joined by `separator`. */
+sql.join = (fragments: readonly SqlText[], separator: SqlText) =>
+  sqlText(fragments.map((fragment) => fragment.text).join(separator.text));

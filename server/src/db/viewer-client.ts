@@ -1,5 +1,5 @@
 import type { PrismaClient } from '../generated/prisma/client.ts';
-import { BACKEND_ROLE, REQUEST_ROLE, type ScopedRole } from './roles.ts';
+import { asRole, BACKEND_ROLE, REQUEST_ROLE, type ScopedRole } from './roles.ts';
 
 /**
  * A Prisma client whose every operation runs in its own short transaction that first switches
@@ -12,10 +12,7 @@ export function scopedClient(prisma: PrismaClient, role: ScopedRole, userId: str
     query: {
       $allModels: {
         async $allOperations({ args, query }) {
-          const [, result] = await prisma.$transaction([
-            prisma.$executeRaw`SELECT set_config('role', ${role}, true), set_config('app.user_id', ${userId ?? ''}, true)`,
-            query(args),
-          ]);
+          const [, result] = await prisma.$transaction([asRole(prisma, role, userId), query(args)]);
           return result;
         },
       },

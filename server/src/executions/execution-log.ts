@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Database } from '../db/database.ts';
 import { BACKEND_ROLE } from '../db/roles.ts';
+import type { SqlText } from '../db/sql.ts';
 import type { Execution } from '../generated/prisma/client.ts';
 import type { ExecutionEnd, ExecutionStart } from './execution.ts';
 import { toExecution } from './execution-rows.ts';
@@ -29,7 +30,7 @@ export function createExecutionLog(
   const retryDelaysMs = options.retryDelaysMs ?? [50, 250, 1000];
   const report =
     options.report ?? ((message, detail) => console.error(`[execution-log] ${message}`, detail));
-  const asBackend = async (statement: string) => {
+  const asBackend = async (statement: SqlText) => {
     const [rows = []] = await db.runAs(BACKEND_ROLE, null, [statement]);
     return rows;
   };

@@ -1,23 +1,37 @@
 import { type Execution, Prisma } from '../generated/prisma/client.ts';
 
-/** A execution-log row as the driver returns it (execution-log-sql.ts's columns) in Prisma's shape. */
-export const toExecution = (row: Record<string, unknown>): Execution => ({
-  id: row.id as string,
-  templateId: row.template_id as string,
-  callerId: row.caller_id as string | null,
-  payerAddress: row.payer_address as string | null,
-  status: row.status as string,
-  errorMessage: row.error_message as string | null,
-  inputTokens: row.input_tokens as number | null,
-  outputTokens: row.output_tokens as number | null,
-  amountPaid: new Prisma.Decimal(row.amount_paid as string),
-  paymentSignature: row.payment_signature as string | null,
-  paymentTransaction: row.payment_transaction as string | null,
-  network: row.network as string | null,
-  createdAt: row.created_at as Date,
-  executionTimeMs: row.execution_time_ms as number | null,
-  completedAt: row.completed_at as Date | null,
-});
+/**
+ * The execution log's table: each Execution field's column, in the order statements list them
+ * (execution-sql.ts builds its column lists from it; toExecution reads rows by it).
+ */
+export const EXECUTION_COLUMNS = {
+  id: 'id',
+  templateId: 'template_id',
+  callerId: 'caller_id',
+  payerAddress: 'payer_address',
+  status: 'status',
+  errorMessage: 'error_message',
+  inputTokens: 'input_tokens',
+  outputTokens: 'output_tokens',
+  amountPaid: 'amount_paid',
+  paymentSignature: 'payment_signature',
+  paymentTransaction: 'payment_transaction',
+  network: 'network',
+  createdAt: 'created_at',
+  executionTimeMs: 'execution_time_ms',
+  completedAt: 'completed_at',
+} as const satisfies Record<keyof Execution, string>;
+
+const FIELD_COLUMNS = Object.entries(EXECUTION_COLUMNS);
+
+/** An execution-log row as the driver returns it (every column) in Prisma's shape. */
+export function toExecution(row: Record<string, unknown>): Execution {
+  const execution: Record<string, unknown> = {};
+  for (const [field, column] of FIELD_COLUMNS) execution[field] = row[column];
+  // numeric arrives as a string; Prisma's Execution holds a Decimal.
+  execution.amountPaid = new Prisma.Decimal(row.amount_paid as string);
+  return execution as unknown as Execution;
+}
 
 /** executionCountSql's `total`: bigint arrives as a string from pg, a number from PGlite. */
 export const totalOf = (rows: Record<string, unknown>[]) => Number(rows[0]?.total ?? 0);

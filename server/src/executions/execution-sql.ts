@@ -3,22 +3,26 @@
  * query compilation. Reads: history pages, their counts, a subscriber's re-read (the bench's
  * floor server sends these same statements). Writes: a run's `running` row, its final row, and
  * the sweep of runs a crash left running. runAs speaks the simple protocol, which has no
- * parameters, so every value goes through the checked literals of sql-literals.ts.
+ * parameters, so every statement is written by the `sql` tag (db/sql.ts), its values as checked
+ * literals.
  */
 
-import { decimal, integer, literal, timestamp, uuid } from '../db/sql.ts';
+import { sql } from '../db/sql.ts';
 import type { ExecutionEnd, ExecutionStart } from './execution.ts';
+import { EXECUTION_COLUMNS } from './execution-rows.ts';
 
-const LOG = 'x402_prompt_template_usage_logs';
+const LOG = sql`x402_prompt_template_usage_logs`;
 
 export interface KeysetPosition {
   createdAt: Date;
   id: string;
 }
 
-/** Every scalar column, so any selection of an Execution resolves from the row. */
-export const USAGE_LOG_COLUMNS =
-  'id, template_id, caller_id, payer_address, status, error_message, input_tokens, output_tokens, amount_paid, payment_signature, payment_transaction, network, created_at, execution_time_ms, completed_at';
+const COMMA = sql`, `;
+const column = (field: keyof typeof EXECUTION_COLUMNS) => sql.identifier(EXECUTION_COLUMNS[field]);
+
+/** Every column, so any selection of an Execution resolves from the row (toExecution). */
+const ALL_COLUMNS = sql.join(Object.values(EXECUTION_COLUMNS).map(sql.identifier), COMMA);
 
 /** Rows of a template (of one caller, or every row RLS shows), newest first, after a position. */
 export interface ExecutionFilter {
@@ -27,8 +31,10 @@ export interface ExecutionFilter {
   callerId: string | null;
 }
 
+const NOTHING = sql``;
+
 const where = ({ templateId, callerId }: ExecutionFilter) =>
-  `template_id = ${uuid(templateId)}${callerId === null ? '' : ` AND caller_id = ${uuid(callerId)}`}`;
+  sql`template_id = ${sql.uuid(templateId)}${callerId === null ? NOTHING : sql` AND caller_id = ${sql.uuid(callerId)}`}`;
 
 export function executionPageSql(
   filter: ExecutionFilter,
@@ -38,9 +44,9 @@ export function executionPageSql(
   // (created_at, id) < cursor, written so that the index seeks to the cursor (the redundant
   // created_at <= bound) instead of walking every newer row.
   const keyset = after
-    ? ` AND created_at <= ${timestamp(after.createdAt)} AND (created_at < ${timestamp(after.createdAt)} OR (created_at = ${timestamp(after.createdAt)} AND id < ${uuid(after.id)}))`
-    : '';
-  return `SELECT ${USAGE_LOG_COLUMNS} FROM ${LOG} WHERE ${where(filter)}${keyset} ORDER BY created_at DESC, id DESC LIMIT ${integer(limit)}`;
+    ? sql` AND created_at <= ${after.createdAt} AND (created_at < ${after.createdAt} OR (created_at = ${after.createdAt} AND id < ${sql.uuid(after.id)}))`
+    : NOTHING;
+  return sql`SELECT ${ALL_COLUMNS} FROM ${LOG} WHERE ${where(filter)}${keyset} ORDER BY created_at DESC, id DESC LIMIT ${limit}`;
 }
 
 /**
@@ -49,54 +55,48 @@ export function executionPageSql(
  */
 export function executionCountSql(filter: ExecutionFilter) {
   return filter.callerId === null
-    ? `SELECT count(*) AS total FROM ${LOG} WHERE ${where(filter)}`
-    : `SELECT coalesce((SELECT runs FROM x402_usage_log_counts WHERE ${where(filter)}), 0) AS total`;
+    ? sql`SELECT count(*) AS total FROM ${LOG} WHERE ${where(filter)}`
+    : sql`SELECT coalesce((SELECT runs FROM x402_usage_log_counts WHERE ${where(filter)}), 0) AS total`;
 }
 
 export const executionByIdSql = (id: string) =>
-  `SELECT ${USAGE_LOG_COLUMNS} FROM ${LOG} WHERE id = ${uuid(id)}`;
+  sql`SELECT ${ALL_COLUMNS} FROM ${LOG} WHERE id = ${sql.uuid(id)}`;
 
-const nullableUuid = (id: string | null) => (id === null ? 'NULL' : uuid(id));
+const nullableUuid = (id: string | null) => (id === null ? null : sql.uuid(id));
 
 /** A run's `running` row (created_at: the database's now()). */
 export const startRunSql = (run: ExecutionStart) =>
-  `INSERT INTO ${LOG} (id, template_id, caller_id, payer_address, network, status) VALUES (${uuid(run.id)}, ${uuid(run.templateId)}, ${nullableUuid(run.callerId)}, ${literal(run.payerAddress)}, ${literal(run.network)}, 'running') RETURNING id`;
+  sql`INSERT INTO ${LOG} (id, template_id, caller_id, payer_address, network, status) VALUES (${sql.uuid(run.id)}, ${sql.uuid(run.templateId)}, ${nullableUuid(run.callerId)}, ${run.payerAddress}, ${run.network}, 'running') RETURNING id`;
 
 /** What a run's end sets, on its `running` row or on the whole row if that was never written. */
-const FINAL_COLUMNS = [
+const END_FIELDS = [
   'status',
-  'error_message',
-  'input_tokens',
-  'output_tokens',
-  'amount_paid',
-  'payment_signature',
-  'payment_transaction',
-  'payer_address',
+  'errorMessage',
+  'inputTokens',
+  'outputTokens',
+  'amountPaid',
+  'paymentSignature',
+  'paymentTransaction',
+  'payerAddress',
   'network',
-  'execution_time_ms',
-  'completed_at',
-];
+  'executionTimeMs',
+  'completedAt',
+] as const satisfies readonly (keyof ExecutionEnd | 'completedAt')[];
+const END_COLUMNS = sql.join(END_FIELDS.map(column), COMMA);
+const END_UPDATE = sql.join(
+  END_FIELDS.map(column).map((name) => sql`${name} = EXCLUDED.${name}`),
+  COMMA,
+);
 
 /** Completes the run's row, or writes it whole; returns the final row. */
 export function completeRunSql(run: ExecutionStart, end: ExecutionEnd, completedAt: Date) {
-  const finalValues = [
-    literal(end.status),
-    literal(end.errorMessage),
-    literal(end.inputTokens),
-    literal(end.outputTokens),
-    decimal(end.amountPaid),
-    literal(end.paymentSignature),
-    literal(end.paymentTransaction),
-    literal(end.payerAddress),
-    literal(end.network),
-    literal(end.executionTimeMs),
-    timestamp(completedAt),
-  ];
-  const values = [uuid(run.id), uuid(run.templateId), nullableUuid(run.callerId), ...finalValues];
-  const update = FINAL_COLUMNS.map((column) => `${column} = EXCLUDED.${column}`).join(', ');
-  return `INSERT INTO ${LOG} (id, template_id, caller_id, ${FINAL_COLUMNS.join(', ')}) VALUES (${values.join(', ')}) ON CONFLICT (id) DO UPDATE SET ${update} RETURNING ${USAGE_LOG_COLUMNS}`;
+  const final = { ...end, completedAt };
+  const finalValues = END_FIELDS.map((field) =>
+    field === 'amountPaid' ? sql.decimal(end.amountPaid) : sql`${final[field]}`,
+  );
+  return sql`INSERT INTO ${LOG} (id, template_id, caller_id, ${END_COLUMNS}) VALUES (${sql.uuid(run.id)}, ${sql.uuid(run.templateId)}, ${nullableUuid(run.callerId)}, ${sql.join(finalValues, COMMA)}) ON CONFLICT (id) DO UPDATE SET ${END_UPDATE} RETURNING ${ALL_COLUMNS}`;
 }
 
 /** Fails the runs still `running` that started before `cutoff`; returns their id and template. */
 export const failInterruptedSql = (cutoff: Date, completedAt: Date) =>
-  `UPDATE ${LOG} SET status = 'failed', error_message = 'interrupted', completed_at = ${timestamp(completedAt)} WHERE status = 'running' AND created_at < ${timestamp(cutoff)} RETURNING id, template_id`;
+  sql`UPDATE ${LOG} SET status = 'failed', error_message = 'interrupted', completed_at = ${completedAt} WHERE status = 'running' AND created_at < ${cutoff} RETURNING id, template_id`;

@@ -4,6 +4,7 @@ import { AuthError, type Viewer } from '../auth/authenticator.ts';
 import { createUserRegistry } from '../auth/ensure-user.ts';
 import type { Database } from '../db/database.ts';
 import { REQUEST_ROLE } from '../db/roles.ts';
+import type { SqlText } from '../db/sql.ts';
 import { lazyViewerClient } from '../db/viewer-client.ts';
 import { invalidToken } from '../lib/api-errors.ts';
 import type { Context, Services } from '../schema/context.ts';
@@ -50,7 +51,7 @@ export function createContext(db: Database, services: Services) {
     return {
       viewer,
       db: lazyViewerClient(db.prisma, viewer?.id ?? null),
-      readAsViewer: (statements: string[]) =>
+      readAsViewer: (statements: SqlText[]) =>
         db.runAs(REQUEST_ROLE, viewer?.id ?? null, statements),
       services,
       // A bearer credential until settled: read here, never logged.

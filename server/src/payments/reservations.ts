@@ -1,4 +1,4 @@
-import { BACKEND_ROLE } from '../db/roles.ts';
+import { asRole, BACKEND_ROLE } from '../db/roles.ts';
 import { backendClient } from '../db/viewer-client.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { VerifiedPayment } from './types.ts';
@@ -65,7 +65,7 @@ export function createPaymentReservations(prisma: PrismaClient): PaymentReservat
       // One statement, so concurrent claims serialise on the unique index: the first inserts,
       // the others find the conflict and update only a `released` row — i.e. nothing.
       const [, rows] = await prisma.$transaction([
-        prisma.$executeRaw`SELECT set_config('role', ${BACKEND_ROLE}, true)`,
+        asRole(prisma, BACKEND_ROLE),
         prisma.$queryRaw<{ id: string }[]>`
           INSERT INTO x402_payment_reservations AS r
             (network, asset, payer, nonce, pay_to, amount, state, usage_log_id)

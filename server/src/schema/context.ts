@@ -1,4 +1,5 @@
 import type { Authenticator, Viewer } from '../auth/authenticator.ts';
+import type { SqlText } from '../db/sql.ts';
 import type { ExecutionEvents } from '../executions/execution-events.ts';
 import type { ExecutionLog } from '../executions/execution-log.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
@@ -20,7 +21,7 @@ export type Context = Readonly<{
   /** The viewer-scoped client: every read goes through RLS as the viewer. */
   db: PrismaClient;
   /** SQL as the viewer (RLS) in one round trip; see Database.runAs. */
-  readAsViewer(statements: string[]): Promise<Record<string, unknown>[][]>;
+  readAsViewer(statements: SqlText[]): Promise<Record<string, unknown>[][]>;
   services: Services;
   /** The x402 PAYMENT-SIGNATURE header of an HTTP request, if any. */
   paymentHeader: string | null;

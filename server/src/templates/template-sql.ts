@@ -4,12 +4,12 @@
  * with a second query) and compile them first.
  */
 
-import { uuid } from '../db/sql.ts';
+import { sql } from '../db/sql.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { RunnableTemplate } from './ownership.ts';
 
 export const runnableTemplateSql = (id: string) =>
-  `SELECT t.id, t.server_id, t.name, t.description, t.prompt, t.variables, t.model, t.max_tokens, t.price_usdc, t.pay_to, t.network, t.created_at, s.registered_by, s.verified_owner_id FROM templates t JOIN servers s ON s.id = t.server_id WHERE t.id = ${uuid(id)}`;
+  sql`SELECT t.id, t.server_id, t.name, t.description, t.prompt, t.variables, t.model, t.max_tokens, t.price_usdc, t.pay_to, t.network, t.created_at, s.registered_by, s.verified_owner_id FROM templates t JOIN servers s ON s.id = t.server_id WHERE t.id = ${sql.uuid(id)}`;
 
 /** runnableTemplateSql's row in the shape Prisma's findUnique with the server's owners has. */
 export const toRunnableTemplate = (row: Record<string, unknown>): RunnableTemplate => ({

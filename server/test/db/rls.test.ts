@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.ts';
 import { migrate } from '../../src/db/migrate.ts';
-import { BACKEND_ROLE, REQUEST_ROLE } from '../../src/db/roles.ts';
+import { asRole, BACKEND_ROLE, REQUEST_ROLE } from '../../src/db/roles.ts';
+import { sql } from '../../src/db/sql.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 
 // Done-when 4: row-level security holds below GraphQL, for raw SQL run as the request role.
@@ -45,7 +46,8 @@ describe('row-level security on the execution log', () => {
   afterAll(() => db?.close());
 
   const callers = (rows: Record<string, unknown>[]) => rows.map((row) => row.caller_id).sort();
-  const SELECT_ALL = 'SELECT caller_id FROM x402_prompt_template_usage_logs';
+  const SELECT_ALL_SQL = sql`SELECT caller_id FROM x402_prompt_template_usage_logs`;
+  const SELECT_ALL = SELECT_ALL_SQL.text;
 
   it('shows a caller only their own rows, with the backend seeing all as the control', async () => {
     expect(callers(await as(db, REQUEST_ROLE, alice, SELECT_ALL))).toEqual([alice, alice, alice]);
@@ -144,14 +146,14 @@ describe('row-level security on the execution log', () => {
 
   it('holds for the one-round-trip reads of history pages (runAs), which leave no trace', async () => {
     const [mine = [], whoAmI = []] = await db.runAs(REQUEST_ROLE, alice, [
-      SELECT_ALL,
-      'SELECT current_user AS role',
+      SELECT_ALL_SQL,
+      sql`SELECT current_user AS role`,
     ]);
     expect(callers(mine)).toEqual([alice, alice, alice]);
     expect(whoAmI[0]?.role).toBe(REQUEST_ROLE);
     // A failing statement aborts the message's implicit transaction: the next statements on
     // the same connections run as the login role again, with no viewer.
-    await expect(db.runAs(REQUEST_ROLE, alice, ['SELECT 1 / 0'])).rejects.toThrow(/division/);
+    await expect(db.runAs(REQUEST_ROLE, alice, [sql`SELECT 1 / 0`])).rejects.toThrow(/division/);
     for (let i = 0; i < 12; i++) {
       const [after] = await db.query<{ role: string; viewer: string | null }>(
         "SELECT current_user AS role, nullif(current_setting('app.user_id', true), '') AS viewer",
@@ -160,11 +162,22 @@ describe('row-level security on the execution log', () => {
     }
     // The role and the viewer are checked before they are written into the statement.
     await expect(
-      db.runAs(REQUEST_ROLE, `${alice}', true); SELECT ('`, [SELECT_ALL]),
+      db.runAs(REQUEST_ROLE, `${alice}', true); SELECT ('`, [SELECT_ALL_SQL]),
     ).rejects.toThrow(/refusing/);
-    await expect(db.runAs('postgres' as typeof REQUEST_ROLE, null, [SELECT_ALL])).rejects.toThrow(
-      /refusing/,
-    );
+    await expect(
+      db.runAs('postgres' as typeof REQUEST_ROLE, null, [SELECT_ALL_SQL]),
+    ).rejects.toThrow(/refusing/);
+  });
+
+  it('takes the role and viewer the same way in a Prisma transaction (asRole), checked', async () => {
+    const [, [taken]] = await db.prisma.$transaction([
+      asRole(db.prisma, REQUEST_ROLE, alice),
+      db.prisma.$queryRaw<{ role: string; viewer: string }[]>`
+        SELECT current_user AS role, app_user_id()::text AS viewer`,
+    ]);
+    expect(taken).toEqual({ role: REQUEST_ROLE, viewer: alice });
+    expect(() => asRole(db.prisma, REQUEST_ROLE, `${alice}'`)).toThrow(/refusing/);
+    expect(() => asRole(db.prisma, 'postgres' as typeof REQUEST_ROLE)).toThrow(/refusing/);
   });
 
   it('re-running the migrations changes nothing', async () => {

@@ -1,6 +1,9 @@
 import { decodePaymentSignatureHeader } from '@x402/core/http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decimal, integer, literal, text } from '../../src/db/sql.ts';
+import type { Database } from '../../src/db/database.ts';
+import { REQUEST_ROLE } from '../../src/db/roles.ts';
+import { decimal, integer, literal, sql, text, timestamp } from '../../src/db/sql.ts';
+import { EXECUTION_COLUMNS } from '../../src/executions/execution-rows.ts';
 import { dbId, newAccount, type PaidApp, startPaidApp } from '../support/evm/paid-app.ts';
 import { createStockClient, signPayment } from '../support/evm/stock-client.ts';
 import { createTemplate, execute } from '../support/operations.ts';
@@ -35,12 +38,46 @@ describe('SQL literals (the simple protocol has no parameters)', () => {
     expect(decimal('0.250000')).toBe("'0.250000'::numeric");
   });
 
+  it('are what the sql tag writes for its values; fragments are spliced as they are', () => {
+    const at = new Date('2026-01-02T03:04:05.678Z');
+    const id = '00000000-0000-4000-8000-000000000001';
+    const where = sql`id = ${sql.uuid(id)}`;
+    expect(
+      sql`SELECT ${HOSTILE}, ${7}, ${null}, ${at}, ${sql.decimal('0.25')} WHERE ${where}`.text,
+    ).toBe(
+      `SELECT ${literal(HOSTILE)}, 7, NULL, ${timestamp(at)}, '0.25'::numeric WHERE id = '${id}'`,
+    );
+    expect(sql.join([sql.identifier('a'), sql.identifier('b_2')], sql`, `).text).toBe('a, b_2');
+    expect(() => sql`LIMIT ${-1}`).toThrow(/not a non-negative integer/);
+    expect(() => sql.uuid(`${id}'`)).toThrow(/not a UUID/);
+    for (const bad of ['A', 'a b', 'a;', '"a"', '1a', '']) {
+      expect(() => sql.identifier(bad)).toThrow(/not a plain identifier/);
+    }
+  });
+
+  it('reach runAs only through the tag: a plain string does not type-check', () => {
+    const readRaw = (db: Database) =>
+      // @ts-expect-error a string is not SqlText
+      db.runAs(REQUEST_ROLE, null, ['SELECT 1']);
+    expect(readRaw).toBeTypeOf('function');
+  });
+
   describe('on the database', () => {
     let app: PaidApp;
     beforeAll(async () => {
       app = await startPaidApp();
     });
     afterAll(() => app?.close());
+
+    it('describes every column of the execution log, once', async () => {
+      const columns = await app.db.query<{ name: string }>(
+        'SELECT column_name AS name FROM information_schema.columns WHERE table_name = $1',
+        [LOG],
+      );
+      expect(Object.values(EXECUTION_COLUMNS).sort()).toEqual(
+        columns.map(({ name }) => name).sort(),
+      );
+    });
 
     it('reads back exactly what was written, minus NUL, whatever standard_conforming_strings is', async () => {
       for (const setting of ['on', 'off']) {
@@ -51,6 +88,10 @@ describe('SQL literals (the simple protocol has no parameters)', () => {
         });
         expect(row).toEqual({ text: STORED, backslash: '\\' });
       }
+      const [[read] = []] = await app.db.runAs(REQUEST_ROLE, null, [
+        sql`SELECT ${HOSTILE} AS text`,
+      ]);
+      expect(read).toEqual({ text: STORED });
     });
 
     it('logs a model error with that text as exactly one FAILED row, readable through GraphQL', async () => {
