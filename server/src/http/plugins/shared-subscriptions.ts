@@ -5,7 +5,8 @@ import {
   GraphQLError,
   print,
 } from 'graphql';
-import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { FixedBuffer, isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { startedRepeater } from '../../lib/started-repeater.ts';
 import type { Context } from '../../schema/context.ts';
 
 /**
@@ -103,8 +104,14 @@ function sharedArgs(args: ExecutionArgs): ExecutionArgs {
   return { ...rest, contextValue };
 }
 
+/** One subscriber, as the shared stream sees it. */
+interface Member {
+  deliver(result: ExecutionResult): void;
+  end(error?: unknown): void;
+}
+
 class SharedStream {
-  private readonly subscribers = new Set<Subscriber>();
+  private readonly members = new Set<Member>();
   private source: AsyncIterator<ExecutionResult> | null = null;
   private ended = false;
   /** The source, or the error result of a subscribe that did not start one (not kept). */
@@ -134,23 +141,35 @@ class SharedStream {
     })();
   }
 
-  /** Late joiners get only the results produced after they joined. */
+  /**
+   * Late joiners get only the results produced after they joined. Each has a queue of
+   * MAX_QUEUED_RESULTS; past it, the subscriber gets what is queued, then the error.
+   */
   async join(): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
-    const subscriber = new Subscriber(this);
-    this.subscribers.add(subscriber);
-    const refusal = await this.opened.catch((error) => {
-      this.subscribers.delete(subscriber);
-      throw error;
-    });
-    if (refusal) {
-      this.subscribers.delete(subscriber);
-      return refusal;
-    }
-    return subscriber;
+    const queue = new FixedBuffer(MAX_QUEUED_RESULTS);
+    const subscriber = startedRepeater<ExecutionResult>((push, stop) => {
+      const member: Member = {
+        // Results are shared by every subscriber of the key: hooks must replace them, not mutate.
+        deliver: (result) => {
+          if (!queue.full) void push(result);
+          else
+            stop(
+              new GraphQLError(
+                `More than ${MAX_QUEUED_RESULTS} results were waiting to be sent: resubscribe.`,
+              ),
+            );
+        },
+        end: stop,
+      };
+      this.members.add(member);
+      stop.then(() => this.leave(member));
+    }, queue);
+    // A failed or refused subscribe has ended every member already.
+    return (await this.opened) ?? subscriber;
   }
 
-  leave(subscriber: Subscriber) {
-    if (!this.subscribers.delete(subscriber) || this.subscribers.size > 0 || this.ended) return;
+  private leave(member: Member) {
+    if (!this.members.delete(member) || this.members.size > 0 || this.ended) return;
     // The last one left: release the source, and with it the pub/sub listener.
     this.end();
     this.release();
@@ -167,7 +186,7 @@ class SharedStream {
       for (;;) {
         const { value, done } = await source.next();
         if (done || this.ended) break;
-        for (const subscriber of this.subscribers) subscriber.deliver(value);
+        for (const member of this.members) member.deliver(value);
       }
       this.end();
     } catch (error) {
@@ -175,78 +194,12 @@ class SharedStream {
     }
   }
 
-  /** Ends every subscriber (with `error`, if the source threw) and drops the key. */
+  /** Ends every member (with `error`, if the source threw) and drops the key. */
   private end(error?: unknown) {
     if (this.ended) return;
     this.ended = true;
     this.forget();
-    for (const subscriber of this.subscribers) subscriber.finish(error);
-    this.subscribers.clear();
-  }
-}
-
-/** One subscriber's view of a shared stream: a bounded queue of results not yet pulled. */
-class Subscriber implements AsyncIterableIterator<ExecutionResult> {
-  private readonly queue: ExecutionResult[] = [];
-  private readonly waiting: Array<{
-    resolve: (result: IteratorResult<ExecutionResult>) => void;
-    reject: (error: unknown) => void;
-  }> = [];
-  private done = false;
-  private error: unknown = null;
-
-  constructor(private readonly stream: SharedStream) {}
-
-  /** Results are shared by every subscriber of the key: hooks must replace them, not mutate. */
-  deliver(result: ExecutionResult) {
-    if (this.done) return;
-    const waiter = this.waiting.shift();
-    if (waiter) waiter.resolve({ value: result, done: false });
-    else if (this.queue.length < MAX_QUEUED_RESULTS) this.queue.push(result);
-    else {
-      this.stream.leave(this);
-      this.finish(
-        new GraphQLError(
-          `More than ${MAX_QUEUED_RESULTS} results were waiting to be sent: resubscribe.`,
-        ),
-      );
-    }
-  }
-
-  finish(error?: unknown) {
-    if (this.done) return;
-    this.done = true;
-    this.error = error ?? null;
-    // Waiters exist only while the queue is empty.
-    for (const waiter of this.waiting.splice(0)) this.settle(waiter);
-  }
-
-  next(): Promise<IteratorResult<ExecutionResult>> {
-    const queued = this.queue.shift();
-    if (queued) return Promise.resolve({ value: queued, done: false });
-    if (!this.done) {
-      return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
-    }
-    return new Promise((resolve, reject) => this.settle({ resolve, reject }));
-  }
-
-  return(): Promise<IteratorResult<ExecutionResult>> {
-    this.queue.length = 0;
-    this.error = null;
-    this.stream.leave(this);
-    this.finish();
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  [Symbol.asyncIterator]() {
-    return this;
-  }
-
-  /** The error is thrown once (as graphql-js's iterators do); then the iterator is done. */
-  private settle(waiter: (typeof this.waiting)[number]) {
-    const error = this.error;
-    this.error = null;
-    if (error) waiter.reject(error);
-    else waiter.resolve({ value: undefined, done: true });
+    for (const member of this.members) member.end(error);
+    this.members.clear();
   }
 }
