@@ -1,24 +1,7 @@
-import {
-  type DocumentNode,
-  type ExecutionArgs,
-  type ExecutionResult,
-  GraphQLError,
-  print,
-} from 'graphql';
-import { FixedBuffer, isAsyncIterable, type Plugin } from 'graphql-yoga';
-import { startedRepeater } from '../../lib/started-repeater.ts';
+import { type DocumentNode, type ExecutionArgs, print } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../../schema/context.ts';
-
-/**
- * A subscriber this many results behind (its socket cannot keep up) is ended with an error
- * instead of being buffered without bound or silently skipped: it gets what is queued, then the
- * error, and can resubscribe and re-read its history.
- */
-export const MAX_QUEUED_RESULTS = 100;
-
-type SubscribeFn = (
-  args: ExecutionArgs,
-) => PromiseLike<AsyncIterable<ExecutionResult> | ExecutionResult> | ExecutionResult;
+import { SharedStream, type SubscribeFn } from './shared-stream.ts';
 
 /**
  * Subscriptions with the same key (viewer, document, operation name, variables) share one
@@ -63,35 +46,27 @@ export function useSharedSubscriptions(): Plugin {
   };
 }
 
-/** A subscription context's per-request and per-socket state (Yoga's, graphql-ws's, app.ts's). */
-const PER_CONNECTION = [
-  'request',
-  'req',
-  'res',
-  'params',
-  'socketKey',
-  'extra',
-  'connectionParams',
-  'connectionInitReceived',
-  'acknowledged',
-  'subscriptions',
-];
-
 /**
- * The first subscriber's arguments, minus what belongs to its request or socket. Executing every
- * subscriber's events with one context is sound only because the key includes the viewer: what
- * is left of the context (database client, authorisation) is the viewer's, so RLS still decides
- * per viewer. A per-request field added to Context must be reset here too.
+ * The first subscriber's arguments, with a context of only what a shared execution may use.
+ * Executing every subscriber's events with one context is sound only because the key includes
+ * the viewer: this context (database client, authorisation) is the viewer's, so RLS still
+ * decides per viewer. Picked field by field: what Yoga, graphql-ws or app.ts put in the context
+ * for one request or socket is left out, and a field added to Context fails to compile here
+ * until it is picked (or reset) on purpose.
  */
 function sharedArgs(args: ExecutionArgs): ExecutionArgs {
-  const contextValue: Record<string, unknown> = {
-    ...(args.contextValue as Context),
+  const context = args.contextValue as Context;
+  const contextValue: Context = {
+    viewer: context.viewer,
+    db: context.db,
+    readAsViewer: context.readAsViewer,
+    services: context.services,
+    resourceUrl: context.resourceUrl,
     // A subscription pays for nothing: the first subscriber's credential must not outlive it.
     paymentHeader: null,
     // Not the first subscriber's response (if it is HTTP at all): these headers go nowhere.
     responseHeaders: new Headers(),
-  } satisfies Context;
-  for (const name of PER_CONNECTION) delete contextValue[name];
+  };
   // No `signal` (one subscriber's request aborting must not end the others') and no rootValue
   // (app.ts passes the first socket's enveloped functions there, for graphql-ws only).
   const {
@@ -102,104 +77,4 @@ function sharedArgs(args: ExecutionArgs): ExecutionArgs {
     signal?: AbortSignal;
   };
   return { ...rest, contextValue };
-}
-
-/** One subscriber, as the shared stream sees it. */
-interface Member {
-  deliver(result: ExecutionResult): void;
-  end(error?: unknown): void;
-}
-
-class SharedStream {
-  private readonly members = new Set<Member>();
-  private source: AsyncIterator<ExecutionResult> | null = null;
-  private ended = false;
-  /** The source, or the error result of a subscribe that did not start one (not kept). */
-  private opened!: Promise<ExecutionResult | null>;
-
-  constructor(private readonly forget: () => void) {}
-
-  open(subscribe: SubscribeFn, args: ExecutionArgs) {
-    this.opened = (async () => {
-      let result: AsyncIterable<ExecutionResult> | ExecutionResult;
-      try {
-        result = await subscribe(args);
-      } catch (error) {
-        this.end();
-        throw error;
-      }
-      if (!isAsyncIterable(result)) {
-        // Only subscribers whose subscribe was in flight with this one get it (as a coalesced
-        // read would); the key is dropped, so the next subscriber tries again.
-        this.end();
-        return result;
-      }
-      this.source = result[Symbol.asyncIterator]();
-      if (this.ended) this.release();
-      else void this.pump(this.source);
-      return null;
-    })();
-  }
-
-  /**
-   * Late joiners get only the results produced after they joined. Each has a queue of
-   * MAX_QUEUED_RESULTS; past it, the subscriber gets what is queued, then the error.
-   */
-  async join(): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
-    const queue = new FixedBuffer(MAX_QUEUED_RESULTS);
-    const subscriber = startedRepeater<ExecutionResult>((push, stop) => {
-      const member: Member = {
-        // Results are shared by every subscriber of the key: hooks must replace them, not mutate.
-        deliver: (result) => {
-          if (!queue.full) void push(result);
-          else
-            stop(
-              new GraphQLError(
-                `More than ${MAX_QUEUED_RESULTS} results were waiting to be sent: resubscribe.`,
-              ),
-            );
-        },
-        end: stop,
-      };
-      this.members.add(member);
-      stop.then(() => this.leave(member));
-    }, queue);
-    // A failed or refused subscribe has ended every member already.
-    return (await this.opened) ?? subscriber;
-  }
-
-  private leave(member: Member) {
-    if (!this.members.delete(member) || this.members.size > 0 || this.ended) return;
-    // The last one left: release the source, and with it the pub/sub listener.
-    this.end();
-    this.release();
-  }
-
-  private release() {
-    this.source?.return?.().catch((error: Error) => {
-      console.error('[subscriptions] closing a shared source failed:', error.message);
-    });
-  }
-
-  private async pump(source: AsyncIterator<ExecutionResult>) {
-    try {
-      for (;;) {
-        const { value, done } = await source.next();
-        if (done || this.ended) break;
-        for (const member of this.members) member.deliver(value);
-      }
-      this.end();
-    } catch (error) {
-      this.end(error);
-    }
-  }
-
-  /** Ends every member (with `error`, if the source threw) and drops the key. */
-  private end(error?: unknown) {
-    if (this.ended) return;
-    this.ended = true;
-    this.forget();
-    for (const member of this.members) member.end(error);
-    this.members.clear();
-  }
 }
