@@ -1,6 +1,8 @@
 import { setMaxListeners } from 'node:events';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { FixedBuffer } from 'graphql-yoga';
 import { Redis } from 'ioredis';
+import { startedRepeater } from '../lib/started-repeater.ts';
 
 /** A run of `templateId` reached a final state. Only ids travel: subscribers re-read the row. */
 export interface ExecutionLoggedEvent {
@@ -19,7 +21,7 @@ export interface ExecutionEvents {
 /**
  * A subscription this many events behind is ended with an error (its subscribers can
  * resubscribe and re-read their history) rather than buffering without bound. Yoga's pub/sub
- * throws from inside the event listener at its own limit, which crashes the process.
+ * throws from inside the event listener at its Repeater's limit, which crashes the process.
  */
 export const MAX_QUEUED_EVENTS = 1000;
 
@@ -71,49 +73,20 @@ function redisTarget(redisUrl: string) {
   };
 }
 
-/** The events of one channel as an iterator with a bounded queue (see MAX_QUEUED_EVENTS). */
+/** The events of one channel, from this call on, queued up to MAX_QUEUED_EVENTS. */
 function listen(target: Target, channel: string): AsyncIterableIterator<ExecutionLoggedEvent> {
-  const queue: ExecutionLoggedEvent[] = [];
-  let wake: (() => void) | null = null;
-  let state: 'open' | 'overflowed' | 'closed' = 'open';
-  const stop = (next: 'overflowed' | 'closed') => {
-    if (state !== 'open') return;
-    state = next;
-    target.removeEventListener(channel, onEvent);
-    wake?.();
-  };
-  function onEvent(event: Event) {
-    if (queue.length >= MAX_QUEUED_EVENTS) stop('overflowed');
-    else queue.push((event as CustomEvent<ExecutionLoggedEvent>).detail);
-    wake?.();
-  }
-  target.addEventListener(channel, onEvent);
-  return {
-    async next() {
-      while (queue.length === 0 && state === 'open') {
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-        wake = null;
-      }
-      const value = queue.shift();
-      if (value) return { value, done: false };
-      if (state === 'overflowed') {
-        state = 'closed';
-        throw new Error(`More than ${MAX_QUEUED_EVENTS} events were waiting: resubscribe.`);
-      }
-      return { value: undefined, done: true };
-    },
-    async return() {
-      queue.length = 0;
-      stop('closed');
-      state = 'closed';
-      return { value: undefined, done: true };
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
+  const queue = new FixedBuffer(MAX_QUEUED_EVENTS);
+  return startedRepeater<ExecutionLoggedEvent>((push, stop) => {
+    const onEvent = (event: Event) => {
+      // Pushes past a full buffer wait in the Repeater, which throws at 1024 of them: from
+      // inside dispatchEvent, a crash. A full buffer ends the subscription instead.
+      if (queue.full)
+        stop(new Error(`More than ${MAX_QUEUED_EVENTS} events were waiting: resubscribe.`));
+      else void push((event as CustomEvent<ExecutionLoggedEvent>).detail);
+    };
+    target.addEventListener(channel, onEvent);
+    stop.then(() => target.removeEventListener(channel, onEvent));
+  }, queue);
 }
 
 export function redactUrl(url: string): string {

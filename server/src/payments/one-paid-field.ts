@@ -1,12 +1,13 @@
+import { collectFields } from '@graphql-tools/utils';
 import {
-  type DocumentNode,
+  type ExecutionArgs,
   type FieldNode,
+  type FragmentDefinitionNode,
   GraphQLError,
   type GraphQLSchema,
   getArgumentValues,
   getOperationAST,
   Kind,
-  type SelectionSetNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
@@ -22,9 +23,7 @@ export const PAID_FIELD = 'executeTemplate';
 export function useOnePaidFieldPerOperation(): Plugin {
   return {
     onExecute({ args, setResultAndStopExecution }) {
-      const operation = getOperationAST(args.document, args.operationName);
-      if (operation?.operation !== 'mutation') return;
-      const fields = rootFields(args.document, operation.selectionSet);
+      const fields = paidFields(args);
       if (fields.length < 2) return;
       const header = (args.contextValue as { paymentHeader?: string | null }).paymentHeader;
       const variables = args.variableValues ?? {};
@@ -42,22 +41,33 @@ export function useOnePaidFieldPerOperation(): Plugin {
   };
 }
 
-/** The root fields named PAID_FIELD, through fragments and inline fragments (no cycles in valid documents). */
-function rootFields(document: DocumentNode, selectionSet: SelectionSetNode): FieldNode[] {
-  return selectionSet.selections.flatMap((selection) => {
-    if (selection.kind === Kind.FIELD)
-      return selection.name.value === PAID_FIELD ? [selection] : [];
-    if (selection.kind === Kind.INLINE_FRAGMENT)
-      return rootFields(document, selection.selectionSet);
-    const fragment = document.definitions.find(
-      (definition) =>
-        definition.kind === Kind.FRAGMENT_DEFINITION &&
-        definition.name.value === selection.name.value,
-    );
-    return fragment?.kind === Kind.FRAGMENT_DEFINITION
-      ? rootFields(document, fragment.selectionSet)
-      : [];
-  });
+/**
+ * The PAID_FIELD runs of a mutation, as execution collects its root fields: through fragments,
+ * with @skip and @include evaluated, one per response key (fields merged under one key run once).
+ */
+function paidFields({ schema, document, operationName, variableValues }: ExecutionArgs) {
+  const operation = getOperationAST(document, operationName);
+  const mutationType = schema.getMutationType();
+  if (operation?.operation !== 'mutation' || !mutationType) return [];
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
+  }
+  let fields: Map<string, FieldNode[]>;
+  try {
+    ({ fields } = collectFields(
+      schema,
+      fragments,
+      variableValues ?? {},
+      mutationType,
+      operation.selectionSet,
+    ));
+  } catch {
+    return []; // a directive's invalid variable: execution refuses the operation anyway
+  }
+  return [...fields.values()].flatMap(([field]) =>
+    field?.name.value === PAID_FIELD ? [field] : [],
+  );
 }
 
 function hasPayment(

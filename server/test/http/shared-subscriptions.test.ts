@@ -8,10 +8,8 @@ import {
   createExecutionEvents,
   type ExecutionEvents,
 } from '../../src/executions/execution-events.ts';
-import {
-  MAX_QUEUED_RESULTS,
-  useSharedSubscriptions,
-} from '../../src/http/plugins/shared-subscriptions.ts';
+import { MAX_QUEUED_RESULTS } from '../../src/http/plugins/shared-stream.ts';
+import { useSharedSubscriptions } from '../../src/http/plugins/shared-subscriptions.ts';
 import type { Context } from '../../src/schema/context.ts';
 import { stack } from '../support/databases.ts';
 import { createTemplate, EXECUTION_LOGGED, execute } from '../support/operations.ts';
@@ -470,6 +468,47 @@ describe('the shared stream itself', () => {
     await fast.return?.();
     await tick();
     expect(state.stopped).toBe(true);
+  });
+
+  it("executes with only the context fields a shared execution may use, not the request's", async () => {
+    const plugin = useSharedSubscriptions();
+    let shared: ((args: ExecutionArgs) => Promise<unknown>) | undefined;
+    let executedWith: Record<string, unknown> = {};
+    plugin.onSubscribe?.({
+      subscribeFn: async (args: ExecutionArgs) => {
+        executedWith = args.contextValue as Record<string, unknown>;
+        return { errors: [] };
+      },
+      setSubscribeFn: (fn: typeof shared) => {
+        shared = fn;
+      },
+    } as never);
+    const context = {
+      viewer: { id: 'viewer' },
+      db: {},
+      readAsViewer: async () => [],
+      services: {},
+      paymentHeader: 'a payment',
+      resourceUrl: 'http://localhost/graphql',
+      responseHeaders: new Headers({ 'x-first': 'subscriber' }),
+      request: new Request('http://localhost/graphql'),
+      extra: { socket: 'the first socket' },
+      somethingNew: 'per request',
+    };
+    await shared?.({ ...argsFor('viewer'), contextValue: context });
+    expect(Object.keys(executedWith).sort()).toEqual([
+      'db',
+      'paymentHeader',
+      'readAsViewer',
+      'resourceUrl',
+      'responseHeaders',
+      'services',
+      'viewer',
+    ]);
+    expect(executedWith.viewer).toBe(context.viewer);
+    expect(executedWith.db).toBe(context.db);
+    expect(executedWith.paymentHeader).toBeNull();
+    expect([...(executedWith.responseHeaders as Headers)]).toEqual([]);
   });
 
   it('gives a refusal to the subscriber whose subscribe made it, and keeps nothing', async () => {

@@ -1,43 +1,37 @@
-import { type FieldNode, type GraphQLResolveInfo, Kind, type SelectionSetNode } from 'graphql';
-
-function fieldsOf(set: SelectionSetNode, info: GraphQLResolveInfo): FieldNode[] {
-  return set.selections.flatMap((selection) => {
-    if (selection.kind === Kind.FIELD) return [selection];
-    const fragment =
-      selection.kind === Kind.INLINE_FRAGMENT ? selection : info.fragments[selection.name.value];
-    return fragment ? fieldsOf(fragment.selectionSet, info) : [];
-  });
-}
-
-// Keyed by the field's AST node: Yoga reuses a parsed document, so a repeated operation's
-// selection is walked once.
-const walked = new WeakMap<FieldNode, Map<string, Set<string>>>();
+import { collectSubFields } from '@graphql-tools/utils';
+import {
+  type FieldNode,
+  type GraphQLNamedType,
+  type GraphQLObjectType,
+  type GraphQLResolveInfo,
+  getNamedType,
+  isObjectType,
+} from 'graphql';
 
 /**
- * Names of the fields selected at `path` below the resolving field (through fragments;
- * @include/@skip are not evaluated, so a field is counted if it may be selected).
+ * Names of the fields selected at `path` below the resolving field, as execution collects them:
+ * through fragments, with @skip and @include evaluated.
  */
 export function selectedFields(info: GraphQLResolveInfo, path: string[]): Set<string> {
-  const node = info.fieldNodes[0] as FieldNode;
-  const key = `${path.join('.')}|${info.fieldNodes.length}`;
-  let byPath = walked.get(node);
-  const known = byPath?.get(key);
-  if (known) return known;
-  let sets = info.fieldNodes.flatMap((field) => (field.selectionSet ? [field.selectionSet] : []));
+  let type: GraphQLNamedType | undefined = getNamedType(info.returnType);
+  let fieldNodes = info.fieldNodes as FieldNode[];
   for (const name of path) {
-    sets = sets.flatMap((set) =>
-      fieldsOf(set, info).flatMap((field) =>
-        field.name.value === name && field.selectionSet ? [field.selectionSet] : [],
-      ),
-    );
+    if (!isObjectType(type)) return new Set();
+    fieldNodes = subFields(info, type, fieldNodes).filter((field) => field.name.value === name);
+    type = getNamedType(type.getFields()[name]?.type);
   }
-  const names = new Set(
-    sets.flatMap((set) => fieldsOf(set, info).map((field) => field.name.value)),
+  if (!isObjectType(type)) return new Set();
+  return new Set(subFields(info, type, fieldNodes).map((field) => field.name.value));
+}
+
+/** The fields selected below `fieldNodes` (of `type`), under every alias. */
+function subFields(info: GraphQLResolveInfo, type: GraphQLObjectType, fieldNodes: FieldNode[]) {
+  const { fields } = collectSubFields(
+    info.schema,
+    info.fragments,
+    info.variableValues,
+    type,
+    fieldNodes,
   );
-  if (!byPath) {
-    byPath = new Map();
-    walked.set(node, byPath);
-  }
-  byPath.set(key, names);
-  return names;
+  return [...fields.values()].flat();
 }
