@@ -4,7 +4,6 @@ import type { GraphQLFormattedError } from 'graphql';
 /** The API's stable error codes (extensions.code); messages are for people, codes for code. */
 export type ApiErrorCode =
   | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'BAD_USER_INPUT'
   | 'PAYMENT_REQUIRED'

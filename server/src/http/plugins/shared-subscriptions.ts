@@ -1,11 +1,6 @@
-import {
-  type DocumentNode,
-  type ExecutionArgs,
-  type ExecutionResult,
-  GraphQLError,
-  print,
-} from 'graphql';
+import { type DocumentNode, type ExecutionArgs, type ExecutionResult, print } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { apiError } from '../../lib/api-errors.ts';
 import type { Context } from '../../schema/context.ts';
 
 /**
@@ -206,7 +201,8 @@ class Subscriber implements AsyncIterableIterator<ExecutionResult> {
     else {
       this.stream.leave(this);
       this.finish(
-        new GraphQLError(
+        apiError(
+          'SUBSCRIPTION_OVERFLOW',
           `More than ${MAX_QUEUED_RESULTS} results were waiting to be sent: resubscribe.`,
         ),
       );
