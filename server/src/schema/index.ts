@@ -3,5 +3,6 @@ import './user.ts';
 import './template.ts';
 import './execution.ts';
 import './payment.ts';
+import './errors.ts';
 
 export const schema = builder.toSchema();

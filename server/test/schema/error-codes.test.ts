@@ -1,7 +1,26 @@
+import { readFile } from 'node:fs/promises';
+import { buildSchema, GraphQLEnumType } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ERROR_CODES } from '../../src/lib/api-errors.ts';
+import { ERROR_CODES } from '../../src/lib/api-errors.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
+
+// The client's ErrorCode type is generated from schema.graphql: it must list ERROR_CODES exactly.
+describe('the ErrorCode enum of schema.graphql', () => {
+  it('has every code of ERROR_CODES, with its description, and no other', async () => {
+    const sdl = await readFile(new URL('../../../schema.graphql', import.meta.url), 'utf8');
+    const enumType = buildSchema(sdl).getType('ErrorCode');
+    expect(enumType).toBeInstanceOf(GraphQLEnumType);
+    const published = (enumType as GraphQLEnumType)
+      .getValues()
+      .map(({ name, description }) => [name, description]);
+    const listed = Object.entries(ERROR_CODES).map(([code, { description }]) => [
+      code,
+      description,
+    ]);
+    expect(published.sort()).toEqual(listed.sort());
+  });
+});
 
 /** Fails with a plain Error when the operation is named `Crash`: Yoga must mask it. */
 const crashOnRequest: Plugin = {
