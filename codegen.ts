@@ -44,6 +44,13 @@ const config: CodegenConfig = {
         importExtension: '.ts',
       },
     },
+    // Every enum of the schema as a string union. The preset above emits only the types its
+    // documents use, and ErrorCode is used by none (no field returns it: it documents the
+    // `extensions.code` values), so client/src/lib/errors.ts takes it from here.
+    'client/src/gql/enums.ts': {
+      plugins: ['typescript'],
+      config: { onlyEnums: true, enumsAsTypes: true },
+    },
   },
 };
 

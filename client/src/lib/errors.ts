@@ -1,24 +1,16 @@
 import { CombinedGraphQLErrors, ServerError } from '@apollo/client';
 import type { GraphQLFormattedError } from 'graphql';
+import type { ErrorCode } from '../gql/enums.ts';
 
-/** The API's stable error codes (extensions.code); messages are for people, codes for code. */
-export type ApiErrorCode =
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'BAD_USER_INPUT'
-  | 'PAYMENT_REQUIRED'
-  | 'PAYMENT_INVALID'
-  | 'PAYMENT_ALREADY_USED'
-  | 'PAYMENT_FAILED'
-  | 'PAYMENT_UNAVAILABLE';
+/** The API's stable error codes (extensions.code): messages are for people, codes for code. */
+export type { ErrorCode as ApiErrorCode };
 
 function firstGraphQLError(error: unknown): GraphQLFormattedError | undefined {
   return CombinedGraphQLErrors.is(error) ? error.errors[0] : undefined;
 }
 
-export function errorCode(error: unknown): ApiErrorCode | undefined {
-  return firstGraphQLError(error)?.extensions?.code as ApiErrorCode | undefined;
+export function errorCode(error: unknown): ErrorCode | undefined {
+  return firstGraphQLError(error)?.extensions?.code as ErrorCode | undefined;
 }
 
 export function errorExtensions(error: unknown): Record<string, unknown> {

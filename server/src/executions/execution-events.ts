@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { FixedBuffer } from 'graphql-yoga';
 import { Redis } from 'ioredis';
+import { apiError } from '../lib/api-errors.ts';
 import { startedRepeater } from '../lib/started-repeater.ts';
 
 /** A run of `templateId` reached a final state. Only ids travel: subscribers re-read the row. */
@@ -81,7 +82,12 @@ function listen(target: Target, channel: string): AsyncIterableIterator<Executio
       // Pushes past a full buffer wait in the Repeater, which throws at 1024 of them: from
       // inside dispatchEvent, a crash. A full buffer ends the subscription instead.
       if (queue.full)
-        stop(new Error(`More than ${MAX_QUEUED_EVENTS} events were waiting: resubscribe.`));
+        stop(
+          apiError(
+            'SUBSCRIPTION_OVERFLOW',
+            `More than ${MAX_QUEUED_EVENTS} events were waiting: resubscribe.`,
+          ),
+        );
       else void push((event as CustomEvent<ExecutionLoggedEvent>).detail);
     };
     target.addEventListener(channel, onEvent);

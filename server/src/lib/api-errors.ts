@@ -1,24 +1,65 @@
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLErrorExtensions } from 'graphql';
 
 /**
- * The stable `extensions.code` values of the API (documented in the README). Clients branch on
- * these, never on messages.
+ * Every `extensions.code` a client can receive, ours and those graphql-yoga sends itself, each
+ * with when it is sent. Clients branch on these, never on messages. The schema publishes this
+ * list as the `ErrorCode` enum (schema/errors.ts), which the client's types are generated from.
  */
-export type ErrorCode =
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'BAD_USER_INPUT'
-  | 'PAYMENT_REQUIRED'
-  | 'PAYMENT_INVALID'
-  | 'PAYMENT_ALREADY_USED'
-  | 'PAYMENT_FAILED'
-  | 'PAYMENT_UNAVAILABLE';
+export const ERROR_CODES = {
+  UNAUTHENTICATED: {
+    description: 'Signed-in only operation without a token; a bad token (HTTP 401).',
+  },
+  NOT_FOUND: { description: 'Unknown template.' },
+  BAD_USER_INPUT: {
+    description:
+      'Invalid input; `extensions.field` names the field (`variables`, `first`, `after`, …). Also two paid runs in one operation (HTTP 400).',
+  },
+  PAYMENT_REQUIRED: {
+    description:
+      'A priced template run without payment: HTTP 402, `extensions.x402` = the x402 PaymentRequired.',
+  },
+  PAYMENT_INVALID: {
+    description:
+      'The payment does not match the price, payee, network or time window, or its signature is wrong; `extensions.reason` says which.',
+  },
+  PAYMENT_ALREADY_USED: { description: 'That authorization already paid for a run.' },
+  PAYMENT_FAILED: {
+    description: 'Settlement failed after the run: the output is withheld and nothing is charged.',
+  },
+  PAYMENT_UNAVAILABLE: {
+    description: "The server takes no payments on the template's network.",
+  },
+  SUBSCRIPTION_OVERFLOW: {
+    description:
+      'A subscription fell too far behind (its connection could not keep up) and was ended: resubscribe.',
+  },
+  REQUEST_ENTITY_TOO_LARGE: { description: 'The request body is over 1 MB (HTTP 413).' },
+  BAD_REQUEST: {
+    description:
+      'Not a GraphQL request: invalid JSON or Content-Length, no query, a mutation over GET (HTTP 400 or 405).',
+  },
+  GRAPHQL_PARSE_FAILED: { description: 'The document is not valid GraphQL syntax.' },
+  GRAPHQL_VALIDATION_FAILED: { description: 'The document does not validate against the schema.' },
+  INTERNAL_SERVER_ERROR: {
+    description: 'An unexpected server failure; its message is masked ("Unexpected error.").',
+  },
+} as const satisfies Record<string, { description: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+// As graphql-yoga types `http`: the extensions our errors carry, for every reader of `extensions`.
+declare module 'graphql' {
+  interface GraphQLErrorExtensions {
+    code?: ErrorCode;
+    /** The input field at fault (BAD_USER_INPUT), so forms can put the message next to it. */
+    field?: string;
+  }
+}
 
 export function apiError(
   code: ErrorCode,
   message: string,
-  extensions: Record<string, unknown> = {},
+  extensions: GraphQLErrorExtensions = {},
 ) {
   return new GraphQLError(message, { extensions: { code, ...extensions } });
 }

@@ -1,17 +1,10 @@
 import { encodePaymentRequiredHeader, encodePaymentResponseHeader } from '@x402/core/http';
 import { GraphQLError } from 'graphql';
+import { apiError } from '../lib/api-errors.ts';
 import type { PaymentRequired, SettleResponse } from './types.ts';
 
 export const PAYMENT_REQUIRED_HEADER = 'PAYMENT-REQUIRED';
 export const PAYMENT_RESPONSE_HEADER = 'PAYMENT-RESPONSE';
-
-export const PaymentErrorCode = {
-  required: 'PAYMENT_REQUIRED',
-  invalid: 'PAYMENT_INVALID',
-  alreadyUsed: 'PAYMENT_ALREADY_USED',
-  failed: 'PAYMENT_FAILED',
-  unavailable: 'PAYMENT_UNAVAILABLE',
-} as const;
 
 export const PAYMENT_INVALID_REASONS = [
   'malformed',
@@ -36,12 +29,9 @@ function http402(paymentRequired: PaymentRequired) {
 }
 
 export function paymentRequiredError(paymentRequired: PaymentRequired): GraphQLError {
-  return new GraphQLError('Payment required', {
-    extensions: {
-      code: PaymentErrorCode.required,
-      x402: paymentRequired,
-      http: http402(paymentRequired),
-    },
+  return apiError('PAYMENT_REQUIRED', 'Payment required', {
+    x402: paymentRequired,
+    http: http402(paymentRequired),
   });
 }
 
@@ -55,25 +45,18 @@ export function paymentInvalidError(
   detail?: string,
 ): GraphQLError {
   const retry = paymentRequired && { ...paymentRequired, error: reason };
-  return new GraphQLError(`Payment invalid: ${detail ?? reason}`, {
-    extensions: {
-      code: PaymentErrorCode.invalid,
-      reason,
-      ...(retry && { x402: retry, http: http402(retry) }),
-    },
+  return apiError('PAYMENT_INVALID', `Payment invalid: ${detail ?? reason}`, {
+    reason,
+    ...(retry && { x402: retry, http: http402(retry) }),
   });
 }
 
 export function paymentAlreadyUsedError(): GraphQLError {
-  return new GraphQLError('Payment already used', {
-    extensions: { code: PaymentErrorCode.alreadyUsed },
-  });
+  return apiError('PAYMENT_ALREADY_USED', 'Payment already used');
 }
 
 export function paymentFailedError(reason: string): GraphQLError {
-  return new GraphQLError(`Payment failed: ${reason}`, {
-    extensions: { code: PaymentErrorCode.failed, reason },
-  });
+  return apiError('PAYMENT_FAILED', `Payment failed: ${reason}`, { reason });
 }
 
 /**
@@ -85,9 +68,10 @@ export function settlementFailedError(
   response: SettleResponse,
   executionId: string,
 ): GraphQLError {
-  return new GraphQLError(`Payment could not be settled (${reason}); the output is withheld`, {
-    extensions: {
-      code: PaymentErrorCode.failed,
+  return apiError(
+    'PAYMENT_FAILED',
+    `Payment could not be settled (${reason}); the output is withheld`,
+    {
       reason,
       executionId,
       http: {
@@ -95,18 +79,18 @@ export function settlementFailedError(
         headers: { [PAYMENT_RESPONSE_HEADER]: encodePaymentResponseHeader(response) },
       },
     },
-  });
+  );
 }
 
 /** A priced template on a network this server has no payment token for. */
 export function paymentUnavailableError(network: string): GraphQLError {
-  return new GraphQLError(`This server cannot take payments on ${network}`, {
-    extensions: { code: PaymentErrorCode.unavailable, network },
+  return apiError('PAYMENT_UNAVAILABLE', `This server cannot take payments on ${network}`, {
+    network,
   });
 }
 
 export function isPaymentInvalidError(
   error: unknown,
 ): error is GraphQLError & { extensions: { reason: PaymentInvalidReason } } {
-  return error instanceof GraphQLError && error.extensions.code === PaymentErrorCode.invalid;
+  return error instanceof GraphQLError && error.extensions.code === 'PAYMENT_INVALID';
 }

@@ -10,7 +10,6 @@ export {
   PAYMENT_INVALID_REASONS,
   PAYMENT_REQUIRED_HEADER,
   PAYMENT_RESPONSE_HEADER,
-  PaymentErrorCode,
   type PaymentInvalidReason,
   paymentAlreadyUsedError,
   paymentFailedError,

@@ -3,13 +3,13 @@ import {
   type ExecutionArgs,
   type FieldNode,
   type FragmentDefinitionNode,
-  GraphQLError,
   type GraphQLSchema,
   getArgumentValues,
   getOperationAST,
   Kind,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { apiError } from '../lib/api-errors.ts';
 
 /** The mutation field that runs a template, and so may be paid for. */
 export const PAID_FIELD = 'executeTemplate';
@@ -30,9 +30,10 @@ export function useOnePaidFieldPerOperation(): Plugin {
       if (header || fields.some((field) => hasPayment(args.schema, field, variables))) {
         setResultAndStopExecution({
           errors: [
-            new GraphQLError(
+            apiError(
+              'BAD_USER_INPUT',
               `At most one paid field per operation: send each ${PAID_FIELD} with a payment as its own request`,
-              { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } },
+              { http: { status: 400 } },
             ),
           ],
         });

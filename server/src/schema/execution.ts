@@ -1,18 +1,12 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
-import { encodePaymentResponseHeader } from '@x402/core/http';
 import type { GraphQLResolveInfo } from 'graphql';
-import { filter, map, pipe } from 'graphql-yoga';
 import { toExecution, totalOf } from '../executions/execution-rows.ts';
 import {
   type ExecutionFilter,
-  executionByIdSql,
   executionCountSql,
   executionPageSql,
 } from '../executions/execution-sql.ts';
-import { runTemplate } from '../executions/run-template.ts';
 import type { Execution as ExecutionRow } from '../generated/prisma/client.ts';
-import { unauthenticated } from '../lib/api-errors.ts';
-import { PAYMENT_RESPONSE_HEADER } from '../payments/index.ts';
 import { builder } from './builder.ts';
 import type { Context } from './context.ts';
 import { databaseId } from './relay/ids.ts';
@@ -25,7 +19,7 @@ import {
   toConnection,
 } from './relay/pagination.ts';
 import { selectedFields } from './relay/selection.ts';
-import { findRunnableTemplate, Template } from './template.ts';
+import { Template } from './template.ts';
 import { User } from './user.ts';
 
 const ExecutionStatus = builder.enumType('ExecutionStatus', {
@@ -169,82 +163,5 @@ builder.prismaObjectField(Template, 'executions', (t) =>
     select: { id: true },
     resolve: (template, args, context, info) =>
       executionPage(context, info, { templateId: template.id, callerId: null }, args),
-  }),
-);
-
-const ExecuteTemplateInput = builder.inputType('ExecuteTemplateInput', {
-  fields: (t) => ({
-    templateId: t.id({ required: true }),
-    variables: t.field({ type: 'JSON', description: 'Values of the template variables by name.' }),
-    payment: t.string({
-      description:
-        'x402 payment (base64 PaymentPayload) for clients that cannot send the PAYMENT-SIGNATURE header.',
-    }),
-  }),
-});
-
-type RunPayload = Awaited<ReturnType<typeof runTemplate>>;
-
-const ExecuteTemplatePayload = builder.objectRef<RunPayload>('ExecuteTemplatePayload').implement({
-  fields: (t) => ({
-    execution: t.field({ type: Execution, resolve: (payload) => payload.execution }),
-    output: t.exposeString('output', { nullable: true, description: 'Null when the run failed.' }),
-  }),
-});
-
-builder.mutationField('executeTemplate', (t) =>
-  t.field({
-    type: ExecuteTemplatePayload,
-    description: 'Runs a template on Claude and logs the run. Non-owners pay per run (x402).',
-    args: { input: t.arg({ type: ExecuteTemplateInput, required: true }) },
-    resolve: async (_root, { input }, context) => {
-      const result = await runTemplate(context.services, {
-        template: await findRunnableTemplate(context, String(input.templateId)),
-        viewer: context.viewer,
-        variables: input.variables,
-        payment: input.payment ?? context.paymentHeader,
-        resourceUrl: context.resourceUrl,
-      });
-      // The x402 receipt, as the reference server sends it (clients read it with @x402/fetch).
-      if (result.settlement?.ok) {
-        const receipt = encodePaymentResponseHeader(result.settlement.response);
-        context.responseHeaders.set(PAYMENT_RESPONSE_HEADER, receipt);
-      }
-      return result;
-    },
-  }),
-);
-
-builder.subscriptionField('executionLogged', (t) =>
-  t.field({
-    type: Execution,
-    description: 'Fires when a run of the template that the viewer may read reaches a final state.',
-    authScopes: { signedIn: true },
-    args: { templateId: t.arg.id({ required: true }) },
-    subscribe: async (_root, args, context) => {
-      // authScopes guard `resolve`; a subscription must be refused before it starts listening.
-      if (!context.viewer) throw unauthenticated();
-      const template = await findRunnableTemplate(context, String(args.templateId));
-      // Events carry ids only: each is re-read as this subscriber, so RLS decides who sees it.
-      // Subscriptions of one viewer with the same document share this read and its execution
-      // (shared-subscriptions.ts). A failed read skips the event, not the subscription.
-      return pipe(
-        context.services.events.subscribe(template.id),
-        map(async (event) => {
-          try {
-            const [rows = []] = await context.readAsViewer([executionByIdSql(event.id)]);
-            return rows[0] ? toExecution(rows[0]) : null;
-          } catch (error) {
-            console.error(
-              `[executionLogged] re-reading run ${event.id} failed:`,
-              (error as Error).message,
-            );
-            return null;
-          }
-        }),
-        filter((row) => row !== null),
-      );
-    },
-    resolve: (row) => row as NonNullable<typeof row>,
   }),
 );

@@ -2,6 +2,9 @@ import { builder } from './builder.ts';
 import './user.ts';
 import './template.ts';
 import './execution.ts';
+import './execute-template.ts';
+import './execution-logged.ts';
 import './payment.ts';
+import './errors.ts';
 
 export const schema = builder.toSchema();

@@ -1,12 +1,11 @@
-import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+import { GraphQLScalarType, Kind } from 'graphql';
+import { badInput } from '../lib/api-errors.ts';
 
 const DECIMAL = /^-?\d{1,20}(\.\d{1,20})?$/;
 
 function parseDecimal(value: unknown): string {
   if (typeof value !== 'string' || !DECIMAL.test(value)) {
-    throw new GraphQLError('Decimal must be a string such as "0.01"', {
-      extensions: { code: 'BAD_USER_INPUT' },
-    });
+    throw badInput('Decimal must be a string such as "0.01"');
   }
   return value;
 }

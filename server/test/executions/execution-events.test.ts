@@ -46,11 +46,11 @@ describe(`execution events (${stack.redisUrl ? 'Redis' : 'in-process'})`, () => 
 
     // The stalled one gets what was queued, then the error; the process did not crash.
     const queued: string[] = [];
-    await expect(
-      (async () => {
-        for await (const next of stalled) queued.push(next.id);
-      })(),
-    ).rejects.toThrow(/events were waiting: resubscribe/);
+    const drained = (async () => {
+      for await (const next of stalled) queued.push(next.id);
+    })();
+    await expect(drained).rejects.toThrow(/events were waiting: resubscribe/);
+    await expect(drained).rejects.toMatchObject({ extensions: { code: 'SUBSCRIPTION_OVERFLOW' } });
     expect(queued).toEqual(Array.from({ length: MAX_QUEUED_EVENTS }, (_, n) => `run-${n}`));
   });
 

@@ -458,7 +458,9 @@ describe('the shared stream itself', () => {
     for (let n = 0; n < MAX_QUEUED_RESULTS; n++) {
       expect((await slow.next()).value.data.n).toBe(n);
     }
-    await expect(slow.next()).rejects.toThrow(/resubscribe/);
+    const overflow = slow.next();
+    await expect(overflow).rejects.toThrow(/resubscribe/);
+    await expect(overflow).rejects.toMatchObject({ extensions: { code: 'SUBSCRIPTION_OVERFLOW' } });
     expect(await slow.next()).toEqual({ value: undefined, done: true });
 
     state.push({ data: { n: -1 } });

@@ -8,14 +8,15 @@
 // - counting always uses fetchAPI.TransformStream: upstream's switch to the global one for a
 //   native ReadableStream body (graphql-yoga issue 4583) is not needed under Yoga's Node adapter
 //   (request-limits.test.ts counts chunked bodies through this one).
-import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import type { Plugin } from 'graphql-yoga';
+import { apiError } from '../../lib/api-errors.ts';
 
 /** The largest GraphQL request body accepted (a template plus variables fits many times over). */
 export const MAX_REQUEST_BODY_BYTES = 1_000_000;
 
 const tooLarge = () =>
-  createGraphQLError(`Request body larger than ${MAX_REQUEST_BODY_BYTES} bytes`, {
-    extensions: { http: { status: 413 }, code: 'REQUEST_ENTITY_TOO_LARGE' },
+  apiError('REQUEST_ENTITY_TOO_LARGE', `Request body larger than ${MAX_REQUEST_BODY_BYTES} bytes`, {
+    http: { status: 413 },
   });
 
 /**
@@ -30,8 +31,8 @@ export function useRequestBodyLimit(maxBytes = MAX_REQUEST_BODY_BYTES): Plugin {
       const length = request.headers.get('content-length');
       if (length !== null) {
         if (!/^\d+$/.test(length)) {
-          throw createGraphQLError('Content-Length header is invalid.', {
-            extensions: { http: { status: 400 }, code: 'BAD_REQUEST' },
+          throw apiError('BAD_REQUEST', 'Content-Length header is invalid.', {
+            http: { status: 400 },
           });
         }
         if (Number(length) > maxBytes) throw tooLarge();

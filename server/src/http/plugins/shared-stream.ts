@@ -1,5 +1,6 @@
-import { type ExecutionArgs, type ExecutionResult, GraphQLError } from 'graphql';
+import type { ExecutionArgs, ExecutionResult } from 'graphql';
 import { FixedBuffer, isAsyncIterable } from 'graphql-yoga';
+import { apiError } from '../../lib/api-errors.ts';
 import { startedRepeater } from '../../lib/started-repeater.ts';
 
 /**
@@ -64,7 +65,8 @@ export class SharedStream {
           if (!queue.full) void push(result);
           else
             stop(
-              new GraphQLError(
+              apiError(
+                'SUBSCRIPTION_OVERFLOW',
                 `More than ${MAX_QUEUED_RESULTS} results were waiting to be sent: resubscribe.`,
               ),
             );

@@ -1,0 +1,37 @@
+/** Every `extensions.code` an error of this API can carry. Clients branch on the code, never on the message. */
+export type ErrorCode =
+  /** Not a GraphQL request: invalid JSON or Content-Length, no query, a mutation over GET (HTTP 400 or 405). */
+  | 'BAD_REQUEST'
+  /** Invalid input; `extensions.field` names the field (`variables`, `first`, `after`, …). Also two paid runs in one operation (HTTP 400). */
+  | 'BAD_USER_INPUT'
+  /** The document is not valid GraphQL syntax. */
+  | 'GRAPHQL_PARSE_FAILED'
+  /** The document does not validate against the schema. */
+  | 'GRAPHQL_VALIDATION_FAILED'
+  /** An unexpected server failure; its message is masked ("Unexpected error."). */
+  | 'INTERNAL_SERVER_ERROR'
+  /** Unknown template. */
+  | 'NOT_FOUND'
+  /** That authorization already paid for a run. */
+  | 'PAYMENT_ALREADY_USED'
+  /** Settlement failed after the run: the output is withheld and nothing is charged. */
+  | 'PAYMENT_FAILED'
+  /** The payment does not match the price, payee, network or time window, or its signature is wrong; `extensions.reason` says which. */
+  | 'PAYMENT_INVALID'
+  /** A priced template run without payment: HTTP 402, `extensions.x402` = the x402 PaymentRequired. */
+  | 'PAYMENT_REQUIRED'
+  /** The server takes no payments on the template's network. */
+  | 'PAYMENT_UNAVAILABLE'
+  /** The request body is over 1 MB (HTTP 413). */
+  | 'REQUEST_ENTITY_TOO_LARGE'
+  /** A subscription fell too far behind (its connection could not keep up) and was ended: resubscribe. */
+  | 'SUBSCRIPTION_OVERFLOW'
+  /** Signed-in only operation without a token; a bad token (HTTP 401). */
+  | 'UNAUTHENTICATED';
+
+export type ExecutionStatus =
+  /** See errorMessage. Failed runs are never charged. */
+  | 'FAILED'
+  /** Started; the model has not answered yet. */
+  | 'RUNNING'
+  | 'SUCCESS';

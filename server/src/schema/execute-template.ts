@@ -1,0 +1,49 @@
+import { encodePaymentResponseHeader } from '@x402/core/http';
+import { runTemplate } from '../executions/run-template.ts';
+import { PAYMENT_RESPONSE_HEADER } from '../payments/index.ts';
+import { builder } from './builder.ts';
+import { Execution } from './execution.ts';
+import { findRunnableTemplate } from './template.ts';
+
+const ExecuteTemplateInput = builder.inputType('ExecuteTemplateInput', {
+  fields: (t) => ({
+    templateId: t.id({ required: true }),
+    variables: t.field({ type: 'JSON', description: 'Values of the template variables by name.' }),
+    payment: t.string({
+      description:
+        'x402 payment (base64 PaymentPayload) for clients that cannot send the PAYMENT-SIGNATURE header.',
+    }),
+  }),
+});
+
+type RunPayload = Awaited<ReturnType<typeof runTemplate>>;
+
+const ExecuteTemplatePayload = builder.objectRef<RunPayload>('ExecuteTemplatePayload').implement({
+  fields: (t) => ({
+    execution: t.field({ type: Execution, resolve: (payload) => payload.execution }),
+    output: t.exposeString('output', { nullable: true, description: 'Null when the run failed.' }),
+  }),
+});
+
+builder.mutationField('executeTemplate', (t) =>
+  t.field({
+    type: ExecuteTemplatePayload,
+    description: 'Runs a template on Claude and logs the run. Non-owners pay per run (x402).',
+    args: { input: t.arg({ type: ExecuteTemplateInput, required: true }) },
+    resolve: async (_root, { input }, context) => {
+      const result = await runTemplate(context.services, {
+        template: await findRunnableTemplate(context, String(input.templateId)),
+        viewer: context.viewer,
+        variables: input.variables,
+        payment: input.payment ?? context.paymentHeader,
+        resourceUrl: context.resourceUrl,
+      });
+      // The x402 receipt, as the reference server sends it (clients read it with @x402/fetch).
+      if (result.settlement?.ok) {
+        const receipt = encodePaymentResponseHeader(result.settlement.response);
+        context.responseHeaders.set(PAYMENT_RESPONSE_HEADER, receipt);
+      }
+      return result;
+    },
+  }),
+);
