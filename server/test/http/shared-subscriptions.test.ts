@@ -13,7 +13,8 @@ import { useSharedSubscriptions } from '../../src/http/plugins/shared-subscripti
 import type { Context } from '../../src/schema/context.ts';
 import { stack } from '../support/databases.ts';
 import { createTemplate, EXECUTION_LOGGED, execute } from '../support/operations.ts';
-import { collect, startTestApp, type TestApp } from '../support/test-app.ts';
+import { collect } from '../support/subscription-results.ts';
+import { startTestApp, type TestApp } from '../support/test-app.ts';
 
 const SLIM = `subscription Slim($templateId: ID!) { executionLogged(templateId: $templateId) { id status } }`;
 
