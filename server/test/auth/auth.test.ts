@@ -1,6 +1,7 @@
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collect, startTestApp, TEST_JWT_SECRET, type TestApp } from '../support/test-app.ts';
+import { collect } from '../support/subscription-results.ts';
+import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../support/test-app.ts';
 
 const VIEWER = `query { viewer { id name } }`;
 const key = new TextEncoder().encode(TEST_JWT_SECRET);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTemplate, EXECUTION_LOGGED, execute, MY_EXECUTIONS } from '../support/operations.ts';
-import { collect, type GraphQLResponse, startTestApp, type TestApp } from '../support/test-app.ts';
+import { collect, type GraphQLResponse } from '../support/subscription-results.ts';
+import { startTestApp, type TestApp } from '../support/test-app.ts';
 
 // Done-when 2: through the real HTTP + WebSocket server, an owner publishes, a caller runs and
 // watches, failures are logged, history pages, and nobody else sees any of it.

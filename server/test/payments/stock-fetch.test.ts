@@ -14,7 +14,7 @@ import {
   startPaidApp,
 } from '../support/evm/paid-app.ts';
 import { createTemplate } from '../support/operations.ts';
-import { collect } from '../support/test-app.ts';
+import { collect } from '../support/subscription-results.ts';
 
 const HISTORY = /* GraphQL */ `
   query History($templateId: ID!) {

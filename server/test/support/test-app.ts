@@ -3,11 +3,7 @@ import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import WebSocket from 'ws';
 import { createAuthenticator, demoUserId } from '../../src/auth/authenticator.ts';
 import type { Database } from '../../src/db/database.ts';
-import {
-  createExecutionEvents,
-  type ExecutionEvents,
-  type ExecutionLoggedEvent,
-} from '../../src/executions/execution-events.ts';
+import { createExecutionEvents } from '../../src/executions/execution-events.ts';
 import { createExecutionLog } from '../../src/executions/execution-log.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { createAnthropicModel } from '../../src/llm/anthropic.ts';
@@ -18,14 +14,11 @@ import {
 import { createPaymentGate } from '../../src/payments/index.ts';
 import type { PaymentGate } from '../../src/payments/payment-gate.ts';
 import type { Services } from '../../src/schema/context.ts';
+import { tracked } from './counted-events.ts';
 import { createTestDatabase, stack, type TestDatabase } from './databases.ts';
+import { collect, type GraphQLResponse } from './subscription-results.ts';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
-
-export interface GraphQLResponse<Data = Record<string, any>> {
-  data?: Data | null;
-  errors?: Array<{ message: string; path?: string[]; extensions?: Record<string, any> }>;
-}
 
 export interface TestAppOptions {
   /** Share a database with another instance (PostgreSQL: a second pool, as a real instance). */
@@ -166,89 +159,3 @@ async function anotherInstance(database: TestDatabase): Promise<Database> {
 }
 
 export type TestApp = Awaited<ReturnType<typeof startTestApp>>;
-
-/** Collects a subscription's results, so a test can wait for the next one with a deadline. */
-export function collect<T = any>(
-  client: Client,
-  query: string,
-  variables: Record<string, unknown>,
-) {
-  const results: GraphQLResponse<T>[] = [];
-  const waiters: Array<() => void> = [];
-  let error: unknown = null;
-  let completed = false;
-  const notify = () => {
-    for (const waiter of waiters.splice(0)) waiter();
-  };
-  const unsubscribe = client.subscribe<T>(
-    { query, variables },
-    {
-      next: (result) => {
-        results.push(result as GraphQLResponse<T>);
-        notify();
-      },
-      error: (reason) => {
-        error = reason;
-        notify();
-      },
-      complete: () => {
-        completed = true;
-        notify();
-      },
-    },
-  );
-  return {
-    results,
-    get error() {
-      return error;
-    },
-    get completed() {
-      return completed;
-    },
-    unsubscribe,
-    /** Resolves when `count` results arrived (or the subscription ended), or after `ms`. */
-    async waitFor(count: number, ms = 5000) {
-      const deadline = Date.now() + ms;
-      while (results.length < count && !error && !completed && Date.now() < deadline) {
-        await new Promise<void>((resolve) => {
-          waiters.push(resolve);
-          setTimeout(resolve, Math.max(0, deadline - Date.now()));
-        });
-      }
-      return results;
-    },
-  };
-}
-
-/** Counts pub/sub subscriptions, and those not yet ended or returned (listeners still held). */
-function tracked(events: ExecutionEvents) {
-  const counter = { started: 0, open: 0 };
-  return Object.assign(counter, {
-    description: events.description,
-    publish: events.publish,
-    close: events.close,
-    subscribe(templateId: string): AsyncIterableIterator<ExecutionLoggedEvent> {
-      counter.started++;
-      counter.open++;
-      const source = events.subscribe(templateId);
-      let open = true;
-      const closed = <T>(result: T) => {
-        if (open) counter.open--;
-        open = false;
-        return result;
-      };
-      return {
-        [Symbol.asyncIterator]() {
-          return this;
-        },
-        next: () =>
-          source.next().then(
-            (result) => (result.done ? closed(result) : result),
-            (error) => closed(Promise.reject(error)),
-          ),
-        return: (value?: unknown) =>
-          closed(source.return?.(value) ?? Promise.resolve({ value, done: true as const })),
-      };
-    },
-  });
-}

@@ -1,0 +1,110 @@
+import { screen } from '@testing-library/react';
+import { beforeEach, vi } from 'vitest';
+import { YourExecutionsQuery } from '../executions/YourExecutions.tsx';
+import { PaymentPromptQuery } from '../payments/PaymentPrompt.tsx';
+import { payWithDemoWallet } from '../payments/sign.ts';
+import {
+  PromptTemplateDetailPage,
+  PromptTemplateDetailPageQuery,
+} from '../routes/TemplatePage.tsx';
+import { RunTemplateMutation } from '../templates/useCheckout.ts';
+import { executionsConnection } from './factories.ts';
+import { renderWithApollo } from './renderWithApollo.tsx';
+
+/** A template page to run: its template, the mocks it loads with, and a run's mocks. */
+export const id = 'VGVtcGxhdGU6Mg==';
+
+export const template = {
+  __typename: 'Template' as const,
+  id,
+  name: 'Product description writer',
+  description: 'Turns facts into copy.',
+  priceUsdc: '0.01',
+  model: 'claude-sonnet-5',
+  viewerIsOwner: false,
+  owner: { __typename: 'User' as const, id: 'VXNlcjox', name: 'Demo Owner' },
+  variables: [
+    {
+      __typename: 'TemplateVariable' as const,
+      name: 'product',
+      description: 'Product name',
+      required: true,
+      default: null,
+    },
+    {
+      __typename: 'TemplateVariable' as const,
+      name: 'tone',
+      description: 'Voice',
+      required: false,
+      default: 'warm',
+    },
+  ],
+};
+
+export const pageMocks = [
+  {
+    request: { query: PromptTemplateDetailPageQuery, variables: { id } },
+    result: { data: { template } },
+  },
+  {
+    request: { query: YourExecutionsQuery, variables: { templateId: id, first: 5 } },
+    result: { data: { myExecutions: executionsConnection([]) } },
+  },
+];
+
+export function runMock(variables: Record<string, string>, result: object, payment?: string) {
+  const input = { templateId: id, variables, ...(payment && { payment }) };
+  // A short delay keeps the busy state on screen long enough to be asserted on a loaded machine.
+  return { request: { query: RunTemplateMutation, variables: { input } }, result, delay: 100 };
+}
+
+export const x402 = {
+  x402Version: 2,
+  resource: { url: 'http://localhost/graphql' },
+  accepts: [
+    {
+      scheme: 'exact',
+      network: 'eip155:84532',
+      asset: '0x036CbD53842c5426634e7929541eC2318f3dCF7e',
+      amount: '10000',
+      payTo: '0x5C0d1E5bD0000000000000000000000000000001',
+      maxTimeoutSeconds: 450,
+      extra: { name: 'USDC', version: '2' },
+    },
+  ],
+};
+
+export const paymentRequired = {
+  errors: [{ message: 'Payment required', extensions: { code: 'PAYMENT_REQUIRED', x402 } }],
+};
+
+export const quoteMock = {
+  request: { query: PaymentPromptQuery, variables: { templateId: id } },
+  result: {
+    data: {
+      templatePaymentRequirements: {
+        __typename: 'TemplatePaymentRequirements',
+        simulated: true,
+        paymentRequired: x402,
+      },
+    },
+  },
+};
+
+export const PAYER = '0x2222222222222222222222222222222222222222';
+export const TX = `0x${'ab'.repeat(32)}`;
+
+export async function renderPage(extraMocks: object[] = []) {
+  const view = renderWithApollo(<PromptTemplateDetailPage templateId={id} />, {
+    mocks: [...pageMocks, ...(extraMocks as typeof pageMocks)],
+  });
+  await screen.findByRole('heading', { name: 'Product description writer' });
+  return view;
+}
+
+/** Resets the demo wallet before each test, in a file that mocks ../payments/sign.ts. */
+export function resetDemoWalletBeforeEach() {
+  beforeEach(() => {
+    vi.mocked(payWithDemoWallet).mockReset();
+  });
+}
