@@ -1,12 +1,12 @@
 import { CombinedGraphQLErrors } from '@apollo/client';
 import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { PAY_TO, paymentRequired } from '../test/factories.ts';
 import { renderWithApollo } from '../test/renderWithApollo.tsx';
 import { DEMO_WALLET_KEY } from './demoWallet.ts';
 import { PaymentPrompt, PaymentPromptQuery } from './PaymentPrompt.tsx';
 import { payWithBrowserWallet, payWithDemoWallet } from './sign.ts';
 import { WalletError } from './walletError.ts';
-import type { PaymentRequired } from './x402.ts';
 
 // The signing code is what the prompt loads with import() when someone pays: stubbed here, so
 // these tests are about what the page shows (sign.ts itself runs for real in the browser tests).
@@ -16,24 +16,9 @@ vi.mock('./sign.ts', () => ({
 }));
 
 const templateId = 'VGVtcGxhdGU6Mg==';
-const PAY_TO = '0x5C0d1E5bD0000000000000000000000000000001';
 const DEMO_ADDRESS = '0x1111111111111111111111111111111111111111';
 
-const requirements: PaymentRequired = {
-  x402Version: 2,
-  resource: { url: 'http://localhost/graphql' },
-  accepts: [
-    {
-      scheme: 'exact',
-      network: 'eip155:84532',
-      asset: '0x036CbD53842c5426634e7929541eC2318f3dCF7e',
-      amount: '10000',
-      payTo: PAY_TO,
-      maxTimeoutSeconds: 450,
-      extra: { name: 'USDC', version: '2' },
-    },
-  ],
-};
+const requirements = paymentRequired;
 
 function quoteMock(simulated: boolean) {
   return {

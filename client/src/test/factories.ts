@@ -1,4 +1,5 @@
 import type { ExecutionStatus } from '../gql/graphql.ts';
+import type { PaymentRequired } from '../payments/x402.ts';
 
 /** An Execution as the API sends it for ExecutionRow_execution (with __typename, as Apollo reads). */
 export function execution(
@@ -50,3 +51,22 @@ export function executionsConnection(
     },
   };
 }
+
+export const PAY_TO = '0x5C0d1E5bD0000000000000000000000000000001';
+
+/** A 402's x402 PaymentRequired: 0.01 USDC on Base Sepolia to PAY_TO. */
+export const paymentRequired: PaymentRequired = {
+  x402Version: 2,
+  resource: { url: 'http://localhost/graphql' },
+  accepts: [
+    {
+      scheme: 'exact',
+      network: 'eip155:84532',
+      asset: '0x036CbD53842c5426634e7929541eC2318f3dCF7e',
+      amount: '10000',
+      payTo: PAY_TO,
+      maxTimeoutSeconds: 450,
+      extra: { name: 'USDC', version: '2' },
+    },
+  ],
+};

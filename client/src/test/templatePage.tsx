@@ -8,7 +8,10 @@ import {
   PromptTemplateDetailPageQuery,
 } from '../routes/TemplatePage.tsx';
 import { RunTemplateMutation } from '../templates/useCheckout.ts';
-import { executionsConnection } from './factories.ts';
+import { executionsConnection, paymentRequired as x402 } from './factories.ts';
+
+export { x402 };
+
 import { renderWithApollo } from './renderWithApollo.tsx';
 
 /** A template page to run: its template, the mocks it loads with, and a run's mocks. */
@@ -57,22 +60,6 @@ export function runMock(variables: Record<string, string>, result: object, payme
   // A short delay keeps the busy state on screen long enough to be asserted on a loaded machine.
   return { request: { query: RunTemplateMutation, variables: { input } }, result, delay: 100 };
 }
-
-export const x402 = {
-  x402Version: 2,
-  resource: { url: 'http://localhost/graphql' },
-  accepts: [
-    {
-      scheme: 'exact',
-      network: 'eip155:84532',
-      asset: '0x036CbD53842c5426634e7929541eC2318f3dCF7e',
-      amount: '10000',
-      payTo: '0x5C0d1E5bD0000000000000000000000000000001',
-      maxTimeoutSeconds: 450,
-      extra: { name: 'USDC', version: '2' },
-    },
-  ],
-};
 
 export const paymentRequired = {
   errors: [{ message: 'Payment required', extensions: { code: 'PAYMENT_REQUIRED', x402 } }],
