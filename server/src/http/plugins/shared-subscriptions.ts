@@ -50,9 +50,9 @@ export function useSharedSubscriptions(): Plugin {
  * The first subscriber's arguments, with a context of only what a shared execution may use.
  * Executing every subscriber's events with one context is sound only because the key includes
  * the viewer: this context (database client, authorisation) is the viewer's, so RLS still
- * decides per viewer. Picked field by field: what Yoga, graphql-ws or app.ts put in the context
- * for one request or socket is left out, and a field added to Context fails to compile here
- * until it is picked (or reset) on purpose.
+ * decides per viewer. Picked field by field: what Yoga, graphql-ws.ts or context.ts put in the
+ * context for one request or socket is left out, and a field added to Context fails to compile
+ * here until it is picked (or reset) on purpose.
  */
 function sharedArgs(args: ExecutionArgs): ExecutionArgs {
   const context = args.contextValue as Context;
@@ -68,7 +68,7 @@ function sharedArgs(args: ExecutionArgs): ExecutionArgs {
     responseHeaders: new Headers(),
   };
   // No `signal` (one subscriber's request aborting must not end the others') and no rootValue
-  // (app.ts passes the first socket's enveloped functions there, for graphql-ws only).
+  // (graphql-ws.ts passes the first socket's enveloped functions there).
   const {
     signal: _signal,
     rootValue: _rootValue,
