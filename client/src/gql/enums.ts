@@ -24,6 +24,8 @@ export type ErrorCode =
   | 'PAYMENT_UNAVAILABLE'
   /** The request body is over 1 MB (HTTP 413). */
   | 'REQUEST_ENTITY_TOO_LARGE'
+  /** The database (or the server, while it shuts down) cannot take the request now; nothing was run or charged. HTTP 503 with `Retry-After`: retry then. */
+  | 'SERVICE_UNAVAILABLE'
   /** A subscription fell too far behind (its connection could not keep up) and was ended: resubscribe. */
   | 'SUBSCRIPTION_OVERFLOW'
   /** Signed-in only operation without a token; a bad token (HTTP 401). */

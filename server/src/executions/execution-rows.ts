@@ -20,6 +20,7 @@ export const EXECUTION_COLUMNS = {
   createdAt: 'created_at',
   executionTimeMs: 'execution_time_ms',
   completedAt: 'completed_at',
+  instanceId: 'instance_id',
 } as const satisfies Record<keyof Execution, string>;
 
 const FIELD_COLUMNS = Object.entries(EXECUTION_COLUMNS);

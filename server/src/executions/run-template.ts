@@ -103,6 +103,7 @@ function unsavedRow(run: ExecutionStart, end: ExecutionEnd): Execution {
   return {
     ...run,
     ...end,
+    instanceId: null,
     amountPaid: new Prisma.Decimal(end.amountPaid),
     createdAt: now,
     completedAt: now,

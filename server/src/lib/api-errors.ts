@@ -40,6 +40,10 @@ export const ERROR_CODES = {
   },
   GRAPHQL_PARSE_FAILED: { description: 'The document is not valid GraphQL syntax.' },
   GRAPHQL_VALIDATION_FAILED: { description: 'The document does not validate against the schema.' },
+  SERVICE_UNAVAILABLE: {
+    description:
+      'The database (or the server, while it shuts down) cannot take the request now; nothing was run or charged. HTTP 503 with `Retry-After`: retry then.',
+  },
   INTERNAL_SERVER_ERROR: {
     description: 'An unexpected server failure; its message is masked ("Unexpected error.").',
   },
@@ -71,6 +75,17 @@ export const unauthenticated = (
 /** A bad token fails the whole request, so it is also an HTTP 401. */
 export const invalidToken = (reason: string) =>
   apiError('UNAUTHENTICATED', `Invalid token: ${reason}`, { http: { status: 401 } });
+
+/** Seconds a client should wait before retrying a SERVICE_UNAVAILABLE request. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** An infrastructure fault, not a bug: HTTP 503 + Retry-After; nothing was run or charged. */
+export const serviceUnavailable = (
+  message = 'The service is temporarily unavailable; nothing was run or charged. Retry shortly.',
+) =>
+  apiError('SERVICE_UNAVAILABLE', message, {
+    http: { status: 503, headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } },
+  });
 
 export const notFound = (what: string) => apiError('NOT_FOUND', `${what} not found`);
 
