@@ -16,6 +16,8 @@ export interface ExecutionEvents {
   readonly description: string;
   publish(event: ExecutionLoggedEvent): void;
   subscribe(templateId: string): AsyncIterableIterator<ExecutionLoggedEvent>;
+  /** For readiness: rejects when the pub/sub backend cannot be reached now. */
+  check(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -34,7 +36,7 @@ export function createExecutionEvents(
   options: { redisUrl?: string; namespace?: string } = {},
 ): ExecutionEvents {
   const topic = `${options.namespace ?? 'promptmeter'}:executionLogged`;
-  const { target, description, close } = options.redisUrl
+  const { target, description, check, close } = options.redisUrl
     ? redisTarget(options.redisUrl)
     : inProcessTarget();
   // Channels are named as Yoga's createPubSub names them (`<topic>:<templateId>`).
@@ -45,6 +47,7 @@ export function createExecutionEvents(
       target.dispatchEvent(new CustomEvent(channel(event.templateId), { detail: event }));
     },
     subscribe: (templateId) => listen(target, channel(templateId)),
+    check,
     close,
   };
 }
@@ -55,7 +58,12 @@ function inProcessTarget() {
   const target = new EventTarget();
   // One listener per shared subscription: many viewers on one template are expected.
   setMaxListeners(0, target);
-  return { target, description: 'in-process', close: async () => {} };
+  return {
+    target,
+    description: 'in-process',
+    check: async () => {},
+    close: async () => {},
+  };
 }
 
 function redisTarget(redisUrl: string) {
@@ -68,6 +76,9 @@ function redisTarget(redisUrl: string) {
   return {
     target: createRedisEventTarget({ publishClient, subscribeClient }),
     description: `Redis (${redactUrl(redisUrl)})`,
+    check: async () => {
+      await publishClient.ping();
+    },
     close: async () => {
       await Promise.allSettled([publishClient.quit(), subscribeClient.quit()]);
     },
