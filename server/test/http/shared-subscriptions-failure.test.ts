@@ -17,6 +17,7 @@ function breakable(events: ExecutionEvents) {
   const wrapped: ExecutionEvents = {
     description: events.description,
     publish: events.publish,
+    check: events.check,
     close: events.close,
     subscribe(templateId) {
       state.started++;

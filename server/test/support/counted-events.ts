@@ -9,6 +9,7 @@ export function tracked(events: ExecutionEvents) {
   return Object.assign(counter, {
     description: events.description,
     publish: events.publish,
+    check: events.check,
     close: events.close,
     subscribe(templateId: string): AsyncIterableIterator<ExecutionLoggedEvent> {
       counter.started++;
