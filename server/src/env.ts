@@ -23,19 +23,26 @@ export interface Env {
   /** Unset in development → generated once and kept in dataDir. Required in production. */
   jwtSecret: string | undefined;
   seedDemo: boolean;
-  /** A run still `running` after this long is taken as interrupted by a crash. */
+  /** A run's model call, retries and streaming included, is aborted past this. */
+  runDeadlineMs: number;
+  /** Instance lease: a crashed instance's runs are swept this long after its last renewal. */
+  instanceLeaseMs: number;
+  /** Where final states wait while the database cannot take them (crash-safe). */
+  journalDir: string;
+  /** A row with no instance (written before leases existed) still `running` this long is swept. */
   interruptedAfterMs: number;
 }
 
 export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const production = source.NODE_ENV === 'production';
+  const dataDir = path.resolve(source.DATA_DIR || '.data');
   const env: Env = {
     production,
     port: int(source, 'PORT', 4000, 0, 65535),
     host: source.HOST || '::',
     databaseUrl: source.DATABASE_URL || undefined,
     databasePoolSize: int(source, 'DATABASE_POOL_SIZE', 10, 1, 1000),
-    dataDir: path.resolve(source.DATA_DIR || '.data'),
+    dataDir,
     redisUrl: source.REDIS_URL || undefined,
     anthropicApiKey: source.ANTHROPIC_API_KEY || undefined,
     anthropicBaseUrl: source.ANTHROPIC_BASE_URL || undefined,
@@ -46,6 +53,9 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     offlineFailPattern: source.PROMPTMETER_OFFLINE_FAIL_PATTERN || undefined,
     jwtSecret: source.JWT_SECRET || undefined,
     seedDemo: bool(source, 'SEED_DEMO', !production),
+    runDeadlineMs: int(source, 'RUN_DEADLINE_MS', 600_000, 1000, 3_600_000),
+    instanceLeaseMs: int(source, 'INSTANCE_LEASE_MS', 15_000, 1000, 600_000),
+    journalDir: path.resolve(source.RUN_JOURNAL_DIR || path.join(dataDir, 'journal')),
     interruptedAfterMs: int(source, 'RUN_INTERRUPTED_AFTER_MS', 900_000, 1000, 86_400_000),
   };
   if (production && !env.jwtSecret) {
@@ -63,8 +73,10 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   if (env.facilitatorUrl && !URL.canParse(env.facilitatorUrl)) {
     throw new Error(`X402_FACILITATOR_URL must be a URL, got "${env.facilitatorUrl}"`);
   }
-  if (env.interruptedAfterMs <= env.anthropicTimeoutMs) {
-    throw new Error('RUN_INTERRUPTED_AFTER_MS must exceed ANTHROPIC_TIMEOUT_MS');
+  if (env.interruptedAfterMs <= env.runDeadlineMs + env.facilitatorTimeoutMs) {
+    throw new Error(
+      'RUN_INTERRUPTED_AFTER_MS must exceed RUN_DEADLINE_MS + X402_FACILITATOR_TIMEOUT_MS',
+    );
   }
   return env;
 }

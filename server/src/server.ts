@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { openDatabase } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import type { Env } from './env.ts';
 import { redactUrl } from './executions/execution-events.ts';
+import { createRunRecovery } from './executions/run-recovery.ts';
 import { buildApp } from './http/app.ts';
 import { createServices } from './services.ts';
 import { seedDemoData } from './templates/demo-seed.ts';
@@ -20,18 +22,19 @@ export async function startServer(env: Env) {
   if (applied.length > 0) console.log(`[db] applied migrations: ${applied.join(', ')}`);
   if (env.seedDemo && (await seedDemoData(db))) console.log('[db] seeded demo data');
 
-  const { services, close: closeServices } = await createServices(env, db);
-  const recoverInterrupted = async () => {
-    const rows = await services.executionLog.failInterrupted(env.interruptedAfterMs);
-    for (const row of rows) services.events.publish(row);
-    if (rows.length > 0) console.warn(`[runs] marked ${rows.length} interrupted run(s) as failed`);
-  };
-  await recoverInterrupted();
-  const sweeper = setInterval(
-    () => recoverInterrupted().catch((error) => console.error('[runs] sweep failed:', error)),
-    Math.min(env.interruptedAfterMs, 60_000),
-  );
-  sweeper.unref();
+  const instanceId = randomUUID();
+  const { services, close: closeServices } = await createServices(env, db, instanceId);
+  // What a previous process told its callers but could not write lands first, then the sweeper
+  // may fail what is left of dead instances' runs.
+  const replayed = await services.executionLog.replayJournal();
+  if (replayed > 0) console.warn(`[runs] replayed ${replayed} journaled final state(s)`);
+  const recovery = createRunRecovery(db, {
+    instanceId,
+    leaseMs: env.instanceLeaseMs,
+    legacyAgeMs: env.interruptedAfterMs,
+    events: services.events,
+  });
+  await recovery.start();
 
   const app = buildApp({
     db,
@@ -63,8 +66,9 @@ export async function startServer(env: Env) {
     url,
     app,
     async stop() {
-      clearInterval(sweeper);
       await app.stop();
+      // A final state still waiting for the database keeps the lease (and its journal entry).
+      if (services.executionLog.pendingWrites === 0) await recovery.stop();
       await closeServices();
       await db.close();
     },

@@ -3,13 +3,17 @@ import type { Database } from './db/database.ts';
 import type { Env } from './env.ts';
 import { createExecutionEvents } from './executions/execution-events.ts';
 import { createExecutionLog } from './executions/execution-log.ts';
+import { createRunJournal } from './executions/run-journal.ts';
 import { createAnthropicModel } from './llm/anthropic.ts';
 import { createOfflineModel } from './llm/offline-messages-api.ts';
 import { createPaymentGate } from './payments/index.ts';
 import type { Services } from './schema/context.ts';
 
-/** The real outside services chosen by the environment, with built-in offline defaults. */
-export async function createServices(env: Env, db: Database) {
+/**
+ * The real outside services chosen by the environment, with built-in offline defaults.
+ * `instanceId` names this process in the execution log (its lease: executions/run-recovery.ts).
+ */
+export async function createServices(env: Env, db: Database, instanceId: string) {
   const closers: Array<() => Promise<void>> = [];
   let model: Services['model'];
   if (env.anthropicApiKey) {
@@ -18,9 +22,13 @@ export async function createServices(env: Env, db: Database) {
       baseURL: env.anthropicBaseUrl,
       maxRetries: env.anthropicMaxRetries,
       timeoutMs: env.anthropicTimeoutMs,
+      deadlineMs: env.runDeadlineMs,
     });
   } else {
-    const offline = await createOfflineModel({ failWhenPromptIncludes: env.offlineFailPattern });
+    const offline = await createOfflineModel({
+      failWhenPromptIncludes: env.offlineFailPattern,
+      deadlineMs: env.runDeadlineMs,
+    });
     model = offline.model;
     closers.push(() => offline.server.close());
   }
@@ -38,11 +46,16 @@ export async function createServices(env: Env, db: Database) {
       },
       db.prisma,
     ),
-    executionLog: createExecutionLog(db),
+    executionLog: createExecutionLog(db, {
+      instanceId,
+      journal: createRunJournal(env.journalDir),
+      events,
+    }),
   };
   return {
     services,
     close: async () => {
+      services.executionLog.close();
       await Promise.allSettled(closers.map((close) => close()));
     },
   };

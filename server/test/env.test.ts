@@ -22,7 +22,7 @@ describe('configuration', () => {
     [{ JWT_SECRET: 'short' }, /at least 32 characters/],
     [{ X402_FACILITATOR_URL: 'not a url' }, /must be a URL/],
     [{ SEED_DEMO: 'maybe' }, /SEED_DEMO must be true or false/],
-    [{ ANTHROPIC_TIMEOUT_MS: '2000000', RUN_INTERRUPTED_AFTER_MS: '1000000' }, /must exceed/],
+    [{ RUN_DEADLINE_MS: '2000000', RUN_INTERRUPTED_AFTER_MS: '1000000' }, /must exceed/],
   ])('refuses %o', (source, message) => {
     expect(() => readEnv(source)).toThrow(message);
   });

@@ -64,9 +64,9 @@ export const executionByIdSql = (id: string) =>
 
 const nullableUuid = (id: string | null) => (id === null ? null : sql.uuid(id));
 
-/** A run's `running` row (created_at: the database's now()). */
-export const startRunSql = (run: ExecutionStart) =>
-  sql`INSERT INTO ${LOG} (id, template_id, caller_id, payer_address, network, status) VALUES (${sql.uuid(run.id)}, ${sql.uuid(run.templateId)}, ${nullableUuid(run.callerId)}, ${run.payerAddress}, ${run.network}, 'running') RETURNING id`;
+/** A run's `running` row, owned by `instanceId` (created_at: the database's now()). */
+export const startRunSql = (run: ExecutionStart, instanceId: string | null) =>
+  sql`INSERT INTO ${LOG} (id, template_id, caller_id, payer_address, network, status, instance_id) VALUES (${sql.uuid(run.id)}, ${sql.uuid(run.templateId)}, ${nullableUuid(run.callerId)}, ${run.payerAddress}, ${run.network}, 'running', ${nullableUuid(instanceId)}) RETURNING id`;
 
 /** What a run's end sets, on its `running` row or on the whole row if that was never written. */
 const END_FIELDS = [
@@ -88,15 +88,19 @@ const END_UPDATE = sql.join(
   COMMA,
 );
 
-/** Completes the run's row, or writes it whole; returns the final row. */
+/**
+ * Completes the run's row, or writes it whole; returns the final row. Idempotent (a journal
+ * replay may repeat it): a row already final keeps its state and is returned as it is — except
+ * one the sweeper marked "interrupted" while this run's caller was told otherwise.
+ */
 export function completeRunSql(run: ExecutionStart, end: ExecutionEnd, completedAt: Date) {
   const final = { ...end, completedAt };
   const finalValues = END_FIELDS.map((field) =>
     field === 'amountPaid' ? sql.decimal(end.amountPaid) : sql`${final[field]}`,
   );
-  return sql`INSERT INTO ${LOG} (id, template_id, caller_id, ${END_COLUMNS}) VALUES (${sql.uuid(run.id)}, ${sql.uuid(run.templateId)}, ${nullableUuid(run.callerId)}, ${sql.join(finalValues, COMMA)}) ON CONFLICT (id) DO UPDATE SET ${END_UPDATE} RETURNING ${ALL_COLUMNS}`;
+  const id = sql.uuid(run.id);
+  return sql`WITH written AS (INSERT INTO ${LOG} AS log (id, template_id, caller_id, ${END_COLUMNS}) VALUES (${id}, ${sql.uuid(run.templateId)}, ${nullableUuid(run.callerId)}, ${sql.join(finalValues, COMMA)}) ON CONFLICT (id) DO UPDATE SET ${END_UPDATE} WHERE log.status = 'running' OR log.error_message = ${INTERRUPTED} RETURNING ${ALL_COLUMNS}) SELECT * FROM written UNION ALL SELECT ${ALL_COLUMNS} FROM ${LOG} WHERE id = ${id} AND NOT EXISTS (SELECT FROM written)`;
 }
 
-/** Fails the runs still `running` that started before `cutoff`; returns their id and template. */
-export const failInterruptedSql = (cutoff: Date, completedAt: Date) =>
-  sql`UPDATE ${LOG} SET status = 'failed', error_message = 'interrupted', completed_at = ${completedAt} WHERE status = 'running' AND created_at < ${cutoff} RETURNING id, template_id`;
+/** The error of a run the sweeper ended because its instance is gone. */
+export const INTERRUPTED = 'interrupted';

@@ -1,20 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Viewer } from '../auth/authenticator.ts';
-import { type Execution, Prisma } from '../generated/prisma/client.ts';
-import { unauthenticated } from '../lib/api-errors.ts';
+import type { Execution } from '../generated/prisma/client.ts';
+import { serviceUnavailable, unauthenticated } from '../lib/api-errors.ts';
 import type { ModelClient, ModelResult } from '../llm/types.ts';
 import { settlementFailedError } from '../payments/errors.ts';
 import type { Charge, PaymentGate, SettleOutcome } from '../payments/payment-gate.ts';
+import type { ReservationEnd } from '../payments/reservations.ts';
 import type { RunnableTemplate } from '../templates/ownership.ts';
 import { renderPrompt, type TemplateVariable } from '../templates/variables.ts';
 import type { ExecutionEnd, ExecutionStart } from './execution.ts';
-import type { ExecutionEvents } from './execution-events.ts';
 import type { ExecutionLog } from './execution-log.ts';
 
 export interface RunDeps {
   model: ModelClient;
   executionLog: ExecutionLog;
-  events: ExecutionEvents;
   payments: PaymentGate;
 }
 
@@ -27,7 +26,7 @@ export interface RunRequest {
 }
 
 export interface RunResult {
-  /** The final row — or, if the database refused every write (reported loudly), what it holds. */
+  /** The final row — or, while the database cannot take it (journaled), what it will hold. */
   execution: Execution;
   output: string | null;
   /** For the PAYMENT-RESPONSE header: the settlement of a paid run. */
@@ -35,9 +34,10 @@ export interface RunResult {
 }
 
 /**
- * The run pipeline: validate → authorize payment → log `running` → model → settle → log final →
- * publish. Input and payment errors happen before the first write, so they leave no row; from
- * the first write on, every path ends in exactly one final row.
+ * The run pipeline: validate → authorize payment → log `running` → model → settle → log final
+ * (which publishes). Input and payment errors happen before the first write, so they leave no
+ * row; from the first write on, every path ends in exactly one final row, through a database
+ * outage (the journal) and a crash (the sweeper).
  */
 export async function runTemplate(deps: RunDeps, request: RunRequest): Promise<RunResult> {
   const { template, viewer } = request;
@@ -59,7 +59,9 @@ export async function runTemplate(deps: RunDeps, request: RunRequest): Promise<R
     network: charge.kind === 'paid' ? charge.network : null,
   };
   // No connection is held from here until the model answers: each write is its own transaction.
-  await deps.executionLog.start(run);
+  // Without its `running` row a run could vanish in a crash: nothing runs (the reservation is
+  // released by the sweeper).
+  if (!(await deps.executionLog.start(run))) throw serviceUnavailable();
 
   const startedAt = performance.now();
   let result: ModelResult;
@@ -77,37 +79,25 @@ export async function runTemplate(deps: RunDeps, request: RunRequest): Promise<R
   }
   const executionTimeMs = Math.round(performance.now() - startedAt);
   // Charged only for a successful run, once; a failed run frees its payment for a retry.
-  let settlement: SettleOutcome | null = null;
-  if (charge.kind === 'paid') {
-    if (result.ok) settlement = await charge.settle();
-    else await charge.release();
-  }
+  const settlement = charge.kind === 'paid' && result.ok ? await charge.settle() : null;
+  const reservation: ReservationEnd | null =
+    charge.kind === 'paid'
+      ? (settlement?.reservation ?? { id: charge.reservationId, state: 'released' })
+      : null;
   const end = endOfRun(result, charge, settlement, executionTimeMs);
-  const row = await deps.executionLog.complete(run, end);
-  if (row) deps.events.publish({ id: row.id, templateId: template.id });
+  // The row and the reservation's end in one transaction — or journaled until they can be.
+  const { row } = await deps.executionLog.complete({
+    run,
+    end,
+    completedAt: new Date(),
+    reservation,
+  });
 
   // The model ran but the caller did not pay: the output is withheld (the row keeps the tokens).
   if (settlement && !settlement.ok) {
     throw settlementFailedError(settlement.reason, settlement.response, run.id);
   }
-  return {
-    execution: row ?? unsavedRow(run, end),
-    output: result.ok ? result.text : null,
-    settlement,
-  };
-}
-
-/** What the row would hold, for the response when the database refused to store it. */
-function unsavedRow(run: ExecutionStart, end: ExecutionEnd): Execution {
-  const now = new Date();
-  return {
-    ...run,
-    ...end,
-    instanceId: null,
-    amountPaid: new Prisma.Decimal(end.amountPaid),
-    createdAt: now,
-    completedAt: now,
-  };
+  return { execution: row, output: result.ok ? result.text : null, settlement };
 }
 
 function endOfRun(

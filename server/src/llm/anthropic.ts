@@ -10,6 +10,11 @@ export interface AnthropicModelOptions {
   baseURL?: string;
   maxRetries?: number;
   timeoutMs?: number;
+  /**
+   * The whole call's hard limit, retries and streaming included: past it the request is aborted
+   * and the run fails "run deadline exceeded", with the tokens used so far.
+   */
+  deadlineMs?: number;
   description?: string;
 }
 
@@ -22,12 +27,19 @@ export function createAnthropicModel(options: AnthropicModelOptions): ModelClien
   });
   return {
     description: options.description ?? `Anthropic Messages API (${client.baseURL})`,
-    run: (request) => run(client, request),
+    run: (request) => run(client, request, options.deadlineMs),
   };
 }
 
-async function run(client: Anthropic, request: ModelRequest): Promise<ModelResult> {
-  const { model, maxTokens, prompt, signal } = request;
+async function run(
+  client: Anthropic,
+  request: ModelRequest,
+  deadlineMs: number | undefined,
+): Promise<ModelResult> {
+  const { model, maxTokens, prompt } = request;
+  const deadline = deadlineMs === undefined ? undefined : AbortSignal.timeout(deadlineMs);
+  const signals = [request.signal, deadline].filter((signal) => signal !== undefined);
+  const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
   let text = '';
   let chunks = 0;
   let connected = false;
@@ -59,10 +71,13 @@ async function run(client: Anthropic, request: ModelRequest): Promise<ModelResul
       stopReason: message.stop_reason,
     };
   } catch (error) {
-    if (signal?.aborted) throw signal.reason;
+    if (request.signal?.aborted) throw request.signal.reason;
+    const overDeadline = deadline?.aborted && deadlineMs !== undefined;
     return {
       ok: false,
-      error: describeFailure(error, connected, chunks),
+      error: overDeadline
+        ? `run deadline exceeded (${deadlineMs / 1000} s)`
+        : describeFailure(error, connected, chunks),
       inputTokens: usage?.input_tokens ?? null,
       outputTokens: usage?.output_tokens ?? null,
       partialText: text,

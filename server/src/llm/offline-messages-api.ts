@@ -113,7 +113,7 @@ export async function startMessagesApiServer(
 
 /** The offline default: a model served by the built-in server, through the same SDK path as Claude. */
 export async function createOfflineModel(
-  options: Pick<MessagesApiServerOptions, 'failWhenPromptIncludes'> = {},
+  options: Pick<MessagesApiServerOptions, 'failWhenPromptIncludes'> & { deadlineMs?: number } = {},
 ): Promise<{
   model: ModelClient;
   server: MessagesApiServer;
@@ -123,6 +123,7 @@ export async function createOfflineModel(
     apiKey: 'offline',
     baseURL: server.url,
     maxRetries: 0,
+    deadlineMs: options.deadlineMs,
     description: `offline (built-in Messages API on ${server.url})`,
   });
   return { model, server };

@@ -3,7 +3,7 @@ import { formatUnits } from 'viem';
 import { withTimeout } from './facilitators/timeout.ts';
 import type { Charge, SettleOutcome } from './payment-gate.ts';
 import { USDC_DECIMALS } from './requirements.ts';
-import type { PaymentReservations } from './reservations.ts';
+import type { PaymentReservations, ReservationEnd } from './reservations.ts';
 import type {
   FacilitatorClient,
   PaymentPayload,
@@ -34,7 +34,8 @@ export interface ReservedPayment {
 /**
  * The charge of a run whose payment is verified and reserved. `settle` asks the facilitator once
  * at most — the reservation's reserved → settling compare-and-set guarantees it even across
- * server instances. `release` only frees a reservation that was never sent for settlement.
+ * server instances. Its outcome says how the reservation ends; the run writes that with its
+ * final row, in one transaction (ExecutionLog.complete), or journals both.
  */
 export function paidCharge(deps: PaidChargeDeps, reserved: ReservedPayment): Charge {
   const { payment, reservationId } = reserved;
@@ -45,16 +46,10 @@ export function paidCharge(deps: PaidChargeDeps, reserved: ReservedPayment): Cha
     amount: formatUnits(BigInt(payment.amount), USDC_DECIMALS),
     network: payment.network,
     signature: payment.signature,
+    reservationId,
     settle() {
       settlement ??= settleOnce(deps, reserved);
       return settlement;
-    },
-    async release() {
-      if (settlement) return;
-      await deps.reservations.release(reservationId).catch((error: unknown) => {
-        // Harmless: the reservation stays `reserved`, so the authorization is simply not reusable.
-        deps.report(`could not release payment reservation ${reservationId}: ${message(error)}`);
-      });
     },
   };
 }
@@ -67,30 +62,35 @@ async function settleOnce(deps: PaidChargeDeps, reserved: ReservedPayment): Prom
   });
   if (!claimed) {
     // Not settled, so not charged: without the record we may not ask the facilitator at all.
+    // Still `reserved` (the database was unreachable)? Then the run's end releases it.
     const reason = 'reservation_unavailable';
-    return refused(reason, 'the payment reservation could not be claimed', requirements, false);
+    const outcome = refused(
+      reason,
+      'the payment reservation could not be claimed',
+      requirements,
+      false,
+    );
+    return { ...outcome, reservation: { id: reservationId, state: 'released' } };
   }
   const outcome = await askFacilitator(deps, reserved);
-  const record = outcome.ok
-    ? ({ state: 'settled', transaction: outcome.transaction } as const)
-    : ({
+  const reservation: ReservationEnd = outcome.ok
+    ? { id: reservationId, state: 'settled', transaction: outcome.transaction }
+    : {
+        id: reservationId,
         state: outcome.unknown ? 'settle_unknown' : 'settle_failed',
         error: outcome.error,
         transaction: outcome.response.transaction,
-      } as const);
-  await deps.reservations.finishSettlement(reservationId, record).catch((error: unknown) => {
-    // The reservation stays `settling`: still never settled again, but reconcile it by hand.
-    deps.report(
-      `SETTLEMENT NOT RECORDED for reservation ${reservationId} (${record.state}): ${message(error)}`,
-    );
-  });
-  return outcome;
+      };
+  return { ...outcome, reservation };
 }
+
+type Answer = DistributiveOmit<SettleOutcome, 'reservation'>;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 async function askFacilitator(
   { facilitator, settleTimeoutMs }: PaidChargeDeps,
   { payload, requirements, payment }: ReservedPayment,
-): Promise<SettleOutcome> {
+): Promise<Answer> {
   let response: SettleResponse;
   try {
     response = await withTimeout(facilitator.settle(payload, requirements), settleTimeoutMs);
@@ -127,7 +127,7 @@ function refused(
   detail: string,
   requirements: PaymentRequirements,
   unknown: boolean,
-): Extract<SettleOutcome, { ok: false }> {
+): Extract<Answer, { ok: false }> {
   const error = unknown ? `settlement outcome unknown: ${detail}` : detail;
   return {
     ok: false,

@@ -1,6 +1,7 @@
 import type { Viewer } from '../auth/authenticator.ts';
 import type { Template } from '../generated/prisma/client.ts';
 import type { RunnableTemplate } from '../templates/ownership.ts';
+import type { ReservationEnd } from './reservations.ts';
 import type { AssetOverride, PaymentRequired, SettleResponse } from './types.ts';
 
 export interface PaymentRequest {
@@ -14,8 +15,11 @@ export interface PaymentRequest {
   runId: string;
 }
 
-/** `response` is what the PAYMENT-RESPONSE header carries. */
-export type SettleOutcome =
+/**
+ * `response` is what the PAYMENT-RESPONSE header carries; `reservation`, how the reservation
+ * ends, written with the run's final row.
+ */
+export type SettleOutcome = { reservation: ReservationEnd } & (
   | { ok: true; transaction: string; network: string; payer: string; response: SettleResponse }
   | {
       ok: false;
@@ -25,7 +29,8 @@ export type SettleOutcome =
       /** No clear answer (timeout, unconfirmed transaction): the payer may have been charged. */
       unknown: boolean;
       response: SettleResponse;
-    };
+    }
+);
 
 /** What a run costs the caller, decided before any paid work starts. */
 export type Charge =
@@ -38,10 +43,10 @@ export type Charge =
       network: string;
       /** Recorded in the log as payment_signature. */
       signature: string;
+      /** The payment's reservation: a failed run releases it (ReservationEnd). */
+      reservationId: string;
       /** Called only after a successful model run; settles at most once, never throws. */
       settle(): Promise<SettleOutcome>;
-      /** Called when the run failed: the caller is not charged. Never throws. */
-      release(): Promise<void>;
     };
 
 /** The payment step of the run pipeline: it runs before the model call, settlement after. */

@@ -1,4 +1,5 @@
 import { asRole, BACKEND_ROLE } from '../db/roles.ts';
+import { type SqlText, sql } from '../db/sql.ts';
 import { backendClient } from '../db/viewer-client.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { VerifiedPayment } from './types.ts';
@@ -23,6 +24,11 @@ export type SettlementRecord =
   | { state: 'settled'; transaction: string }
   | { state: 'settle_failed' | 'settle_unknown'; error: string; transaction?: string };
 
+/** How a run leaves its reservation: written in the same transaction as the run's final row. */
+export type ReservationEnd =
+  | { id: string; state: 'released' }
+  | ({ id: string } & SettlementRecord);
+
 /**
  * The database lock that makes a payment pay for at most one run at a time and be settled at
  * most once, across requests and server instances. Every transition is a compare-and-set on the
@@ -37,10 +43,23 @@ export interface PaymentReservations {
   reserve(claim: PaymentClaim): Promise<string | null>;
   /** reserved → settling. False when it was not `reserved`: then do not settle. */
   beginSettlement(id: string): Promise<boolean>;
-  /** settling → settled | settle_failed | settle_unknown. */
-  finishSettlement(id: string, record: SettlementRecord): Promise<void>;
-  /** reserved → released, for a run that failed before settlement. */
-  release(id: string): Promise<boolean>;
+}
+
+const RESERVATIONS = sql`x402_payment_reservations`;
+
+/**
+ * The compare-and-set that ends a reservation, as one statement for the message that writes the
+ * run's final row (ExecutionLog.complete), so the ledger and the log never disagree:
+ * reserved → released (the run failed before settlement), or settling → its settlement record.
+ */
+export function endReservationSql(end: ReservationEnd): SqlText {
+  const id = sql.uuid(end.id);
+  if (end.state === 'released') {
+    return sql`UPDATE ${RESERVATIONS} SET state = 'released', updated_at = now() WHERE id = ${id} AND state = 'reserved'`;
+  }
+  const transaction = end.transaction || null;
+  const error = end.state === 'settled' ? null : end.error.slice(0, 2000);
+  return sql`UPDATE ${RESERVATIONS} SET state = ${end.state}, settlement_transaction = ${transaction}, error = ${error}, updated_at = now() WHERE id = ${id} AND state = 'settling'`;
 }
 
 export function createPaymentReservations(prisma: PrismaClient): PaymentReservations {
@@ -68,11 +87,14 @@ export function createPaymentReservations(prisma: PrismaClient): PaymentReservat
         asRole(prisma, BACKEND_ROLE),
         prisma.$queryRaw<{ id: string }[]>`
           INSERT INTO x402_payment_reservations AS r
-            (network, asset, payer, nonce, pay_to, amount, state, usage_log_id)
+            (network, asset, payer, nonce, pay_to, amount, state, usage_log_id, signature,
+             valid_before)
           VALUES (${key.network}, ${key.asset}, ${key.payer}, ${key.nonce},
-            ${payTo.toLowerCase()}, ${payment.amount}::numeric, 'reserved', ${runId}::uuid)
+            ${payTo.toLowerCase()}, ${payment.amount}::numeric, 'reserved', ${runId}::uuid,
+            ${payment.signature}, ${payment.validBefore})
           ON CONFLICT (network, asset, payer, nonce) DO UPDATE
             SET state = 'reserved', usage_log_id = EXCLUDED.usage_log_id,
+                signature = EXCLUDED.signature, valid_before = EXCLUDED.valid_before,
                 attempts = r.attempts + 1, error = NULL, updated_at = now()
             WHERE r.state = 'released'
           RETURNING id::text AS id`,
@@ -81,19 +103,5 @@ export function createPaymentReservations(prisma: PrismaClient): PaymentReservat
     },
 
     beginSettlement: (id) => move(id, 'reserved', { state: 'settling' }),
-
-    async finishSettlement(id, record) {
-      const data =
-        record.state === 'settled'
-          ? { state: record.state, settlementTransaction: record.transaction }
-          : {
-              state: record.state,
-              error: record.error.slice(0, 2000),
-              settlementTransaction: record.transaction || null,
-            };
-      await move(id, 'settling', data);
-    },
-
-    release: (id) => move(id, 'reserved', { state: 'released' }),
   };
 }

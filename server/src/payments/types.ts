@@ -50,4 +50,6 @@ export interface VerifiedPayment {
   network: Network;
   amount: string;
   signature: `0x${string}`;
+  /** When the authorization expires: unused by then, it can never be settled. */
+  validBefore: Date;
 }

@@ -84,6 +84,8 @@ export async function verifyPaymentLocally(
     network: requirements.network as Network,
     amount: BigInt(authorization.value).toString(),
     signature: signature.toLowerCase() as Hex,
+    // uint256 on chain; a timestamp column holds up to the year 9999, which is "never" enough.
+    validBefore: new Date(Math.min(Number(BigInt(authorization.validBefore)), 253402300799) * 1000),
   };
 }
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { countTokens } from '../../src/llm/offline-messages-api.ts';
 import { createTemplate, execute } from '../support/operations.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
@@ -16,7 +16,11 @@ describe('the run pipeline', () => {
 
   beforeAll(async () => {
     app = await startTestApp({
-      executionLog: { retryDelaysMs: [10, 20], report: (message) => reports.push(message) },
+      executionLog: {
+        retryDelaysMs: [10, 20],
+        maxRetryDelayMs: 200,
+        report: (message) => reports.push(message),
+      },
     });
     [owner, caller] = await Promise.all([app.token('owner'), app.token('caller')]);
     templateId = await createTemplate(app, owner);
@@ -111,41 +115,56 @@ describe('the run pipeline', () => {
     });
   });
 
-  it('writes the row whole at the end when the start could not be written', async () => {
+  it('runs nothing and answers SERVICE_UNAVAILABLE when its running row cannot be written', async () => {
+    const before = await rowCount();
+    const modelCalls = app.modelServer.requests.length;
     await app.db.query(`REVOKE INSERT ON ${LOG} FROM promptmeter_backend`);
-    app.modelServer.enqueue({
-      kind: 'delay',
-      ms: 400,
-      after: { kind: 'text', text: 'late', inputTokens: 3, outputTokens: 1 },
-    });
     reports.length = 0;
-    const running = execute(app, caller, templateId);
-    await new Promise((resolve) => setTimeout(resolve, 200)); // the start's retries are spent
-    await app.db.query(`GRANT INSERT ON ${LOG} TO promptmeter_backend`);
-    const run = await running;
-    const execution = run.data?.executeTemplate.execution;
-    expect(reports).toEqual([
-      expect.stringMatching(/writing the running row FAILED after 3 attempts/),
-    ]);
-    expect(execution).toMatchObject({ status: 'SUCCESS', inputTokens: 3, outputTokens: 1 });
-    expect(
-      await app.db.query(`SELECT status FROM ${LOG} WHERE id = $1`, [fromGlobalId(execution.id)]),
-    ).toEqual([{ status: 'success' }]);
+    const run = await execute(app, caller, templateId).finally(() =>
+      app.db.query(`GRANT INSERT ON ${LOG} TO promptmeter_backend`),
+    );
+    expect(run.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+    expect(run.status).toBe(503);
+    expect(app.modelServer.requests.length).toBe(modelCalls);
+    expect(await rowCount()).toBe(before);
+    expect(reports).toEqual([expect.stringMatching(/writing the running row of run .* failed/)]);
   });
 
-  it('returns the result and reports loudly when the log cannot be written at all', async () => {
-    const before = await rowCount();
-    await app.db.query(`REVOKE INSERT, UPDATE ON ${LOG} FROM promptmeter_backend`);
+  it('answers what the model said while the final row cannot be written, and writes it once it can', async () => {
+    // The running row is written; its completion (an upsert, so also an UPDATE) is refused.
+    await app.db.query(`REVOKE UPDATE ON ${LOG} FROM promptmeter_backend`);
     reports.length = 0;
-    app.modelServer.enqueue({ kind: 'text', text: 'still answered' });
-    const run = await execute(app, caller, templateId).finally(() =>
-      app.db.query(`GRANT INSERT, UPDATE ON ${LOG} TO promptmeter_backend`),
+    app.modelServer.enqueue({
+      kind: 'text',
+      text: 'still answered',
+      inputTokens: 3,
+      outputTokens: 2,
+    });
+    let run: Awaited<ReturnType<typeof execute>>;
+    try {
+      run = await execute(app, caller, templateId);
+      const id = fromGlobalId(run.data?.executeTemplate.execution.id);
+      expect(run.data?.executeTemplate).toMatchObject({
+        output: 'still answered',
+        execution: { status: 'SUCCESS', inputTokens: 3, outputTokens: 2 },
+      });
+      expect(await app.db.query(`SELECT status FROM ${LOG} WHERE id = $1`, [id])).toEqual([
+        { status: 'running' },
+      ]);
+      expect(reports).toEqual([
+        expect.stringMatching(/run .* journaled until the database takes it/),
+      ]);
+    } finally {
+      await app.db.query(`GRANT UPDATE ON ${LOG} TO promptmeter_backend`);
+    }
+    const id = fromGlobalId(run.data?.executeTemplate.execution.id);
+    await vi.waitFor(
+      async () =>
+        expect(
+          await app.db.query(`SELECT status, output_tokens FROM ${LOG} WHERE id = $1`, [id]),
+        ).toEqual([{ status: 'success', output_tokens: 2 }]),
+      { timeout: 10_000, interval: 50 },
     );
-    expect(run.data?.executeTemplate.output).toBe('still answered');
-    expect(run.data?.executeTemplate.execution.status).toBe('SUCCESS');
-    expect(reports).toHaveLength(2);
-    expect(reports[1]).toMatch(/completing run .* FAILED after 3 attempts/);
-    expect(await rowCount()).toBe(before);
   });
 
   it('holds no database connection while the model is being awaited', async () => {
@@ -173,27 +192,6 @@ describe('the run pipeline', () => {
     expect(results.map((run) => run.data?.executeTemplate.execution.status)).toEqual(
       Array(inFlight).fill('SUCCESS'),
     );
-  });
-
-  it('marks runs left running by a crash as failed "interrupted", and announces them', async () => {
-    const [row] = await app.db.query<{ id: string }>(
-      `INSERT INTO ${LOG} (template_id, caller_id, status, created_at) VALUES ($1, $2, 'running', now() - interval '1 hour') RETURNING id`,
-      [fromGlobalId(templateId), app.userId('caller')],
-    );
-    const fresh = await app.db.query<{ id: string }>(
-      `INSERT INTO ${LOG} (template_id, caller_id, status) VALUES ($1, $2, 'running') RETURNING id`,
-      [fromGlobalId(templateId), app.userId('caller')],
-    );
-    const swept = await app.services.executionLog.failInterrupted(15 * 60_000);
-    expect(swept.map((r) => r.id)).toEqual([row?.id]);
-    const rows = await app.db.query(
-      `SELECT id, status, error_message FROM ${LOG} WHERE id = ANY($1) ORDER BY status`,
-      [[row?.id, fresh[0]?.id]],
-    );
-    expect(rows).toEqual([
-      { id: row?.id, status: 'failed', error_message: 'interrupted' },
-      { id: fresh[0]?.id, status: 'running', error_message: null },
-    ]);
   });
 });
 

@@ -38,7 +38,7 @@ describe('a payment signed by the stock x402 client', () => {
     expect(decoded).toEqual(payload);
 
     const payment = await verifyPaymentLocally(decoded, requirements);
-    const authorization = payload.payload.authorization as { nonce: string };
+    const authorization = payload.payload.authorization as { nonce: string; validBefore: string };
     expect(payment).toEqual({
       payer: payer.address,
       nonce: authorization.nonce.toLowerCase(),
@@ -46,6 +46,7 @@ describe('a payment signed by the stock x402 client', () => {
       network: 'eip155:84532',
       amount: '10000',
       signature: (payload.payload.signature as string).toLowerCase(),
+      validBefore: new Date(Number(authorization.validBefore) * 1000),
     });
   });
 

@@ -54,7 +54,11 @@ export async function startTestApp(options: TestAppOptions = {}) {
         { facilitatorUrl: undefined, facilitatorTimeoutMs: 10_000, modelTimeoutMs: 60_000 },
         db.prisma,
       ),
-    executionLog: createExecutionLog(db, { retryDelaysMs: [10, 50], ...options.executionLog }),
+    executionLog: createExecutionLog(db, {
+      retryDelaysMs: [10, 50],
+      events,
+      ...options.executionLog,
+    }),
     ...options.services,
   };
   // Subscriptions share pub/sub streams: count subscribes that returned a stream instead.
@@ -145,6 +149,7 @@ export async function startTestApp(options: TestAppOptions = {}) {
     async close() {
       for (const socket of sockets) await socket.dispose();
       await app.stop();
+      services.executionLog.close();
       await events.close();
       if (!options.modelServer) await modelServer.close();
       if (ownsDatabase) await database.close();
