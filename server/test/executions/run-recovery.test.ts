@@ -50,7 +50,13 @@ describe.skipIf(Boolean(process.env.TEST_DATABASE_URL))(
       return dir;
     };
     const finalState = (): FinalState => ({
-      run: { id: randomUUID(), templateId, callerId: DEMO_OWNER.id, payerAddress: null, network: null },
+      run: {
+        id: randomUUID(),
+        templateId,
+        callerId: DEMO_OWNER.id,
+        payerAddress: null,
+        network: null,
+      },
       end: {
         status: 'success',
         errorMessage: null,
