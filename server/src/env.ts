@@ -18,6 +18,8 @@ export interface Env {
   facilitatorUrl: string | undefined;
   /** Facilitator verify/settle deadline; a settlement without an answer by then is "unknown". */
   facilitatorTimeoutMs: number;
+  /** JSON-RPC of the payment network: reconciles settlements whose outcome is unknown. */
+  rpcUrl: string | undefined;
   /** Offline model only: prompts containing this text fail with 529 (for demos and e2e tests). */
   offlineFailPattern: string | undefined;
   /** Unset in development → generated once and kept in dataDir. Required in production. */
@@ -50,6 +52,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     anthropicTimeoutMs: int(source, 'ANTHROPIC_TIMEOUT_MS', 300_000, 1000, 3_600_000),
     facilitatorUrl: source.X402_FACILITATOR_URL || undefined,
     facilitatorTimeoutMs: int(source, 'X402_FACILITATOR_TIMEOUT_MS', 60_000, 1000, 600_000),
+    rpcUrl: source.X402_RPC_URL || undefined,
     offlineFailPattern: source.PROMPTMETER_OFFLINE_FAIL_PATTERN || undefined,
     jwtSecret: source.JWT_SECRET || undefined,
     seedDemo: bool(source, 'SEED_DEMO', !production),
@@ -69,6 +72,9 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   }
   if (env.jwtSecret && env.jwtSecret.length < 32) {
     throw new Error('JWT_SECRET must be at least 32 characters');
+  }
+  if (env.rpcUrl && !URL.canParse(env.rpcUrl)) {
+    throw new Error(`X402_RPC_URL must be a URL, got "${env.rpcUrl}"`);
   }
   if (env.facilitatorUrl && !URL.canParse(env.facilitatorUrl)) {
     throw new Error(`X402_FACILITATOR_URL must be a URL, got "${env.facilitatorUrl}"`);

@@ -6,9 +6,12 @@ import type { Env } from './env.ts';
 import { redactUrl } from './executions/execution-events.ts';
 import { createRunRecovery } from './executions/run-recovery.ts';
 import { buildApp } from './http/app.ts';
+import { createChainReader } from './payments/chain-reader.ts';
+import { createReconciler } from './payments/reconcile.ts';
 import { createServices } from './services.ts';
 import { seedDemoData } from './templates/demo-seed.ts';
 
+const RECONCILE_EVERY_MS = 30_000;
 const CLIENT_DIST = fileURLToPath(new URL('../../client/dist', import.meta.url));
 
 /** Opens the database, migrates, recovers interrupted runs, and serves. */
@@ -35,6 +38,17 @@ export async function startServer(env: Env) {
     events: services.events,
   });
   await recovery.start();
+  const reconcile = createReconciler(db, {
+    chain: env.rpcUrl ? createChainReader(env.rpcUrl) : null,
+    // By then a live settlement has its answer, and its run has written it (or journaled it).
+    minAgeMs: env.facilitatorTimeoutMs + 30_000,
+    published: services.events.publish,
+  });
+  const reconciler = setInterval(
+    () => reconcile().catch((error) => console.error('[payments] reconciliation failed:', error)),
+    RECONCILE_EVERY_MS,
+  );
+  reconciler.unref();
 
   const app = buildApp({
     db,
@@ -66,6 +80,7 @@ export async function startServer(env: Env) {
     url,
     app,
     async stop() {
+      clearInterval(reconciler);
       await app.stop();
       // A final state still waiting for the database keeps the lease (and its journal entry).
       if (services.executionLog.pendingWrites === 0) await recovery.stop();

@@ -38,7 +38,9 @@ export interface FacilitatorSpy {
   settles: number;
   /** Replace the inner facilitator's verification / settlement while set. */
   verifyWith: null | (() => Promise<VerifyResponse>);
-  settleWith: null | (() => Promise<SettleResponse>);
+  settleWith:
+    | null
+    | ((...args: Parameters<FacilitatorClient['settle']>) => Promise<SettleResponse>);
   facilitator: FacilitatorClient;
 }
 
@@ -55,7 +57,9 @@ export function spyFacilitator(inner: FacilitatorClient): FacilitatorSpy {
       },
       settle: (payload, requirements) => {
         spy.settles++;
-        return spy.settleWith ? spy.settleWith() : inner.settle(payload, requirements);
+        return spy.settleWith
+          ? spy.settleWith(payload, requirements)
+          : inner.settle(payload, requirements);
       },
       getSupported: () => inner.getSupported(),
     },
