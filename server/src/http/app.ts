@@ -12,6 +12,7 @@ import {
 import type { Context, Services } from '../schema/context.ts';
 import { schema } from '../schema/index.ts';
 import { createContext, type ServerContext } from './context.ts';
+import { loggerQuietOnDatabaseOutages, maskError } from './database-unavailable.ts';
 import { graphiqlOptions } from './graphiql.ts';
 import { renderGraphiQLPage } from './graphiql-page.ts';
 import { serveGraphqlWs } from './graphql-ws.ts';
@@ -62,6 +63,9 @@ export function buildApp({ db, services, devTokens = false, clientDist, plugins 
       // After every request parser: it wraps the one chosen for the request.
       useRequestBodyLimit(),
     ],
+    // A database outage is SERVICE_UNAVAILABLE (503 + Retry-After), logged in one line.
+    maskedErrors: { maskError },
+    logging: loggerQuietOnDatabaseOutages(),
     renderGraphiQL: renderGraphiQLPage,
     graphiql: graphiqlOptions(services.authenticator, devTokens),
     context,

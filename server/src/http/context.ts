@@ -8,6 +8,7 @@ import type { SqlText } from '../db/sql.ts';
 import { lazyViewerClient } from '../db/viewer-client.ts';
 import { invalidToken } from '../lib/api-errors.ts';
 import type { Context, Services } from '../schema/context.ts';
+import { serviceUnavailableIfDatabaseDown } from './database-unavailable.ts';
 
 /** What Yoga is given besides the request: Node's request, and for a WebSocket operation its key. */
 export type ServerContext = { socketKey?: object; req?: IncomingMessage };
@@ -43,7 +44,8 @@ export function createContext(db: Database, services: Services) {
         viewer = await authenticate(request.headers.get('authorization'));
       } catch (error) {
         if (error instanceof AuthError) throw invalidToken(error.message);
-        throw error;
+        // A first-time user is upserted here: with the database down, nothing can run.
+        throw serviceUnavailableIfDatabaseDown(error) ?? error;
       }
     }
     const headers = new Headers();

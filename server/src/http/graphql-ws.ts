@@ -8,6 +8,7 @@ import { AuthError } from '../auth/authenticator.ts';
 import { invalidToken } from '../lib/api-errors.ts';
 import type { Context } from '../schema/context.ts';
 import { type Authenticate, type ServerContext, socketViewers } from './context.ts';
+import { serviceUnavailableIfDatabaseDown } from './database-unavailable.ts';
 
 /**
  * graphql-ws on the server's GraphQL endpoint, each operation run through Yoga's envelop (its
@@ -32,7 +33,11 @@ export function serveGraphqlWs(
           return true;
         } catch (error) {
           if (error instanceof AuthError) return false; // graphql-ws closes with 4403 Forbidden
-          throw error;
+          if (!serviceUnavailableIfDatabaseDown(error)) throw error;
+          // The database is down (a first-time user is upserted here): 1013 Try Again Later, a
+          // code clients retry on. graphql-ws' own close (4403) that follows is then ignored.
+          ctx.extra.socket.close(1013, 'Try again later: the database is unavailable');
+          return false;
         }
       },
       onSubscribe: async (ctx, _id, params) => {
@@ -48,6 +53,8 @@ export function serveGraphqlWs(
             socketViewers.set(viewerKey, await authenticate(operationToken));
           } catch (error) {
             if (error instanceof AuthError) return [invalidToken(error.message)];
+            const unavailable = serviceUnavailableIfDatabaseDown(error);
+            if (unavailable) return [unavailable];
             throw error;
           }
         }
