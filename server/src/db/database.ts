@@ -32,6 +32,7 @@ export interface Database {
 type Rows = Record<string, unknown>[];
 
 const TRANSACTIONS = { maxWait: 10_000, timeout: 10_000 };
+const CONNECT_TIMEOUT_MS = 5000;
 
 export type DatabaseOptions =
   | { databaseUrl: string; poolSize?: number }
@@ -42,7 +43,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 }
 
 function openPostgres({ databaseUrl, poolSize = 10 }: { databaseUrl: string; poolSize?: number }) {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
+  // A host that drops packets must fail fast (SERVICE_UNAVAILABLE), not wait for TCP's timeout.
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: poolSize,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
   // An idle client's error (e.g. the server restarted) must not crash the process.
   pool.on('error', (error) => console.error('[db] idle PostgreSQL client error:', error.message));
   // Under load a transaction may wait for a pooled connection longer than Prisma's 2 s default.
