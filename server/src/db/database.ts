@@ -32,7 +32,8 @@ export interface Database {
 type Rows = Record<string, unknown>[];
 
 const TRANSACTIONS = { maxWait: 10_000, timeout: 10_000 };
-const CONNECT_TIMEOUT_MS = 5000;
+// Also bounds the wait for a pooled connection under load: as long as Prisma's transaction maxWait.
+const CONNECT_TIMEOUT_MS = 10_000;
 
 export type DatabaseOptions =
   | { databaseUrl: string; poolSize?: number }
