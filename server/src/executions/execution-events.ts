@@ -1,9 +1,7 @@
-import { setMaxListeners } from 'node:events';
-import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { FixedBuffer } from 'graphql-yoga';
-import { Redis } from 'ioredis';
 import { apiError } from '../lib/api-errors.ts';
 import { startedRepeater } from '../lib/started-repeater.ts';
+import { createRedisEventTarget } from './redis-event-target.ts';
 
 /** A run of `templateId` reached a final state. Only ids travel: subscribers re-read the row. */
 export interface ExecutionLoggedEvent {
@@ -31,67 +29,102 @@ export const MAX_QUEUED_EVENTS = 1000;
 /**
  * @param namespace prefixes the channel, so several deployments (or test databases) can share
  * one Redis without hearing each other.
+ * @param log where Redis outages and recoveries are reported (one line each).
  */
 export function createExecutionEvents(
-  options: { redisUrl?: string; namespace?: string } = {},
+  options: { redisUrl?: string; namespace?: string; log?: (line: string) => void } = {},
 ): ExecutionEvents {
   const topic = `${options.namespace ?? 'promptmeter'}:executionLogged`;
-  const { target, description, check, close } = options.redisUrl
-    ? redisTarget(options.redisUrl)
-    : inProcessTarget();
+  const channels = options.redisUrl
+    ? redisChannels(options.redisUrl, options.log)
+    : inProcessChannels();
   // Channels are named as Yoga's createPubSub names them (`<topic>:<templateId>`).
   const channel = (templateId: string) => `${topic}:${templateId}`;
   return {
-    description,
+    description: channels.description,
     publish: (event) => {
-      target.dispatchEvent(new CustomEvent(channel(event.templateId), { detail: event }));
+      channels.publish(channel(event.templateId), { id: event.id, templateId: event.templateId });
     },
-    subscribe: (templateId) => listen(target, channel(templateId)),
-    check,
-    close,
+    subscribe: (templateId) => listen(channels, channel(templateId), templateId),
+    check: channels.check,
+    close: channels.close,
   };
 }
 
-type Target = Pick<EventTarget, 'addEventListener' | 'removeEventListener' | 'dispatchEvent'>;
+/** Where events travel: one process, or every instance through Redis. */
+interface Channels {
+  readonly description: string;
+  publish(channel: string, event: ExecutionLoggedEvent): void;
+  /** Calls `onEvent` with each event on `channel` until the returned function is called. */
+  listen(channel: string, onEvent: (event: ExecutionLoggedEvent) => void): () => void;
+  check(): Promise<void>;
+  close(): Promise<void>;
+}
 
-function inProcessTarget() {
-  const target = new EventTarget();
-  // One listener per shared subscription: many viewers on one template are expected.
-  setMaxListeners(0, target);
+function inProcessChannels(): Channels {
+  const listeners = new Map<string, Set<(event: ExecutionLoggedEvent) => void>>();
   return {
-    target,
     description: 'in-process',
+    publish: (channel, event) => {
+      for (const onEvent of [...(listeners.get(channel) ?? [])]) onEvent(event);
+    },
+    listen: (channel, onEvent) => {
+      const channelListeners = listeners.get(channel) ?? new Set();
+      listeners.set(channel, channelListeners);
+      const listener = (event: ExecutionLoggedEvent) => onEvent(event);
+      channelListeners.add(listener);
+      return () => {
+        channelListeners.delete(listener);
+        if (channelListeners.size === 0 && listeners.get(channel) === channelListeners)
+          listeners.delete(channel);
+      };
+    },
     check: async () => {},
     close: async () => {},
   };
 }
 
-function redisTarget(redisUrl: string) {
-  // Subscribing puts an ioredis connection in subscriber mode: publishing needs a second one.
-  const publishClient = new Redis(redisUrl, { lazyConnect: false });
-  const subscribeClient = new Redis(redisUrl, { lazyConnect: false });
-  for (const client of [publishClient, subscribeClient]) {
-    client.on('error', (error) => console.error('[pubsub] Redis error:', error.message));
-  }
+function redisChannels(redisUrl: string, log?: (line: string) => void): Channels {
+  const target = createRedisEventTarget(redisUrl, log);
   return {
-    target: createRedisEventTarget({ publishClient, subscribeClient }),
     description: `Redis (${redactUrl(redisUrl)})`,
-    check: async () => {
-      await publishClient.ping();
-    },
-    close: async () => {
-      await Promise.allSettled([publishClient.quit(), subscribeClient.quit()]);
-    },
+    publish: (channel, event) => target.publish(channel, JSON.stringify(event)),
+    listen: (channel, onEvent) =>
+      target.listen(channel, (message) => {
+        const event = parseEvent(message);
+        if (event) onEvent(event);
+      }),
+    check: target.check,
+    close: target.close,
   };
 }
 
+/** An event, or undefined for anything else: a shared Redis may carry anything. */
+function parseEvent(message: string): ExecutionLoggedEvent | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(message);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { id, templateId } = value as Record<string, unknown>;
+  return typeof id === 'string' && typeof templateId === 'string' ? { id, templateId } : undefined;
+}
+
 /** The events of one channel, from this call on, queued up to MAX_QUEUED_EVENTS. */
-function listen(target: Target, channel: string): AsyncIterableIterator<ExecutionLoggedEvent> {
+function listen(
+  channels: Channels,
+  channel: string,
+  templateId: string,
+): AsyncIterableIterator<ExecutionLoggedEvent> {
   const queue = new FixedBuffer(MAX_QUEUED_EVENTS);
   return startedRepeater<ExecutionLoggedEvent>((push, stop) => {
-    const onEvent = (event: Event) => {
+    const onEvent = (event: ExecutionLoggedEvent) => {
+      // Another template's event on this channel is not for these subscribers.
+      if (event.templateId !== templateId) return;
       // Pushes past a full buffer wait in the Repeater, which throws at 1024 of them: from
-      // inside dispatchEvent, a crash. A full buffer ends the subscription instead.
+      // inside the publisher's loop, a crash. A full buffer ends the subscription instead.
       if (queue.full)
         stop(
           apiError(
@@ -99,10 +132,10 @@ function listen(target: Target, channel: string): AsyncIterableIterator<Executio
             `More than ${MAX_QUEUED_EVENTS} events were waiting: resubscribe.`,
           ),
         );
-      else void push((event as CustomEvent<ExecutionLoggedEvent>).detail);
+      else void push(event);
     };
-    target.addEventListener(channel, onEvent);
-    stop.then(() => target.removeEventListener(channel, onEvent));
+    const stopListening = channels.listen(channel, onEvent);
+    stop.then(stopListening);
   }, queue);
 }
 
