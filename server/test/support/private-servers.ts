@@ -97,6 +97,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   const port = await freePort();
   let child: ChildProcess | null = null;
   const start = async () => {
+    await kill(); // never two servers, one of them orphaned
     child = spawn(
       'redis-server',
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
@@ -116,14 +117,14 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
       }
     }
   };
-  const kill = async () => {
+  async function kill() {
     const running = child;
     child = null;
     if (!running || running.exitCode !== null) return;
     const exited = new Promise((resolve) => running.once('exit', resolve));
     running.kill('SIGKILL');
     await exited;
-  };
+  }
   await start();
   return { port, url: `redis://127.0.0.1:${port}`, kill, start, remove: kill };
 }
