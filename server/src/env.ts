@@ -33,6 +33,8 @@ export interface Env {
   journalDir: string;
   /** A row with no instance (written before leases existed) still `running` this long is swept. */
   interruptedAfterMs: number;
+  /** On SIGTERM/SIGINT, how long runs and requests in flight may take to finish. */
+  shutdownGraceMs: number;
 }
 
 export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
@@ -60,6 +62,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     instanceLeaseMs: int(source, 'INSTANCE_LEASE_MS', 15_000, 1000, 600_000),
     journalDir: path.resolve(source.RUN_JOURNAL_DIR || path.join(dataDir, 'journal')),
     interruptedAfterMs: int(source, 'RUN_INTERRUPTED_AFTER_MS', 900_000, 1000, 86_400_000),
+    shutdownGraceMs: int(source, 'SHUTDOWN_GRACE_MS', 30_000, 0, 3_600_000),
   };
   if (production && !env.jwtSecret) {
     throw new Error('JWT_SECRET must be set when NODE_ENV=production');

@@ -1,19 +1,67 @@
+// The server process. The signal handlers are installed before the app's modules load (about a
+// second): as PID 1 of a container a signal without a handler is ignored (`docker stop` would
+// wait for its SIGKILL), and elsewhere it would kill the process mid-start. Keep the imports
+// above the handlers light.
 import { readEnv } from './env.ts';
-import { startServer } from './server.ts';
 
-const server = await startServer(readEnv());
+/**
+ * A second signal sooner than this after the first is the same signal relayed to the process
+ * group (Ctrl-C reaches npm, sh and us; npm forwards it once more): the drain goes on. A later
+ * one is an operator insisting: exit at once.
+ */
+const DUPLICATE_SIGNAL_MS = 2000;
+/** After the grace period, closing sockets, services and the database gets this long. */
+const CLOSE_TIMEOUT_MS = 10_000;
 
-let stopping = false;
+const env = readEnv();
+let firstSignalAt: number | null = null;
+
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    server.stop().then(
-      () => process.exit(0),
-      (error) => {
-        console.error('error while stopping:', error);
+    if (firstSignalAt === null) {
+      firstSignalAt = Date.now();
+      shutDown(signal).catch((error) => {
+        console.error('[shutdown] error while stopping:', error);
         process.exit(1);
-      },
-    );
+      });
+    } else if (Date.now() - firstSignalAt < DUPLICATE_SIGNAL_MS) {
+      console.log(`[shutdown] ${signal} again: taken as the same (group) signal; still draining`);
+    } else {
+      console.error(
+        `[shutdown] ${signal} again: exiting now; runs still in flight are abandoned (the sweeper fails them as interrupted)`,
+      );
+      process.exit(1);
+    }
   });
+}
+
+const starting = import('./server.ts').then(({ startServer }) => startServer(env));
+starting.catch((error) => {
+  console.error('[start] failed:', error);
+  process.exit(1);
+});
+
+async function shutDown(signal: NodeJS.Signals) {
+  // A signal during start-up stops the server as soon as it is up: nothing runs yet.
+  const server = await starting;
+  const graceSeconds = env.shutdownGraceMs / 1000;
+  console.log(
+    `[shutdown] ${signal}: draining ${server.runsInFlight.count} run(s) in flight for up to ${graceSeconds} s; new runs and /health/ready answer 503`,
+  );
+  setTimeout(() => {
+    console.error('[shutdown] closing is taking too long: exiting now');
+    process.exit(1);
+  }, env.shutdownGraceMs + CLOSE_TIMEOUT_MS).unref();
+  const began = performance.now();
+  await server.stop({ graceMs: env.shutdownGraceMs });
+  const runsLeft = server.runsInFlight.count;
+  const took = ((performance.now() - began) / 1000).toFixed(1);
+  if (runsLeft === 0) {
+    console.log(`[shutdown] done in ${took} s: every run finished; exiting`);
+    process.exit(0);
+  }
+  console.error(
+    `[shutdown] done in ${took} s: ${runsLeft} run(s) outlived SHUTDOWN_GRACE_MS and were abandoned (the sweeper fails them as interrupted); exiting`,
+  );
+  process.exit(1);
 }

@@ -79,9 +79,11 @@ export async function startServer(env: Env) {
   return {
     url,
     app,
-    async stop() {
+    runsInFlight: services.runsInFlight,
+    /** Drains (see App.stop) for up to `graceMs`, then closes the services and the database. */
+    async stop({ graceMs = 0 }: { graceMs?: number } = {}) {
+      await app.stop({ graceMs });
       clearInterval(reconciler);
-      await app.stop();
       // A final state still waiting for the database keeps the lease (and its journal entry).
       if (services.executionLog.pendingWrites === 0) await recovery.stop();
       await closeServices();

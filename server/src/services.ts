@@ -4,6 +4,7 @@ import type { Env } from './env.ts';
 import { createExecutionEvents } from './executions/execution-events.ts';
 import { createExecutionLog } from './executions/execution-log.ts';
 import { createRunJournal } from './executions/run-journal.ts';
+import { createRunsInFlight } from './executions/runs-in-flight.ts';
 import { createAnthropicModel } from './llm/anthropic.ts';
 import { createOfflineModel } from './llm/offline-messages-api.ts';
 import { createPaymentGate } from './payments/index.ts';
@@ -51,6 +52,7 @@ export async function createServices(env: Env, db: Database, instanceId: string)
       journal: createRunJournal(env.journalDir),
       events,
     }),
+    runsInFlight: createRunsInFlight(),
   };
   return {
     services,

@@ -16,9 +16,11 @@ import { loggerQuietOnDatabaseOutages, maskError } from './database-unavailable.
 import { graphiqlOptions } from './graphiql.ts';
 import { renderGraphiQLPage } from './graphiql-page.ts';
 import { serveGraphqlWs } from './graphql-ws.ts';
+import { serveHealth } from './health.ts';
 import { useRequestBodyLimit } from './plugins/request-body-limit.ts';
 import { useResponseHeaders } from './plugins/response-headers.ts';
 import { useSharedSubscriptions } from './plugins/shared-subscriptions.ts';
+import { trackRequests } from './requests-in-flight.ts';
 import { routeRequests } from './routes.ts';
 
 export interface AppDeps {
@@ -35,6 +37,7 @@ export interface AppDeps {
 /** The HTTP + WebSocket server: GraphQL over HTTP (Yoga) and graphql-ws on the same /graphql. */
 export function buildApp({ db, services, devTokens = false, clientDist, plugins = [] }: AppDeps) {
   const { authenticate, context } = createContext(db, services);
+  const requests = trackRequests();
 
   const yoga = createYoga<ServerContext, Context>({
     schema,
@@ -59,6 +62,7 @@ export function buildApp({ db, services, devTokens = false, clientDist, plugins 
       useResponseHeaders(),
       useOnePaidFieldPerOperation(),
       useSharedSubscriptions(),
+      requests.plugin,
       ...plugins,
       // After every request parser: it wraps the one chosen for the request.
       useRequestBodyLimit(),
@@ -72,12 +76,39 @@ export function buildApp({ db, services, devTokens = false, clientDist, plugins 
   });
 
   const server = createServer(
-    routeRequests(yoga, {
-      clientDist,
-      devTokens: devTokens ? services.authenticator : undefined,
-    }),
+    requests.counting(
+      routeRequests(yoga, {
+        clientDist,
+        devTokens: devTokens ? services.authenticator : undefined,
+        health: serveHealth({ db, services }),
+      }),
+    ),
   );
   const closeGraphqlWs = serveGraphqlWs(server, yoga, authenticate);
+
+  /**
+   * The graceful stop: readiness answers 503 and new runs are refused at once; no new
+   * connection is accepted; requests and runs in flight get up to `graceMs` to finish (and
+   * write their rows); then WebSockets close with 1001 and what is left is cut.
+   */
+  async function drainAndClose(graceMs: number) {
+    const deadline = Date.now() + graceMs;
+    const remaining = () => Math.max(0, deadline - Date.now());
+    services.runsInFlight.drain();
+    requests.drain();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // HTTP runs are requests too; a run over a WebSocket is counted only by runsInFlight.
+    await services.runsInFlight.drained(remaining());
+    await requests.drained(remaining());
+    const runsLeft = services.runsInFlight.count;
+    // A run's result is sent in the same turn its promise settles: let the socket take it.
+    await new Promise((resolve) => setImmediate(resolve));
+    await closeGraphqlWs();
+    server.closeAllConnections();
+    await closed;
+    return { runsLeft };
+  }
+  let stopping: ReturnType<typeof drainAndClose> | null = null;
 
   return {
     yoga,
@@ -93,10 +124,10 @@ export function buildApp({ db, services, devTokens = false, clientDist, plugins 
         url: `http://${host === '0.0.0.0' || host === '::' ? 'localhost' : host}:${address.port}`,
       };
     },
-    async stop() {
-      await closeGraphqlWs();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+    /** Stops gracefully within `graceMs` (0: at once); once, later calls share the first. */
+    stop({ graceMs = 0 }: { graceMs?: number } = {}) {
+      stopping ??= drainAndClose(graceMs);
+      return stopping;
     },
   };
 }

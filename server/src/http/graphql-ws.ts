@@ -10,9 +10,13 @@ import type { Context } from '../schema/context.ts';
 import { type Authenticate, type ServerContext, socketViewers } from './context.ts';
 import { serviceUnavailableIfDatabaseDown } from './database-unavailable.ts';
 
+/** How long close() waits for clients to answer the close frame before cutting them. */
+const SOCKET_CLOSE_TIMEOUT_MS = 1000;
+
 /**
  * graphql-ws on the server's GraphQL endpoint, each operation run through Yoga's envelop (its
- * plugins and context) as in Yoga's graphql-ws example. Returns close(), which ends every socket.
+ * plugins and context) as in Yoga's graphql-ws example. Returns close(), which ends every socket
+ * with 1001 "Going away".
  */
 export function serveGraphqlWs(
   server: Server,
@@ -83,10 +87,18 @@ export function serveGraphqlWs(
     wsServer,
   );
 
-  return async function close() {
-    await disposable.dispose();
+  return async function close(timeoutMs = SOCKET_CLOSE_TIMEOUT_MS) {
+    // dispose() closes every socket with 1001 "Going away" and waits for each client's answer;
+    // a client that does not answer in time is cut.
+    const disposed = disposable.dispose();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      disposed,
+      new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
+    clearTimeout(timer);
     for (const client of wsServer.clients) client.terminate();
-    wsServer.close();
+    await disposed;
   };
 }
 

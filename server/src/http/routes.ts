@@ -14,19 +14,23 @@ export interface Routes {
   clientDist?: string;
   /** Development only: POST /dev/token mints a token for a demo user (the UI's "Sign in as"). */
   devTokens?: Authenticator;
+  /** GET /health/live and /health/ready (health.ts); Yoga keeps answering GET /health. */
+  health?: Handler;
 }
 
 /**
  * The node:http request listener: the routes that are not GraphQL (GraphiQL's assets, the web
- * client, /dev/token), then Yoga for the rest (/graphql, its GraphiQL page, /health, 404s).
+ * client, /dev/token, /health/*), then Yoga for the rest (/graphql, its GraphiQL page, /health,
+ * 404s).
  */
-export function routeRequests(yoga: Handler, { clientDist, devTokens }: Routes) {
+export function routeRequests(yoga: Handler, { clientDist, devTokens, health }: Routes) {
   const clientAssets = clientDist ? serveClientAssets(clientDist) : null;
   const devToken = devTokens ? serveDevTokens(devTokens) : null;
 
   function handlerFor(req: IncomingMessage): Handler {
     const pathname = (req.url ?? '/').split('?', 1)[0] ?? '/';
     if (devToken && pathname === '/dev/token') return devToken;
+    if (health && pathname.startsWith('/health/')) return health;
     const read = req.method === 'GET' || req.method === 'HEAD';
     if (read && pathname.startsWith(GRAPHIQL_ASSETS)) return serveGraphiQLAsset;
     if (clientAssets && read && !API_PATHS.test(pathname)) return clientAssets;

@@ -2,6 +2,7 @@ import type { Authenticator, Viewer } from '../auth/authenticator.ts';
 import type { SqlText } from '../db/sql.ts';
 import type { ExecutionEvents } from '../executions/execution-events.ts';
 import type { ExecutionLog } from '../executions/execution-log.ts';
+import type { RunsInFlight } from '../executions/runs-in-flight.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { ModelClient } from '../llm/types.ts';
 import type { PaymentGate } from '../payments/payment-gate.ts';
@@ -13,6 +14,8 @@ export interface Services {
   events: ExecutionEvents;
   payments: PaymentGate;
   executionLog: ExecutionLog;
+  /** Runs being executed here; draining while the server shuts down. */
+  runsInFlight: RunsInFlight;
 }
 
 /** Built per HTTP request, and per operation on a WebSocket. */

@@ -1,7 +1,9 @@
 import { encodePaymentResponseHeader } from '@x402/core/http';
 import { runTemplate } from '../executions/run-template.ts';
+import { serviceUnavailable } from '../lib/api-errors.ts';
 import { PAYMENT_RESPONSE_HEADER } from '../payments/index.ts';
 import { builder } from './builder.ts';
+import type { Context } from './context.ts';
 import { Execution } from './execution.ts';
 import { findRunnableTemplate } from './template.ts';
 
@@ -30,20 +32,33 @@ builder.mutationField('executeTemplate', (t) =>
     type: ExecuteTemplatePayload,
     description: 'Runs a template on Claude and logs the run. Non-owners pay per run (x402).',
     args: { input: t.arg({ type: ExecuteTemplateInput, required: true }) },
-    resolve: async (_root, { input }, context) => {
-      const result = await runTemplate(context.services, {
-        template: await findRunnableTemplate(context, String(input.templateId)),
-        viewer: context.viewer,
-        variables: input.variables,
-        payment: input.payment ?? context.paymentHeader,
-        resourceUrl: context.resourceUrl,
-      });
-      // The x402 receipt, as the reference server sends it (clients read it with @x402/fetch).
-      if (result.settlement?.ok) {
-        const receipt = encodePaymentResponseHeader(result.settlement.response);
-        context.responseHeaders.set(PAYMENT_RESPONSE_HEADER, receipt);
+    resolve: (_root, { input }, context) => {
+      const { runsInFlight } = context.services;
+      // Refused before anything is read, written or charged: another instance can take it.
+      if (runsInFlight.draining) {
+        throw serviceUnavailable('The server is shutting down; retry on another instance.');
       }
-      return result;
+      // Tracked from the template lookup on, so a graceful stop waits for the whole run.
+      return runsInFlight.track(run(context, input));
     },
   }),
 );
+
+async function run(
+  context: Context,
+  input: { templateId: string | number; variables?: unknown; payment?: string | null },
+): Promise<RunPayload> {
+  const result = await runTemplate(context.services, {
+    template: await findRunnableTemplate(context, String(input.templateId)),
+    viewer: context.viewer,
+    variables: input.variables,
+    payment: input.payment ?? context.paymentHeader,
+    resourceUrl: context.resourceUrl,
+  });
+  // The x402 receipt, as the reference server sends it (clients read it with @x402/fetch).
+  if (result.settlement?.ok) {
+    const receipt = encodePaymentResponseHeader(result.settlement.response);
+    context.responseHeaders.set(PAYMENT_RESPONSE_HEADER, receipt);
+  }
+  return result;
+}

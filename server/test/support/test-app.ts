@@ -5,6 +5,7 @@ import { createAuthenticator, demoUserId } from '../../src/auth/authenticator.ts
 import type { Database } from '../../src/db/database.ts';
 import { createExecutionEvents } from '../../src/executions/execution-events.ts';
 import { createExecutionLog } from '../../src/executions/execution-log.ts';
+import { createRunsInFlight } from '../../src/executions/runs-in-flight.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { createAnthropicModel } from '../../src/llm/anthropic.ts';
 import {
@@ -59,6 +60,7 @@ export async function startTestApp(options: TestAppOptions = {}) {
       events,
       ...options.executionLog,
     }),
+    runsInFlight: createRunsInFlight(),
     ...options.services,
   };
   // Subscriptions share pub/sub streams: count subscribes that returned a stream instead.
