@@ -3,6 +3,7 @@
 // wait for its SIGKILL), and elsewhere it would kill the process mid-start. Keep the imports
 // above the handlers light.
 import { readEnv } from './env.ts';
+import type { startServer } from './server.ts';
 
 /**
  * A second signal sooner than this after the first is the same signal relayed to the process
@@ -27,15 +28,21 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     } else if (Date.now() - firstSignalAt < DUPLICATE_SIGNAL_MS) {
       console.log(`[shutdown] ${signal} again: taken as the same (group) signal; still draining`);
     } else {
+      const runs = started?.runsInFlight.count ?? 0;
       console.error(
-        `[shutdown] ${signal} again: exiting now; runs still in flight are abandoned (the sweeper fails them as interrupted)`,
+        `[shutdown] ${signal} again: exiting now; ${runs} run(s) in flight abandoned (the sweeper fails them as interrupted)`,
       );
       process.exit(1);
     }
   });
 }
 
-const starting = import('./server.ts').then(({ startServer }) => startServer(env));
+type Server = Awaited<ReturnType<typeof startServer>>;
+let started: Server | null = null;
+const starting: Promise<Server> = import('./server.ts').then(async (server) => {
+  started = await server.startServer(env);
+  return started;
+});
 starting.catch((error) => {
   console.error('[start] failed:', error);
   process.exit(1);

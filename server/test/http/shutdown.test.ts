@@ -1,3 +1,4 @@
+import type { FormattedExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -5,7 +6,7 @@ import {
   startMessagesApiServer,
 } from '../../src/llm/offline-messages-api.ts';
 import { createTemplate, EXECUTE, EXECUTION_LOGGED } from '../support/operations.ts';
-import { collect, type GraphQLResponse } from '../support/subscription-results.ts';
+import { collect } from '../support/subscription-results.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
 const LOG = 'x402_prompt_template_usage_logs';
@@ -61,7 +62,7 @@ describe('a graceful stop with runs in flight', () => {
     // No new connection is accepted; a run sent on an open WebSocket, or in an HTTP request
     // that reached Yoga (yoga.fetch: no socket needed), is refused before anything is written.
     await expect(fetch(`${app.url}/health/live`)).rejects.toThrow();
-    const overSocket = await new Promise<GraphQLResponse>((resolve, reject) => {
+    const overSocket = await new Promise<FormattedExecutionResult>((resolve, reject) => {
       socket.subscribe(
         { query: EXECUTE, variables: input(5) },
         { next: resolve, error: reject, complete: () => {} },
