@@ -14,7 +14,9 @@ const root = path.resolve(import.meta.dirname, '../..');
 const tsx = path.join(root, 'node_modules/.bin/tsx');
 
 function startServer(dataDir: string) {
-  const child = spawn(tsx, ['server/src/main.ts'], {
+  // As `npm start` runs it: tsx's launcher would SIGKILL the server 30 ms after relaying a signal
+  // it does not see acknowledged.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
     cwd: root,
     env: {
       ...process.env,
