@@ -101,7 +101,8 @@ export function buildApp({ db, services, devTokens = false, clientDist, plugins 
     await services.runsInFlight.drained(remaining());
     await requests.drained(remaining());
     const runsLeft = services.runsInFlight.count;
-    // A run's result is sent in the same turn its promise settles: let the socket take it.
+    // A WebSocket run's result is sent in the microtasks after its promise settles: let them
+    // run before the sockets close.
     await new Promise((resolve) => setImmediate(resolve));
     await closeGraphqlWs();
     server.closeAllConnections();
