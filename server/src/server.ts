@@ -12,6 +12,7 @@ import { createServices } from './services.ts';
 import { seedDemoData } from './templates/demo-seed.ts';
 
 const RECONCILE_EVERY_MS = 30_000;
+const FLUSH_ON_STOP_MS = 5000;
 const CLIENT_DIST = fileURLToPath(new URL('../../client/dist', import.meta.url));
 
 /** Opens the database, migrates, recovers interrupted runs, and serves. */
@@ -84,6 +85,8 @@ export async function startServer(env: Env) {
     async stop({ graceMs = 0 }: { graceMs?: number } = {}) {
       await app.stop({ graceMs });
       clearInterval(reconciler);
+      // Final states the database has not taken yet: a last chance (they stay journaled).
+      await services.executionLog.flush(Math.min(graceMs, FLUSH_ON_STOP_MS));
       // A final state still waiting for the database keeps the lease (and its journal entry).
       if (services.executionLog.pendingWrites === 0) await recovery.stop();
       await closeServices();

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import { createClient } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 
 // Done-when 1: what a newcomer does after `npm install` — start the server on an empty data
@@ -27,6 +27,8 @@ function startServer(dataDir: string) {
       ANTHROPIC_API_KEY: '',
       DATABASE_URL: '',
       REDIS_URL: '',
+      // The sweeper waits one lease of its own before it sweeps: keep the test short.
+      INSTANCE_LEASE_MS: '1000',
     },
   });
   let output = '';
@@ -129,7 +131,8 @@ describe('a fresh `npm start`', () => {
     await socket.dispose();
     expect(await stop(server.child)).toBe(0);
 
-    // A run left `running` by a crash is failed as "interrupted" when the server starts again.
+    // A run left `running` by a crash (here an old one, from before instance leases) is failed as
+    // "interrupted" once the server is up again.
     const pglite = await PGlite.create(path.join(dataDir, 'pglite'));
     await pglite.query(
       `INSERT INTO x402_prompt_template_usage_logs (template_id, caller_id, status, created_at)
@@ -138,7 +141,10 @@ describe('a fresh `npm start`', () => {
     await pglite.close();
     const again = startServer(dataDir);
     const secondUrl = await again.ready;
-    expect(again.output()).toMatch(/marked 1 interrupted run/);
+    await vi.waitFor(() => expect(again.output()).toMatch(/marked 1 interrupted run/), {
+      timeout: 20_000,
+      interval: 100,
+    });
     expect(again.output()).not.toMatch(/seeded demo data/);
     const history = await gql(
       secondUrl,
