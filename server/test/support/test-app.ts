@@ -55,9 +55,10 @@ export async function startTestApp(options: TestAppOptions = {}) {
         { facilitatorUrl: undefined, facilitatorTimeoutMs: 10_000, modelTimeoutMs: 60_000 },
         db.prisma,
       ),
+    // Publishes where the app's pub/sub is, also when a test brings its own.
     executionLog: createExecutionLog(db, {
       retryDelaysMs: [10, 50],
-      events,
+      events: options.services?.events ?? events,
       ...options.executionLog,
     }),
     runsInFlight: createRunsInFlight(),
