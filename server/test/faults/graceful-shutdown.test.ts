@@ -50,7 +50,12 @@ describe.skipIf(skipFaultSuite)('graceful shutdown with runs in flight', () => {
     signal(server);
     const exit = await Promise.race([server.exited, sleep(GRACE_MS + 10_000).then(() => null)]);
     const exitedAfterMs = exit ? Date.now() - signalledAt : null;
-    const groupGone = await processGroupGone(server.pid, launcher === 'npm-start');
+    const groupGone = await processGroupGone(
+      server.pid,
+      launcher === 'npm-start',
+      signalledAt + GRACE_MS + 10_000,
+    );
+    const groupGoneAfterMs = groupGone ? Date.now() - signalledAt : null;
     const outcomes = await answers;
     const audit = await awaitLedger(
       stack.db,
@@ -62,23 +67,28 @@ describe.skipIf(skipFaultSuite)('graceful shutdown with runs in flight', () => {
       },
       10_000,
     );
-    const line = `${summary(label, audit)} exit=${JSON.stringify(exit)} exitedAfterMs=${exitedAfterMs} groupGone=${groupGone}`;
+    const line = `${summary(label, audit)} exit=${JSON.stringify(exit)} exitedAfterMs=${exitedAfterMs} groupGoneAfterMs=${groupGoneAfterMs}`;
     console.log(line);
     return { audit, exit, outcomes, line, groupGone };
   }
 
-  function expectAllFinished(result: Awaited<ReturnType<typeof stopDuringRuns>>) {
+  /**
+   * The server exits 0. `npm start` ends as npm does once its script ended: code 0, or (after a
+   * group signal) killed by that same signal re-raised — what a shell or systemd take as a clean
+   * stop; after SIGTERM npm even exits at once, so the group is what must be left empty.
+   */
+  function expectAllFinished(
+    result: Awaited<ReturnType<typeof stopDuringRuns>>,
+    leaderExits: Exit[] = [{ code: 0, signal: null }],
+  ) {
     const { audit, exit, outcomes, line, groupGone } = result;
     expect(
       outcomes.map((o) => o.told),
       line,
     ).toEqual(Array(RUNS).fill('success'));
     expect(audit.violations, line).toEqual([]);
-    expect(exit, `${line}: exited 0 within the grace period`).toEqual<Exit>({
-      code: 0,
-      signal: null,
-    });
-    expect(groupGone, `${line}: no process of the group is left`).toBe(true);
+    expect(leaderExits, `${line}: exited cleanly within the grace period`).toContainEqual(exit);
+    expect(groupGone, `${line}: no process of the group is left after the grace period`).toBe(true);
   }
 
   it('SIGTERM to the server process', { timeout: 120_000 }, async () => {
@@ -89,20 +99,25 @@ describe.skipIf(skipFaultSuite)('graceful shutdown with runs in flight', () => {
     const stopped = await stopDuringRuns('sigterm-npm-group', 'npm-start', (s) =>
       s.kill('SIGTERM', { group: true }),
     );
-    expectAllFinished(stopped);
+    expectAllFinished(stopped, [
+      { code: 0, signal: null },
+      { code: null, signal: 'SIGTERM' },
+    ]);
   });
 
   it("SIGINT (Ctrl-C) to `npm start`'s process group", { timeout: 120_000 }, async () => {
     const stopped = await stopDuringRuns('sigint-npm-group', 'npm-start', (s) =>
       s.kill('SIGINT', { group: true }),
     );
-    expectAllFinished(stopped);
+    expectAllFinished(stopped, [
+      { code: 0, signal: null },
+      { code: null, signal: 'SIGINT' },
+    ]);
   });
 });
 
-/** True once no process of the group (or the process) is left; false if some still are after 5 s. */
-async function processGroupGone(pid: number, group: boolean): Promise<boolean> {
-  const deadline = Date.now() + 5000;
+/** True once no process of the group (or the process) is left; false if some still are by then. */
+async function processGroupGone(pid: number, group: boolean, deadline: number): Promise<boolean> {
   while (Date.now() < deadline) {
     try {
       process.kill(group ? -pid : pid, 0);
