@@ -31,7 +31,7 @@ describe.skipIf(skipFaultSuite)('the database restarts or stops during a stream 
   /** Streams `runs` (one in four paid) while `fault` runs; resolves when both are done. */
   async function streamThrough(
     label: string,
-    plan: { runs: number; concurrency: number; spacingMs: number; modelDelayMs: number },
+    plan: { runs: number; concurrency: number; intervalMs: number; modelDelayMs: number },
     fault: () => Promise<void>,
   ) {
     stack.model.setDefault({
@@ -55,7 +55,7 @@ describe.skipIf(skipFaultSuite)('the database restarts or stops during a stream 
     const after = await runStream(() => server.url, template, {
       runs: 8,
       concurrency: 8,
-      spacingMs: 0,
+      intervalMs: 0,
       paidEvery: 4,
       payments: payments.slice(-2),
     });
@@ -82,7 +82,7 @@ describe.skipIf(skipFaultSuite)('the database restarts or stops during a stream 
   }, async () => {
     const { audit, line, afterReturn } = await streamThrough(
       'db-restart',
-      { runs: 52, concurrency: 8, spacingMs: 300, modelDelayMs: 300 },
+      { runs: 52, concurrency: 8, intervalMs: 150, modelDelayMs: 300 },
       () => stack.postgres.restart(),
     );
     expect(audit.violations, line).toEqual([]);
@@ -95,7 +95,7 @@ describe.skipIf(skipFaultSuite)('the database restarts or stops during a stream 
   }, async () => {
     const { audit, line, afterReturn } = await streamThrough(
       'db-stop-10s',
-      { runs: 92, concurrency: 8, spacingMs: 900, modelDelayMs: 500 },
+      { runs: 92, concurrency: 8, intervalMs: 220, modelDelayMs: 500 },
       async () => {
         await stack.postgres.stop();
         await sleep(10_000);
@@ -111,7 +111,7 @@ describe.skipIf(skipFaultSuite)('the database restarts or stops during a stream 
   it('a 60 s stop: the same', { timeout: 180_000 }, async () => {
     const { audit, line, afterReturn } = await streamThrough(
       'db-stop-60s',
-      { runs: 32, concurrency: 8, spacingMs: 12_000, modelDelayMs: 3000 },
+      { runs: 32, concurrency: 8, intervalMs: 2000, modelDelayMs: 3000 },
       async () => {
         await stack.postgres.stop();
         await sleep(60_000);

@@ -23,6 +23,8 @@ export interface FacilitatorStub {
   url: string;
   /** Every settlement answered with success, in order. */
   readonly charges: Charge[];
+  /** /settle requests received (answered or not yet). */
+  readonly settleRequests: number;
   /** How long /settle takes before it answers (a chain confirming). */
   settleDelayMs: number;
   stop(): Promise<void>;
@@ -37,9 +39,11 @@ export interface FacilitatorStub {
 export async function startFacilitatorStub(settleDelayMs = 0): Promise<FacilitatorStub> {
   const local = createLocalFacilitator({ networks: usdcNetworks() });
   const charges: Charge[] = [];
+  let settleRequests = 0;
   const served = await serveFacilitatorHttp({
     verify: (payload, requirements) => local.verify(payload, requirements),
     async settle(payload: PaymentPayload, requirements: PaymentRequirements) {
+      settleRequests++;
       await sleep(stub.settleDelayMs);
       const settled = await local.settle(payload, requirements);
       if (!settled.success) return settled;
@@ -55,6 +59,14 @@ export async function startFacilitatorStub(settleDelayMs = 0): Promise<Facilitat
     },
     getSupported: () => local.getSupported(),
   });
-  const stub: FacilitatorStub = { url: served.url, charges, settleDelayMs, stop: served.stop };
+  const stub: FacilitatorStub = {
+    url: served.url,
+    charges,
+    get settleRequests() {
+      return settleRequests;
+    },
+    settleDelayMs,
+    stop: served.stop,
+  };
   return stub;
 }

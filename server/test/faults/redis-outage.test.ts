@@ -63,7 +63,7 @@ describe.skipIf(skipFaultSuite)('Redis down for 30 s under two instances', () =>
     const streaming = runStream(bothInTurn, template, {
       runs: 48,
       concurrency: 4,
-      spacingMs: 3000,
+      intervalMs: 850,
       paidEvery: 4,
       payments,
     });

@@ -62,9 +62,10 @@ export async function runOnce(
 
 export interface StreamPlan {
   runs: number;
+  /** At most this many in flight: a run due while they all are waits for one to end. */
   concurrency: number;
-  /** Pause of each worker between its runs, so the stream spans the fault. */
-  spacingMs: number;
+  /** A run starts every `intervalMs`, so the stream spans the fault at a steady rate. */
+  intervalMs: number;
   /** Every n-th run is paid (with the next of `payments`). */
   paidEvery: number;
   payments: SignedPayment[];
@@ -77,20 +78,21 @@ export async function runStream(
   plan: StreamPlan,
 ): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
-  let next = 0;
+  const inFlight = new Set<Promise<void>>();
+  const startedAt = Date.now();
   let paidUsed = 0;
-  // Staggered, so runs start evenly and some are always in flight when the fault strikes.
-  const worker = async (_: unknown, k: number) => {
-    await sleep((k * plan.spacingMs) / plan.concurrency);
-    while (next < plan.runs) {
-      const index = next++;
-      const payment =
-        index % plan.paidEvery === plan.paidEvery - 1 ? plan.payments[paidUsed++] : undefined;
-      outcomes.push(await runOnce(url(), template, payment));
-      await sleep(plan.spacingMs);
-    }
-  };
-  await Promise.all(Array.from({ length: plan.concurrency }, worker));
+  for (let index = 0; index < plan.runs; index++) {
+    await sleep(Math.max(0, startedAt + index * plan.intervalMs - Date.now()));
+    while (inFlight.size >= plan.concurrency) await Promise.race(inFlight);
+    const paid = index % plan.paidEvery === plan.paidEvery - 1;
+    const payment = paid ? plan.payments[paidUsed++] : undefined;
+    const run: Promise<void> = runOnce(url(), template, payment).then((outcome) => {
+      outcomes.push(outcome);
+      inFlight.delete(run);
+    });
+    inFlight.add(run);
+  }
+  await Promise.all(inFlight);
   return outcomes;
 }
 
