@@ -74,7 +74,7 @@ describe.skipIf(skipFaultSuite)('runs of a crashed instance, and live runs', () 
   it(`a run on a live instance lasting over 3 leases (${3 * LEASE_MS} ms) is never swept by another`, {
     timeout: 120_000,
   }, async () => {
-    const runMs = 3 * LEASE_MS + 6000;
+    const runMs = 3 * LEASE_MS + 3000;
     stack.model.setDefault({ kind: 'delay', ms: runMs, after: text });
     const [a, b] = await Promise.all([
       stack.server('live-a', { env }),

@@ -24,7 +24,7 @@ describe.skipIf(skipFaultSuite)('graceful shutdown with runs in flight', () => {
   let stack: FaultStack;
 
   beforeAll(async () => {
-    stack = await startFaultStack({ modelDelayMs: 3000, settleDelayMs: 100 });
+    stack = await startFaultStack({ modelDelayMs: 5000, settleDelayMs: 100 });
   });
   afterAll(() => stack?.close());
 
@@ -39,7 +39,7 @@ describe.skipIf(skipFaultSuite)('graceful shutdown with runs in flight', () => {
     });
     const template = await createPricedTemplate(server.url, label);
     const { payer, payments } = await signPayments(server.url, template, 2);
-    // 5 runs, 2 paid, each waiting 3 s on the model when the signal comes.
+    // 5 runs, 2 paid, each waiting 5 s on the model when the signal comes.
     const answers = Promise.all(
       Array.from({ length: RUNS }, (_, i) =>
         runOnce(server.url, template, i >= 3 ? payments[i - 3] : undefined),

@@ -24,7 +24,7 @@ describe.skipIf(skipFaultSuite)('final states kept in the journal across a crash
   let stack: FaultStack;
 
   beforeAll(async () => {
-    stack = await startFaultStack({ redis: true, modelDelayMs: 4000 });
+    stack = await startFaultStack({ redis: true, modelDelayMs: 5000 });
   });
   afterAll(() => stack?.close());
 
@@ -87,8 +87,8 @@ describe.skipIf(skipFaultSuite)('final states kept in the journal across a crash
   it('database down at the end of runs, SIGKILL, both back: every told outcome lands', {
     timeout: 150_000,
   }, async () => {
-    // 6 runs, 3 paid, waiting 4 s on the model: the database stops while they all wait.
-    stack.model.setDefault({ kind: 'delay', ms: 4000, after: { kind: 'text', text: 'A haiku.' } });
+    // 6 runs, 3 paid, waiting 5 s on the model: the database stops while they all wait.
+    stack.model.setDefault({ kind: 'delay', ms: 5000, after: { kind: 'text', text: 'A haiku.' } });
     stack.facilitator.settleDelayMs = 200;
     const { audit, line, published, finished, told } = await crashThroughOutage('journal-end', {
       runs: 6,

@@ -132,6 +132,10 @@ export async function auditLedger(db: pg.Pool, check: LedgerCheck) {
       (c) => `${c.transaction}`,
     ),
     counts.stuckReservations > 0 ? `reservations stuck: ${JSON.stringify(reservations)}` : '',
+    // A run refused with SERVICE_UNAVAILABLE leaves no row: every row is a run someone was told of.
+    counts.rowsNotToldAbout > 0
+      ? `${counts.rowsNotToldAbout} rows of runs no client was told about (a 503 that ran anyway?)`
+      : '',
     // An infrastructure fault is answered honestly (SERVICE_UNAVAILABLE), never "Unexpected error."
     group('told neither a run nor a 503', unexplained, (o) => `${o.code} ${o.message ?? ''}`),
   ].filter(Boolean);
