@@ -56,27 +56,25 @@ export interface ServerProcess {
   restart(extra?: Partial<ServerProcessOptions>): Promise<ServerProcess>;
 }
 
-/** Live children, and whether each leads its own process group. */
-const running = new Map<ChildProcess, boolean>();
+const running = new Set<ChildProcess>();
+/** Groups led by `npm start`: npm may exit (after SIGTERM, at once) while its server drains. */
+const groups = new Set<number>();
 const started: ServerProcess[] = [];
 const tempDirs: string[] = [];
-let exitHookInstalled = false;
+// Whatever ends the test process (a crash, a timeout), its servers go with it.
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+  for (const group of groups) killGroup(group);
+});
 
-function killEverything() {
-  for (const [child, leadsGroup] of running) {
-    try {
-      // A detached child leads its group: kill the group, so `npm start`'s server goes too.
-      if (child.pid) process.kill(leadsGroup ? -child.pid : child.pid, 'SIGKILL');
-    } catch {}
-  }
+function killGroup(group: number) {
+  try {
+    process.kill(-group, 'SIGKILL');
+  } catch {}
 }
 
 /** Registers afterAll (kill every child, remove temp dirs) and output dumps on failed tests. */
 export function useServerProcesses() {
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', killEverything);
-  }
   afterEach((context) => {
     if (context.task.result?.state !== 'fail') return;
     for (const server of started) {
@@ -116,7 +114,8 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   const child = npm
     ? spawn('npm', ['start', '--ignore-scripts'], { cwd: ROOT, env, detached: true })
     : spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], { cwd: ROOT, env });
-  running.set(child, npm);
+  running.add(child);
+  if (npm && child.pid) groups.add(child.pid);
   const lines: string[] = [];
   const exited = new Promise<Exit>((resolve) => {
     child.once('exit', (code, signal) => {
@@ -126,25 +125,12 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     });
   });
   let onLine: (line: string) => void = () => {};
-  for (const [stream, tag] of [
-    [child.stdout, 'out'],
-    [child.stderr, 'err'],
-  ] as const) {
-    let partial = '';
-    stream?.setEncoding('utf8').on('data', (chunk: string) => {
-      const parts = (partial + chunk).split('\n');
-      partial = parts.pop() ?? '';
-      for (const line of parts) {
-        lines.push(`[${tag}] ${line}`);
-        onLine(line);
-      }
-    });
-  }
+  captureLines(child, lines, (line) => onLine(line));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`${options.name}: not listening after 90 s`)),
-      90_000,
-    );
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${options.name}: not listening after 90 s:\n${lines.join('\n')}`));
+    }, 90_000);
     onLine = (line) => {
       const match = /promptmeter listening on (\S+)/.exec(line);
       if (match?.[1]) {
@@ -177,7 +163,12 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     },
     async stop() {
       if (running.has(child)) server.kill('SIGKILL', { group: npm });
-      return exited;
+      const exit = await exited;
+      if (npm) {
+        killGroup(server.pid);
+        groups.delete(server.pid);
+      }
+      return exit;
     },
     async restart(extra = {}) {
       await exited;
@@ -186,4 +177,22 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   };
   started.push(server);
   return server;
+}
+
+/** stdout and stderr into `lines`, tagged, one entry per line. */
+function captureLines(child: ChildProcess, lines: string[], onLine: (line: string) => void) {
+  for (const [stream, tag] of [
+    [child.stdout, 'out'],
+    [child.stderr, 'err'],
+  ] as const) {
+    let partial = '';
+    stream?.setEncoding('utf8').on('data', (chunk: string) => {
+      const parts = (partial + chunk).split('\n');
+      partial = parts.pop() ?? '';
+      for (const line of parts) {
+        lines.push(`[${tag}] ${line}`);
+        onLine(line);
+      }
+    });
+  }
 }
