@@ -24,6 +24,23 @@ export async function startFacilitatorServer(chain: LocalChain): Promise<Facilit
     chain.network,
     new ExactEvmScheme(createFacilitatorSigner(chain)),
   );
+  return { ...(await serveFacilitatorHttp(facilitator)), facilitator };
+}
+
+/** What the facilitator HTTP API serves: x402Facilitator, or any FacilitatorClient. */
+export interface ServedFacilitator {
+  verify(payload: PaymentPayload, requirements: PaymentRequirements): Promise<unknown>;
+  settle(payload: PaymentPayload, requirements: PaymentRequirements): Promise<unknown>;
+  getSupported(): unknown;
+}
+
+/**
+ * Serves `facilitator` on the wire @x402/core's HTTPFacilitatorClient speaks (POST /verify,
+ * POST /settle, GET /supported) on a loopback port.
+ */
+export async function serveFacilitatorHttp(
+  facilitator: ServedFacilitator,
+): Promise<{ url: string; stop(): Promise<void> }> {
   const server = createServer((request, response) => {
     route(facilitator, request, response).catch((error: unknown) => {
       sendJson(response, 500, { error: error instanceof Error ? error.message : String(error) });
@@ -33,7 +50,6 @@ export async function startFacilitatorServer(chain: LocalChain): Promise<Facilit
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    facilitator,
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
@@ -63,13 +79,13 @@ function createFacilitatorSigner(chain: LocalChain) {
 }
 
 async function route(
-  facilitator: x402Facilitator,
+  facilitator: ServedFacilitator,
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
   const path = new URL(request.url ?? '/', 'http://localhost').pathname;
   if (request.method === 'GET' && path === '/supported') {
-    return sendJson(response, 200, facilitator.getSupported());
+    return sendJson(response, 200, await facilitator.getSupported());
   }
   if (request.method === 'POST' && (path === '/verify' || path === '/settle')) {
     const body = await readFacilitatorRequest(request);
