@@ -33,11 +33,16 @@ export async function readMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
 export async function migrate(db: Database, migrations?: Migration[]): Promise<string[]> {
   const all = migrations ?? (await readMigrations());
   const applied: string[] = [];
-  await db.exec(`CREATE TABLE IF NOT EXISTS promptmeter_migrations (
-    name TEXT PRIMARY KEY,
-    checksum TEXT NOT NULL,
-    applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
-  )`);
+  // Under the lock too: two instances starting on a fresh database race on CREATE TABLE IF NOT
+  // EXISTS (a duplicate key in pg_type), which is not concurrency-safe in PostgreSQL.
+  await db.transaction(async (tx) => {
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext('promptmeter_migrations'))`);
+    await tx.exec(`CREATE TABLE IF NOT EXISTS promptmeter_migrations (
+      name TEXT PRIMARY KEY,
+      checksum TEXT NOT NULL,
+      applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    )`);
+  });
   for (const migration of all) {
     await db.transaction(async (tx) => {
       await tx.query(`SELECT pg_advisory_xact_lock(hashtext('promptmeter_migrations'))`);

@@ -1,6 +1,14 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/database.ts';
 import { migrate, readMigrations } from '../../src/db/migrate.ts';
-import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
+import {
+  adminUrl,
+  createTestDatabase,
+  databaseUrl,
+  stack,
+  type TestDatabase,
+} from '../support/databases.ts';
 
 describe('the migrator', () => {
   let db: TestDatabase;
@@ -50,5 +58,28 @@ describe('the migrator', () => {
     if (!first) throw new Error('no migrations');
     const edited = { ...first, checksum: 'edited' };
     await expect(migrate(db, [edited, ...rest])).rejects.toThrow(/001_init was edited/);
+  });
+});
+
+// Two instances started together on an empty database (a deploy, the fault suite) both migrate.
+describe.skipIf(!stack.postgres)('the migrator, two instances at once on an empty database', () => {
+  it('migrates once, and both start', async () => {
+    const url = process.env.TEST_DATABASE_URL as string;
+    const name = `pm_t_fresh_${Date.now()}`;
+    const admin = new pg.Client({ connectionString: adminUrl(url) });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    const instances = await Promise.all(
+      [1, 2].map(() => openDatabase({ databaseUrl: databaseUrl(url, name), poolSize: 2 })),
+    );
+    try {
+      const applied = await Promise.all(instances.map((instance) => migrate(instance)));
+      const files = (await readMigrations()).map((file) => file.name);
+      expect(applied.flat().sort()).toEqual(files);
+    } finally {
+      await Promise.all(instances.map((instance) => instance.close()));
+      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+      await admin.end();
+    }
   });
 });
