@@ -6,20 +6,35 @@ import { defineConfig } from 'vitest/config';
 // our files. Two copies break `instanceof GraphQLError`, so tests resolve it as Node does.
 const graphqlAsNodeLoadsIt = createRequire(import.meta.url).resolve('graphql');
 
-// `npm test` runs both projects. The server suite uses PGlite unless TEST_DATABASE_URL (and
-// TEST_REDIS_URL) point it at a real PostgreSQL (and Redis): see README "Tests".
+const resolve = { alias: [{ find: /^graphql$/, replacement: graphqlAsNodeLoadsIt }] };
+
+// `npm test` runs the three projects. The server suite uses PGlite unless TEST_DATABASE_URL (and
+// TEST_REDIS_URL) point it at a real PostgreSQL (and Redis): see README "Tests". The fault suite
+// brings its own PostgreSQL cluster and Redis and real server processes (about 4 minutes, mostly
+// waiting through outages); `--project server --project client` leaves it out.
 export default defineConfig({
   test: {
     projects: [
       {
-        resolve: { alias: [{ find: /^graphql$/, replacement: graphqlAsNodeLoadsIt }] },
+        resolve,
         test: {
           name: 'server',
           include: ['server/test/**/*.test.ts'],
+          exclude: ['server/test/faults/**'],
           environment: 'node',
           globalSetup: ['server/test/support/global-setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 90_000,
+        },
+      },
+      {
+        resolve,
+        test: {
+          name: 'faults',
+          include: ['server/test/faults/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
         },
       },
       {
