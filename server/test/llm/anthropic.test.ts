@@ -116,6 +116,30 @@ describe('Anthropic model through the SDK', () => {
     });
   });
 
+  it('ends a run at its deadline, retries included, and tells the API to stop', async () => {
+    // Each attempt fails after 400 ms with a retryable 529; with the SDK's backoff, the retries
+    // would go on for seconds.
+    for (let i = 0; i < 3; i++) {
+      server.enqueue({ kind: 'delay', ms: 400, after: { kind: 'error', status: 529 } });
+    }
+    server.enqueue({ kind: 'delay', ms: 10_000 });
+    const model = createAnthropicModel({
+      apiKey: 'test-key',
+      baseURL: server.url,
+      maxRetries: 5,
+      deadlineMs: 1000,
+    });
+
+    const result = await model.run({ model: MODEL, maxTokens: 64, prompt: 'Hi' });
+
+    expect(result).toMatchObject({ ok: false, error: 'run deadline exceeded (1 s)' });
+    const attempts = server.requests.length;
+    expect(attempts).toBeGreaterThanOrEqual(1);
+    // Aborted, not merely abandoned: no attempt starts after the deadline.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(server.requests.length).toBe(attempts);
+  });
+
   it('rejects when the signal aborts, and the server drops the delayed reply', async () => {
     server.enqueue({ kind: 'delay', ms: 10_000 });
     const controller = new AbortController();
