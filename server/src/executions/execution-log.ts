@@ -137,6 +137,8 @@ export function createExecutionLog(
     async start(run) {
       try {
         await withRetries(() => lastRows([startRunSql(run, instanceId)]));
+        // Starts are live too: open panels show the run RUNNING, then its final state.
+        events?.publish({ id: run.id, templateId: run.templateId });
         return true;
       } catch (error) {
         report(`writing the running row of run ${run.id} failed: ${message(error)}`, run);
@@ -183,6 +185,8 @@ function unsavedRow({ run, end, completedAt }: FinalState, instanceId: string | 
     ...run,
     ...end,
     instanceId,
+    // Not written yet: no position (it gets one when the database takes it).
+    logXid: 0n,
     amountPaid: new Prisma.Decimal(end.amountPaid),
     createdAt: new Date(completedAt.getTime() - end.executionTimeMs),
     completedAt,

@@ -21,6 +21,7 @@ export const EXECUTION_COLUMNS = {
   executionTimeMs: 'execution_time_ms',
   completedAt: 'completed_at',
   instanceId: 'instance_id',
+  logXid: 'log_xid',
 } as const satisfies Record<keyof Execution, string>;
 
 const FIELD_COLUMNS = Object.entries(EXECUTION_COLUMNS);
@@ -31,6 +32,8 @@ export function toExecution(row: Record<string, unknown>): Execution {
   for (const [field, column] of FIELD_COLUMNS) execution[field] = row[column];
   // numeric arrives as a string; Prisma's Execution holds a Decimal.
   execution.amountPaid = new Prisma.Decimal(row.amount_paid as string);
+  // bigint arrives as a string from pg, a bigint from PGlite.
+  execution.logXid = BigInt(String(row.log_xid ?? 0));
   return execution as unknown as Execution;
 }
 

@@ -10,6 +10,7 @@
 import { sql } from '../db/sql.ts';
 import type { ExecutionEnd, ExecutionStart } from './execution.ts';
 import { EXECUTION_COLUMNS } from './execution-rows.ts';
+import type { LogPosition } from './log-position.ts';
 
 const LOG = sql`x402_prompt_template_usage_logs`;
 
@@ -104,3 +105,21 @@ export function completeRunSql(run: ExecutionStart, end: ExecutionEnd, completed
 
 /** The error of a run the sweeper ended because its instance is gone. */
 export const INTERRUPTED = 'interrupted';
+
+/** The commit watermark: every transaction older than it has ended (migration 005). */
+const WATERMARK = sql`pg_snapshot_xmin(pg_current_snapshot())::text::bigint`;
+
+export const watermarkSql = () => sql`SELECT ${WATERMARK}::text AS watermark`;
+
+/**
+ * A template's rows (as the reader may see them: RLS) whose latest change comes after
+ * `position` and before the commit watermark, in position order — in one statement, so one
+ * snapshot: each result row also carries the `watermark` and `held` (a change after the
+ * watermark is already visible and will be deliverable once older transactions end); with no
+ * row to deliver, one row whose `id` is null carries them.
+ */
+export function changesAfterSql(templateId: string, position: LogPosition, limit: number) {
+  const template = sql`template_id = ${sql.uuid(templateId)}`;
+  const after = sql`(log_xid, id) > (${String(position.xid)}::bigint, ${sql.uuid(position.id)})`;
+  return sql`SELECT w.xmin::text AS watermark, EXISTS (SELECT FROM ${LOG} WHERE ${template} AND ${after} AND log_xid >= w.xmin) AS held, r.* FROM (SELECT ${WATERMARK} AS xmin) w LEFT JOIN LATERAL (SELECT ${ALL_COLUMNS} FROM ${LOG} WHERE ${template} AND ${after} AND log_xid < w.xmin ORDER BY log_xid, id LIMIT ${limit}) r ON true`;
+}

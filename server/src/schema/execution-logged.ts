@@ -1,41 +1,58 @@
-import { filter, map, pipe } from 'graphql-yoga';
 import { toExecution } from '../executions/execution-rows.ts';
-import { executionByIdSql } from '../executions/execution-sql.ts';
-import { unauthenticated } from '../lib/api-errors.ts';
+import { changesAfterSql, watermarkSql } from '../executions/execution-sql.ts';
+import { decodePosition } from '../executions/log-position.ts';
+import { logStream } from '../executions/log-stream.ts';
+import { badInput, unauthenticated } from '../lib/api-errors.ts';
 import { builder } from './builder.ts';
 import { Execution } from './execution.ts';
 import { findRunnableTemplate } from './template.ts';
 
+/** Rows read per round trip while catching up. */
+const CATCH_UP_PAGE = 100;
+
 builder.subscriptionField('executionLogged', (t) =>
   t.field({
     type: Execution,
-    description: 'Fires when a run of the template that the viewer may read reaches a final state.',
+    description:
+      'Fires for each change of a run of the template that the viewer may read: when it starts (RUNNING), when it reaches its final state, and if that state is later corrected (a run swept as "interrupted" whose journaled result lands). Each event is the row as it is then; merge by id. With `after` (a `logPosition` from an earlier event or query), first delivers every row whose latest change came after that position, in position order, then goes on live: nothing missed, nothing twice. Without it, starts live.',
     authScopes: { signedIn: true },
-    args: { templateId: t.arg.id({ required: true }) },
+    args: {
+      templateId: t.arg.id({ required: true }),
+      after: t.arg.string({
+        required: false,
+        description: 'Resume after this `Execution.logPosition`.',
+      }),
+    },
     subscribe: async (_root, args, context) => {
       // authScopes guard `resolve`; a subscription must be refused before it starts listening.
       if (!context.viewer) throw unauthenticated();
+      const after = args.after ? decodePosition(args.after) : null;
+      if (args.after && !after) throw badInput('Not a log position of this server.', 'after');
       const template = await findRunnableTemplate(context, String(args.templateId));
-      // Events carry ids only: each is re-read as this subscriber, so RLS decides who sees it.
-      // Subscriptions of one viewer with the same document share this read and its execution
-      // (shared-subscriptions.ts). A failed read skips the event, not the subscription.
-      return pipe(
-        context.services.events.subscribe(template.id),
-        map(async (event) => {
-          try {
-            const [rows = []] = await context.readAsViewer([executionByIdSql(event.id)]);
-            return rows[0] ? toExecution(rows[0]) : null;
-          } catch (error) {
-            console.error(
-              `[executionLogged] re-reading run ${event.id} failed:`,
-              (error as Error).message,
-            );
-            return null;
-          }
-        }),
-        filter((row) => row !== null),
-      );
+      // Events carry ids only, as hints: each read is the viewer's own, so RLS decides. Streams
+      // of one viewer with the same document and variables share their reads
+      // (shared-subscriptions.ts).
+      return logStream({
+        hints: context.services.events.subscribe(template.id),
+        after,
+        pageSize: CATCH_UP_PAGE,
+        watermark: async () => {
+          const [rows = []] = await context.readAsViewer([watermarkSql()]);
+          return BigInt(String(rows[0]?.watermark));
+        },
+        read: async (position) => {
+          const [rows = []] = await context.readAsViewer([
+            changesAfterSql(template.id, position, CATCH_UP_PAGE),
+          ]);
+          const [first] = rows;
+          return {
+            rows: rows.filter((row) => row.id !== null).map(toExecution),
+            watermark: BigInt(String(first?.watermark)),
+            held: first?.held === true,
+          };
+        },
+      });
     },
-    resolve: (row) => row as NonNullable<typeof row>,
+    resolve: (row) => row,
   }),
 );

@@ -6,6 +6,7 @@ import {
   executionCountSql,
   executionPageSql,
 } from '../executions/execution-sql.ts';
+import { encodePosition } from '../executions/log-position.ts';
 import type { Execution as ExecutionRow } from '../generated/prisma/client.ts';
 import { builder } from './builder.ts';
 import type { Context } from './context.ts';
@@ -73,6 +74,12 @@ export const Execution = builder.prismaNode('Execution', {
     executionTimeMs: t.exposeInt('executionTimeMs', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
+    logPosition: t.string({
+      description:
+        "Opaque: where this row's latest change sits in its template's live history. Pass it as `executionLogged(after:)` to resume after it.",
+      select: { logXid: true },
+      resolve: (row) => encodePosition({ xid: row.logXid, id: row.id }),
+    }),
   }),
 });
 
