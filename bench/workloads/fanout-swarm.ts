@@ -70,7 +70,9 @@ async function connect(next: SwarmPlan) {
 
 function subscribeAll() {
   for (const subscriber of subscribers) {
-    subscriber.client.subscribe<{ executionLogged: { id: string; completedAt: string } }>(
+    subscriber.client.subscribe<{
+      executionLogged: { id: string; status: string; completedAt: string };
+    }>(
       { query: SUBSCRIPTION, variables: { templateId: plan.templateId } },
       {
         next: (result) => {
@@ -80,6 +82,8 @@ function subscribeAll() {
             failed(result.errors?.[0]?.message ?? 'empty event');
             return;
           }
+          // A run's start (RUNNING) may come too: delivery is measured on final states.
+          if (event.status === 'RUNNING') return;
           const id = Buffer.from(event.id, 'base64')
             .toString()
             .replace(/^Execution:/, '');

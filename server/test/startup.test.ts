@@ -115,7 +115,14 @@ describe('a fresh `npm start`', () => {
           query: `subscription($id: ID!) { executionLogged(templateId: $id) { id status outputTokens } }`,
           variables: { id: free.id },
         },
-        { next: resolve, error: reject, complete: () => {} },
+        {
+          // The run's start may come first (RUNNING); its end is the event this waits for.
+          next: (result: any) => {
+            if (result.data?.executionLogged?.status !== 'RUNNING') resolve(result);
+          },
+          error: reject,
+          complete: () => {},
+        },
       );
     });
     await new Promise((resolve) => setTimeout(resolve, 1000)); // graphql-ws sends no "subscribed" ack

@@ -42,7 +42,7 @@ describe('running templates and watching the log', () => {
     expect(run.data?.executeTemplate.output).toBe('Leaves fall softly');
     expect(app.modelServer.requests.at(-1)?.prompt).toBe('Write a haiku about autumn.');
 
-    const [event] = await live.waitFor(1);
+    const [event] = await live.waitForFinals(1);
     expect(event?.data?.executionLogged).toMatchObject({
       id: run.data?.executeTemplate.execution.id,
       status: 'SUCCESS',
@@ -68,7 +68,7 @@ describe('running templates and watching the log', () => {
     expect(execution.errorMessage).toMatch(/overloaded_error: Overloaded/);
     expect(execution.amountPaid).toBe('0');
 
-    const [event] = await live.waitFor(1);
+    const [event] = await live.waitForFinals(1);
     expect(event?.data?.executionLogged).toMatchObject({ id: execution.id, status: 'FAILED' });
     live.unsubscribe();
   });
@@ -151,7 +151,7 @@ describe('running templates and watching the log', () => {
     // The owner's subscription is the control: the event was published and is readable.
     const ownerWatch = await app.watch(owner, EXECUTION_LOGGED, { templateId });
     const second = await execute(app, caller, templateId);
-    expect((await ownerWatch.waitFor(1))[0]?.data?.executionLogged.id).toBe(
+    expect((await ownerWatch.waitForFinals(1))[0]?.data?.executionLogged.id).toBe(
       second.data?.executeTemplate.execution.id,
     );
     expect(watching.results).toEqual([]);
@@ -170,8 +170,8 @@ describe('running templates and watching the log', () => {
       ids.push((await execute(app, caller, templateId)).data?.executeTemplate.execution.id);
     }
     for (const watcher of watchers) {
-      await watcher.waitFor(5);
-      expect(watcher.results.map((result) => result.data?.executionLogged.id)).toEqual(ids);
+      await watcher.waitForFinals(5);
+      expect(watcher.finals.map((result) => result.data?.executionLogged.id)).toEqual(ids);
       watcher.unsubscribe();
     }
   });
@@ -233,7 +233,7 @@ describe('running templates and watching the log', () => {
     expect(run.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
 
     const anonymous = collect(app.ws(null), EXECUTION_LOGGED, { templateId });
-    const [refusal] = await anonymous.waitFor(1);
+    const [refusal] = await anonymous.waitForFinals(1);
     expect(refusal?.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect(refusal?.data ?? null).toBeNull();
   });

@@ -31,7 +31,7 @@ describe.runIf(stack.postgres && stack.redisUrl)(
 
       const run = await execute(second, await second.token('carl'), templateId);
       const id = run.data?.executeTemplate.execution.id;
-      const [event] = await onFirst.waitFor(1);
+      const [event] = await onFirst.waitForFinals(1);
       expect(event?.data?.executionLogged).toMatchObject({
         id,
         status: 'SUCCESS',
@@ -42,11 +42,11 @@ describe.runIf(stack.postgres && stack.redisUrl)(
       // And back: a run on the first instance reaches a subscriber on the second.
       const onSecond = await second.watch(caller, EXECUTION_LOGGED, { templateId });
       const back = await execute(first, caller, templateId);
-      expect((await onSecond.waitFor(1))[0]?.data?.executionLogged.id).toBe(
+      expect((await onSecond.waitForFinals(1))[0]?.data?.executionLogged.id).toBe(
         back.data?.executeTemplate.execution.id,
       );
-      await onFirst.waitFor(2);
-      expect(onFirst.results).toHaveLength(2);
+      await onFirst.waitForFinals(2);
+      expect(onFirst.finals).toHaveLength(2);
       expect(stranger.results).toEqual([]);
     });
   },

@@ -100,7 +100,7 @@ describe.skipIf(Boolean(process.env.TEST_DATABASE_URL))(
         row: { id: state.run.id, status: 'success' },
       });
       expect(readdirSync(dir)).toEqual([`${state.run.id}.json`]);
-      expect(published).toEqual([]);
+      expect(published).toEqual([{ id: state.run.id, templateId }]); // its start, not its end
 
       await cluster.start();
       await vi.waitFor(() => expect(log.pendingWrites).toBe(0), { timeout: 20_000, interval: 100 });
@@ -109,7 +109,7 @@ describe.skipIf(Boolean(process.env.TEST_DATABASE_URL))(
         error_message: null,
         output_tokens: 34,
       });
-      expect(published).toEqual([{ id: state.run.id, templateId }]);
+      expect(published).toEqual([1, 2].map(() => ({ id: state.run.id, templateId })));
       expect(readdirSync(dir)).toEqual([]);
       log.close();
     });

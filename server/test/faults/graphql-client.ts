@@ -67,9 +67,9 @@ export function watchRuns(url: string, token: string, templateId: string) {
   const collector = collect(client, EXECUTION_LOGGED, { templateId });
   return {
     ...collector,
-    /** Database ids of the runs delivered so far. */
+    /** Database ids of the runs delivered so far in a final state. */
     ids: () =>
-      collector.results.flatMap((result) => {
+      collector.finals.flatMap((result) => {
         const id = result.data?.executionLogged?.id;
         return id ? [dbId(id)] : [];
       }),

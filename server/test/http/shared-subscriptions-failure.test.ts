@@ -73,7 +73,7 @@ describe('a shared stream whose source fails', () => {
 
     pubSub.fail(new Error('pub/sub connection lost'));
     for (const socket of sockets) {
-      await socket.waitFor(1);
+      await socket.waitForFinals(1);
       expect(socket.error).toBeTruthy();
       expect(socket.results).toEqual([]);
     }
@@ -82,7 +82,7 @@ describe('a shared stream whose source fails', () => {
     expect(pubSub.state.started).toBe(2);
     const run = await execute(app, caller, templateId);
     const id = run.data?.executeTemplate.execution.id;
-    expect(idsOf(await fresh.waitFor(1))).toEqual([id]);
+    expect(idsOf(await fresh.waitForFinals(1))).toEqual([id]);
     fresh.unsubscribe();
   });
 });

@@ -35,8 +35,16 @@ export function collect<T = any>(
       },
     },
   );
+  // A run's RUNNING event may or may not come (a run that ends before its stream reads is seen
+  // once, final): tests of delivery count the final states.
+  const finals = () =>
+    results.filter((result) => (result.data as any)?.executionLogged?.status !== 'RUNNING');
   return {
     results,
+    /** The results that are not a run's RUNNING state. */
+    get finals() {
+      return finals();
+    },
     get error() {
       return error;
     },
@@ -54,6 +62,17 @@ export function collect<T = any>(
         });
       }
       return results;
+    },
+    /** Resolves when `count` final states arrived (or it ended), or after `ms`. */
+    async waitForFinals(count: number, ms = 5000) {
+      const deadline = Date.now() + ms;
+      while (finals().length < count && !error && !completed && Date.now() < deadline) {
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, Math.max(0, deadline - Date.now()));
+        });
+      }
+      return finals();
     },
   };
 }
