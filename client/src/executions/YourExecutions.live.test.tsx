@@ -1,3 +1,4 @@
+import { CombinedGraphQLErrors } from '@apollo/client';
 import { act, screen, waitFor } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 import { socketReconnected } from '../apollo/socketEvents.ts';
@@ -135,6 +136,35 @@ describe('YourExecutions, live', () => {
       'ExecutionLogged',
       'YourExecutionsQuery',
     ]);
+  });
+
+  it('starts live and re-reads the history when the server refuses the position', async () => {
+    const request = { query: YourExecutionsQuery, variables: { templateId, first: 5 } };
+    const history = (...runs: Run[]) => ({ data: { myExecutions: executionsConnection(runs) } });
+    const { requests, subscriptions } = renderWithApollo(
+      <YourExecutions templateId={templateId} />,
+      {
+        mocks: [
+          { request, result: history(execution('E1', { logPosition: 'stale' })) },
+          { request, result: history(execution('E2'), execution('E1')) },
+        ],
+      },
+    );
+    await waitFor(() => expect(requests).toEqual(['YourExecutionsQuery', 'ExecutionLogged']));
+    expect(subscriptions.operation?.variables.after).toBe('stale');
+
+    const refused = new CombinedGraphQLErrors({
+      errors: [
+        {
+          message: 'Not a log position of this server.',
+          extensions: { code: 'BAD_USER_INPUT', field: 'after' },
+        },
+      ],
+    });
+    act(() => subscriptions.simulateResult({ error: refused }));
+    await waitFor(() => expect(rows()).toHaveLength(2));
+    expect(requests.filter((name) => name === 'ExecutionLogged')).toHaveLength(2);
+    expect(subscriptions.operation?.variables.after).toBeNull();
   });
 
   it("shows a running run's elapsed time, ticking each second, outside any live region", async () => {
