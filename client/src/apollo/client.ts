@@ -9,6 +9,7 @@ import { ErrorLink } from '@apollo/client/link/error';
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { OperationTypeNode } from 'graphql';
 import { createClient } from 'graphql-ws';
+import { socketReconnected } from './socketEvents.ts';
 import { typePolicies } from './typePolicies.ts';
 
 const GRAPHQL_PATH = '/graphql';
@@ -58,10 +59,7 @@ export function createApolloClient({ getToken, onInvalidToken }: Options): Apoll
     if (sentToken && rejected) onInvalidToken();
   });
 
-  const socket = createSocket(authorization, onInvalidToken, () => {
-    // Events published while the socket was down are lost: re-read what is on screen.
-    void client.refetchQueries({ include: 'active' });
-  });
+  const socket = createSocket(authorization, onInvalidToken);
 
   const http = new HttpLink({ uri: GRAPHQL_PATH });
   const transport = ApolloLink.split(
@@ -80,18 +78,12 @@ export function createApolloClient({ getToken, onInvalidToken }: Options): Apoll
 }
 
 /** A graphql-ws client that can be told to reconnect (graphql-ws's documented restart recipe). */
-function createSocket(
-  authorization: () => string | null,
-  onForbidden: () => void,
-  onReconnected: () => void,
-) {
+function createSocket(authorization: () => string | null, onForbidden: () => void) {
   let open: WebSocket | null = null;
   let restartWhenOpen = false;
-  let restarting = false;
 
   const restart = () => {
     if (!open) return; // not connected: the next connection reads the token afresh
-    restarting = true;
     if (open.readyState === WebSocket.OPEN) open.close(RESTART, 'Client Restart');
     else restartWhenOpen = true;
   };
@@ -122,9 +114,10 @@ function createSocket(
           restart();
         }
       },
+      // graphql-ws has resent every subscription as first sent; live history resumes from where
+      // it got to instead (executions/followExecutionLog.ts), so nothing is refetched here.
       connected: (_socket, _payload, wasRetry) => {
-        if (wasRetry && !restarting) onReconnected();
-        restarting = false;
+        if (wasRetry) socketReconnected();
       },
       closed: (event) => {
         open = null;

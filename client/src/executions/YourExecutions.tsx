@@ -26,13 +26,13 @@ export const YourExecutionsQuery = graphql(`
  */
 export function YourExecutions({ templateId }: { templateId: string }) {
   const { signedIn } = useSession();
-  const { data, error, loading, refetch, subscribeToMore } = useQuery(YourExecutionsQuery, {
+  const { data, error, loading, refetch } = useQuery(YourExecutionsQuery, {
     variables: { templateId, first: RECENT_EXECUTIONS },
     skip: !signedIn,
   });
-  useLiveExecutions(subscribeToMore, templateId, signedIn);
-
   const connection = data?.myExecutions;
+  useLiveExecutions({ templateId, history: connection, enabled: signedIn, refetch });
+
   const count = connection?.totalCount;
 
   return (

@@ -1,22 +1,15 @@
-import type {
-  InMemoryCache,
-  OperationVariables,
-  Reference,
-  StoreObject,
-  SubscribeToMoreFunction,
-  Unmasked,
-} from '@apollo/client';
-import { useEffect } from 'react';
-import type {
-  ExecutionList_ConnectionFragment as ExecutionList,
-  ExecutionLoggedSubscription as ExecutionLoggedResult,
-} from '../gql/graphql.ts';
+import type { InMemoryCache, Reference, StoreObject } from '@apollo/client';
+import { useApolloClient } from '@apollo/client/react';
+import { useEffect, useRef } from 'react';
+import type { ExecutionList_ConnectionFragment as ExecutionList } from '../gql/graphql.ts';
 import { graphql } from '../gql/index.ts';
+import { followExecutionLog } from './followExecutionLog.ts';
 
 /**
  * A history list, as every query of one selects it (spread with `@unmask`: the pages read its
  * count and page info themselves, and a connection has no id for `useFragment` to watch), so that
- * a run from the subscription or the Run mutation can be put at its top.
+ * a run from the subscription or the Run mutation can be put in it. `logPosition` is where live
+ * history resumes from before any event came.
  */
 export const ExecutionListFragment = graphql(`
   fragment ExecutionList_connection on ExecutionConnection {
@@ -25,21 +18,13 @@ export const ExecutionListFragment = graphql(`
       cursor
       node {
         id
+        logPosition
         ...ExecutionRow_execution
       }
     }
     pageInfo {
       hasNextPage
       endCursor
-    }
-  }
-`);
-
-export const ExecutionLoggedSubscription = graphql(`
-  subscription ExecutionLogged($templateId: ID!) {
-    executionLogged(templateId: $templateId) {
-      id
-      ...ExecutionRow_execution
     }
   }
 `);
@@ -51,32 +36,49 @@ type ExecutionListOf<TNode> = Omit<ExecutionList, 'edges'> & {
 };
 
 /**
- * The list with `node` first, newest first, counted once: a run reaches this tab from the Run
- * mutation's result and from the subscription, in either order (and again on a refetch), so ids
- * decide. `idOf` reads a node's id: a query's node holds it, the cache's holds a Reference.
+ * The list with `node` in it, newest first, counted once. A run reaches this tab from the Run
+ * mutation's result and from the subscription (when it starts and when it ends), in any order,
+ * and again when a stream resumes, so ids decide: a known run is left where it is (the cache
+ * updates it in place, by id). A new one goes above the first older run; one older than every
+ * loaded run while more pages exist is further down, in a page not loaded yet (resuming
+ * re-delivers runs that changed late), so the list is left alone.
+ * `read` reads a node's field: a query's node holds its fields, the cache's is a Reference.
  */
-export function prependExecution<
+export function insertExecution<
   TNode,
   TConnection extends ExecutionListOf<TNode> | null | undefined,
->(connection: TConnection, node: TNode, idOf: (node: TNode) => string | undefined): TConnection {
-  const id = idOf(node);
-  if (!connection || connection.edges.some((edge) => idOf(edge.node) === id)) return connection;
+>(
+  connection: TConnection,
+  node: TNode,
+  read: (node: TNode, field: 'id' | 'createdAt') => string | undefined,
+): TConnection {
+  const id = read(node, 'id');
+  if (!connection || connection.edges.some((edge) => read(edge.node, 'id') === id)) {
+    return connection;
+  }
+  const startedAt = Date.parse(read(node, 'createdAt') ?? '');
+  const olderIndex = connection.edges.findIndex(
+    (edge) => Date.parse(read(edge.node, 'createdAt') ?? '') < startedAt,
+  );
+  if (olderIndex === -1 && connection.pageInfo.hasNextPage) return connection;
+  const at = olderIndex === -1 ? connection.edges.length : olderIndex;
   return {
     ...connection,
     totalCount: connection.totalCount + 1,
-    // The new run comes without its cursor. Paging forward only ever uses the endCursor, which a
-    // new first edge does not change.
-    edges: [{ __typename: 'ExecutionEdge', cursor: '', node }, ...connection.edges],
+    // The new run comes without its cursor. Paging forward only ever uses the endCursor, which
+    // this does not change (a run is only appended to a list that has no next page).
+    edges: [
+      ...connection.edges.slice(0, at),
+      { __typename: 'ExecutionEdge', cursor: '', node },
+      ...connection.edges.slice(at),
+    ],
   };
 }
 
-type LiveNode = Unmasked<ExecutionLoggedResult>['executionLogged'];
-type LiveData = { myExecutions?: ExecutionListOf<LiveNode> | null };
-
 /**
- * Puts a run the viewer just made at the top of the cached history of its template, as its
- * subscription event does: whichever comes second finds it there. `execution` is already in the
- * cache, with the fields of ExecutionRow_execution.
+ * Puts a run in the cached history of its template (the Run mutation's result, a subscription
+ * event): whichever comes second finds it there. `execution` is already in the cache, with the
+ * fields of ExecutionRow_execution.
  */
 export function addRunToHistory(
   cache: InMemoryCache,
@@ -95,45 +97,44 @@ export function addRunToHistory(
         if (storeFieldName !== templateHistory || isReference(existing)) return existing;
         const node = toReference(execution);
         return node
-          ? prependExecution(existing, node, (ref) => readField<string>('id', ref))
+          ? insertExecution(existing, node, (ref, field) => readField<string>(field, ref))
           : existing;
       },
     },
   });
 }
 
+interface LiveHistory {
+  templateId: string;
+  /** The query's `myExecutions` (ExecutionList_connection); live once it has loaded. */
+  history: ExecutionList | null | undefined;
+  enabled: boolean;
+  /** Re-reads the history: only when the stream cannot resume (see followExecutionLog). */
+  refetch: () => unknown;
+}
+
 /**
- * Keeps a query's `myExecutions` list live: each run of the template is added as it ends. The
- * query selects `myExecutions { ...ExecutionList_connection @unmask }`.
+ * Keeps a query's `myExecutions` list live: each run of the template shows when it starts and
+ * changes in place when it ends. The stream starts once the history has loaded, after the
+ * position of its newest run, so nothing that changed since the query is missed.
  */
-export function useLiveExecutions<
-  TData extends { myExecutions?: unknown },
-  TVariables extends OperationVariables,
->(
-  subscribeToMore: SubscribeToMoreFunction<TData, TVariables>,
-  templateId: string,
-  enabled: boolean,
-) {
+export function useLiveExecutions({ templateId, history, enabled, refetch }: LiveHistory) {
+  const client = useApolloClient();
+  const loaded = enabled && Boolean(history);
+  // Read when the stream starts, not a reason to restart it.
+  const latest = useRef({ position: null as string | null, refetch });
+  latest.current = { position: history?.edges[0]?.node.logPosition ?? null, refetch };
+
   useEffect(() => {
-    if (!enabled) return;
-    return subscribeToMore({
-      document: ExecutionLoggedSubscription,
-      variables: { templateId },
-      updateQuery: (_unsafePrevious, { complete, previousData, subscriptionData }) => {
-        if (!complete) return undefined;
-        // TypeScript cannot see through Unmasked<TData> generically; the shape is ExecutionList_connection.
-        const previous = previousData as LiveData;
-        const next = {
-          ...previous,
-          myExecutions: prependExecution(
-            previous.myExecutions,
-            subscriptionData.data.executionLogged,
-            (node) => node.id,
-          ),
-        };
-        return next as Unmasked<TData>;
-      },
-      onError: (error) => console.warn('[promptmeter] live history stopped:', error),
+    if (!loaded) return;
+    // createCache() makes an InMemoryCache; ApolloClient types it as any ApolloCache.
+    const cache = client.cache as InMemoryCache;
+    return followExecutionLog({
+      client,
+      templateId,
+      from: latest.current.position,
+      onExecution: (execution) => addRunToHistory(cache, templateId, execution),
+      onGap: () => void latest.current.refetch(),
     });
-  }, [subscribeToMore, templateId, enabled]);
+  }, [client, templateId, loaded]);
 }

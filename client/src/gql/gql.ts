@@ -15,10 +15,10 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  */
 type Documents = {
     "\n  query AppLayoutQuery {\n    viewer {\n      id\n      ...ViewerMenu_viewer\n    }\n  }\n": typeof types.AppLayoutQueryDocument,
-    "\n  fragment ExecutionRow_execution on Execution {\n    id\n    status\n    createdAt\n    inputTokens\n    outputTokens\n    amountPaid\n    errorMessage\n  }\n": typeof types.ExecutionRow_ExecutionFragmentDoc,
+    "\n  fragment ExecutionRow_execution on Execution {\n    id\n    status\n    createdAt\n    inputTokens\n    outputTokens\n    amountPaid\n    errorMessage\n    # Every write of a run brings its position, so a list reading it finds it complete.\n    logPosition\n  }\n": typeof types.ExecutionRow_ExecutionFragmentDoc,
     "\n  query YourExecutionsQuery($templateId: ID!, $first: Int!) {\n    myExecutions(templateId: $templateId, first: $first) {\n      ...ExecutionList_connection @unmask\n    }\n  }\n": typeof types.YourExecutionsQueryDocument,
-    "\n  fragment ExecutionList_connection on ExecutionConnection {\n    totalCount\n    edges {\n      cursor\n      node {\n        id\n        ...ExecutionRow_execution\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n": typeof types.ExecutionList_ConnectionFragmentDoc,
-    "\n  subscription ExecutionLogged($templateId: ID!) {\n    executionLogged(templateId: $templateId) {\n      id\n      ...ExecutionRow_execution\n    }\n  }\n": typeof types.ExecutionLoggedDocument,
+    "\n  subscription ExecutionLogged($templateId: ID!, $after: String) {\n    executionLogged(templateId: $templateId, after: $after) {\n      id\n      logPosition\n      createdAt\n      ...ExecutionRow_execution\n    }\n  }\n": typeof types.ExecutionLoggedDocument,
+    "\n  fragment ExecutionList_connection on ExecutionConnection {\n    totalCount\n    edges {\n      cursor\n      node {\n        id\n        logPosition\n        ...ExecutionRow_execution\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n": typeof types.ExecutionList_ConnectionFragmentDoc,
     "\n  query PaymentPromptQuery($templateId: ID!) {\n    templatePaymentRequirements(templateId: $templateId) {\n      simulated\n      paymentRequired\n    }\n  }\n": typeof types.PaymentPromptQueryDocument,
     "\n  fragment PaymentReceipt_execution on Execution {\n    id\n    amountPaid\n    network\n    payerAddress\n    paymentTransaction\n  }\n": typeof types.PaymentReceipt_ExecutionFragmentDoc,
     "\n  query ExecutionHistoryPageQuery($templateId: ID!, $first: Int!, $after: String) {\n    template(id: $templateId) {\n      id\n      name\n    }\n    myExecutions(templateId: $templateId, first: $first, after: $after) {\n      ...ExecutionList_connection @unmask\n    }\n  }\n": typeof types.ExecutionHistoryPageQueryDocument,
@@ -33,10 +33,10 @@ type Documents = {
 };
 const documents: Documents = {
     "\n  query AppLayoutQuery {\n    viewer {\n      id\n      ...ViewerMenu_viewer\n    }\n  }\n": types.AppLayoutQueryDocument,
-    "\n  fragment ExecutionRow_execution on Execution {\n    id\n    status\n    createdAt\n    inputTokens\n    outputTokens\n    amountPaid\n    errorMessage\n  }\n": types.ExecutionRow_ExecutionFragmentDoc,
+    "\n  fragment ExecutionRow_execution on Execution {\n    id\n    status\n    createdAt\n    inputTokens\n    outputTokens\n    amountPaid\n    errorMessage\n    # Every write of a run brings its position, so a list reading it finds it complete.\n    logPosition\n  }\n": types.ExecutionRow_ExecutionFragmentDoc,
     "\n  query YourExecutionsQuery($templateId: ID!, $first: Int!) {\n    myExecutions(templateId: $templateId, first: $first) {\n      ...ExecutionList_connection @unmask\n    }\n  }\n": types.YourExecutionsQueryDocument,
-    "\n  fragment ExecutionList_connection on ExecutionConnection {\n    totalCount\n    edges {\n      cursor\n      node {\n        id\n        ...ExecutionRow_execution\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n": types.ExecutionList_ConnectionFragmentDoc,
-    "\n  subscription ExecutionLogged($templateId: ID!) {\n    executionLogged(templateId: $templateId) {\n      id\n      ...ExecutionRow_execution\n    }\n  }\n": types.ExecutionLoggedDocument,
+    "\n  subscription ExecutionLogged($templateId: ID!, $after: String) {\n    executionLogged(templateId: $templateId, after: $after) {\n      id\n      logPosition\n      createdAt\n      ...ExecutionRow_execution\n    }\n  }\n": types.ExecutionLoggedDocument,
+    "\n  fragment ExecutionList_connection on ExecutionConnection {\n    totalCount\n    edges {\n      cursor\n      node {\n        id\n        logPosition\n        ...ExecutionRow_execution\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n": types.ExecutionList_ConnectionFragmentDoc,
     "\n  query PaymentPromptQuery($templateId: ID!) {\n    templatePaymentRequirements(templateId: $templateId) {\n      simulated\n      paymentRequired\n    }\n  }\n": types.PaymentPromptQueryDocument,
     "\n  fragment PaymentReceipt_execution on Execution {\n    id\n    amountPaid\n    network\n    payerAddress\n    paymentTransaction\n  }\n": types.PaymentReceipt_ExecutionFragmentDoc,
     "\n  query ExecutionHistoryPageQuery($templateId: ID!, $first: Int!, $after: String) {\n    template(id: $templateId) {\n      id\n      name\n    }\n    myExecutions(templateId: $templateId, first: $first, after: $after) {\n      ...ExecutionList_connection @unmask\n    }\n  }\n": types.ExecutionHistoryPageQueryDocument,
@@ -71,7 +71,7 @@ export function graphql(source: "\n  query AppLayoutQuery {\n    viewer {\n     
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment ExecutionRow_execution on Execution {\n    id\n    status\n    createdAt\n    inputTokens\n    outputTokens\n    amountPaid\n    errorMessage\n  }\n"): (typeof documents)["\n  fragment ExecutionRow_execution on Execution {\n    id\n    status\n    createdAt\n    inputTokens\n    outputTokens\n    amountPaid\n    errorMessage\n  }\n"];
+export function graphql(source: "\n  fragment ExecutionRow_execution on Execution {\n    id\n    status\n    createdAt\n    inputTokens\n    outputTokens\n    amountPaid\n    errorMessage\n    # Every write of a run brings its position, so a list reading it finds it complete.\n    logPosition\n  }\n"): (typeof documents)["\n  fragment ExecutionRow_execution on Execution {\n    id\n    status\n    createdAt\n    inputTokens\n    outputTokens\n    amountPaid\n    errorMessage\n    # Every write of a run brings its position, so a list reading it finds it complete.\n    logPosition\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -79,11 +79,11 @@ export function graphql(source: "\n  query YourExecutionsQuery($templateId: ID!,
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment ExecutionList_connection on ExecutionConnection {\n    totalCount\n    edges {\n      cursor\n      node {\n        id\n        ...ExecutionRow_execution\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n"): (typeof documents)["\n  fragment ExecutionList_connection on ExecutionConnection {\n    totalCount\n    edges {\n      cursor\n      node {\n        id\n        ...ExecutionRow_execution\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n"];
+export function graphql(source: "\n  subscription ExecutionLogged($templateId: ID!, $after: String) {\n    executionLogged(templateId: $templateId, after: $after) {\n      id\n      logPosition\n      createdAt\n      ...ExecutionRow_execution\n    }\n  }\n"): (typeof documents)["\n  subscription ExecutionLogged($templateId: ID!, $after: String) {\n    executionLogged(templateId: $templateId, after: $after) {\n      id\n      logPosition\n      createdAt\n      ...ExecutionRow_execution\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  subscription ExecutionLogged($templateId: ID!) {\n    executionLogged(templateId: $templateId) {\n      id\n      ...ExecutionRow_execution\n    }\n  }\n"): (typeof documents)["\n  subscription ExecutionLogged($templateId: ID!) {\n    executionLogged(templateId: $templateId) {\n      id\n      ...ExecutionRow_execution\n    }\n  }\n"];
+export function graphql(source: "\n  fragment ExecutionList_connection on ExecutionConnection {\n    totalCount\n    edges {\n      cursor\n      node {\n        id\n        logPosition\n        ...ExecutionRow_execution\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n"): (typeof documents)["\n  fragment ExecutionList_connection on ExecutionConnection {\n    totalCount\n    edges {\n      cursor\n      node {\n        id\n        logPosition\n        ...ExecutionRow_execution\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

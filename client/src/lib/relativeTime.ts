@@ -22,3 +22,12 @@ export function formatRelative(date: Date, now: number): string {
 }
 
 export const formatExact = (date: Date) => exact.format(date);
+
+/** "3 s", "2 min 5 s", "1 h 2 min": how long something has been going. */
+export function formatElapsed(milliseconds: number): string {
+  const seconds = Math.max(0, Math.floor(milliseconds / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${seconds % 60} s`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}

@@ -42,15 +42,12 @@ export function ExecutionHistoryPage({ templateId }: { templateId: string }) {
 }
 
 function History({ templateId }: { templateId: string }) {
-  const { data, error, networkStatus, refetch, fetchMore, subscribeToMore } = useQuery(
-    ExecutionHistoryPageQuery,
-    {
-      variables: { templateId, first: PAGE_SIZE },
-      // The detail page may have cached the first 5: show them at once, then the full page.
-      fetchPolicy: 'cache-and-network',
-    },
-  );
-  useLiveExecutions(subscribeToMore, templateId, true);
+  const { data, error, networkStatus, refetch, fetchMore } = useQuery(ExecutionHistoryPageQuery, {
+    variables: { templateId, first: PAGE_SIZE },
+    // The detail page may have cached the first 5: show them at once, then the full page.
+    fetchPolicy: 'cache-and-network',
+  });
+  useLiveExecutions({ templateId, history: data?.myExecutions, enabled: true, refetch });
   const [loadMoreError, setLoadMoreError] = useState<unknown>(null);
 
   if (error && !data) {

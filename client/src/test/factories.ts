@@ -11,6 +11,7 @@ export function execution(
     outputTokens: number | null;
     amountPaid: string;
     errorMessage: string | null;
+    logPosition: string;
     network: string | null;
     payerAddress: string | null;
     paymentTransaction: string | null;
@@ -25,6 +26,7 @@ export function execution(
     outputTokens: 40,
     amountPaid: '0',
     errorMessage: null,
+    logPosition: `position-${id}`,
     network: null,
     payerAddress: null,
     paymentTransaction: null,
