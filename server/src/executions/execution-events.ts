@@ -3,7 +3,7 @@ import { apiError } from '../lib/api-errors.ts';
 import { startedRepeater } from '../lib/started-repeater.ts';
 import { createRedisEventTarget } from './redis-event-target.ts';
 
-/** A run of `templateId` reached a final state. Only ids travel: subscribers re-read the row. */
+/** A run of `templateId` started or changed state. Only ids travel: a hint to re-read. */
 export interface ExecutionLoggedEvent {
   id: string;
   templateId: string;
@@ -13,7 +13,15 @@ export interface ExecutionLoggedEvent {
 export interface ExecutionEvents {
   readonly description: string;
   publish(event: ExecutionLoggedEvent): void;
-  subscribe(templateId: string): AsyncIterableIterator<ExecutionLoggedEvent>;
+  /**
+   * The template's events from now on. With `onMissed`, events that could not be delivered (a
+   * reconnect to Redis, a full queue) are reported to it instead of ending the subscription:
+   * for subscribers that catch up from the database.
+   */
+  subscribe(
+    templateId: string,
+    options?: { onMissed?: () => void },
+  ): AsyncIterableIterator<ExecutionLoggedEvent>;
   /** For readiness: rejects when the pub/sub backend cannot be reached now. */
   check(): Promise<void>;
   close(): Promise<void>;
@@ -45,7 +53,8 @@ export function createExecutionEvents(
     publish: (event) => {
       channels.publish(channel(event.templateId), { id: event.id, templateId: event.templateId });
     },
-    subscribe: (templateId) => listen(channels, channel(templateId), templateId),
+    subscribe: (templateId, options = {}) =>
+      listen(channels, channel(templateId), templateId, options.onMissed),
     check: channels.check,
     close: channels.close,
   };
@@ -56,7 +65,11 @@ interface Channels {
   readonly description: string;
   publish(channel: string, event: ExecutionLoggedEvent): void;
   /** Calls `onEvent` with each event on `channel` until the returned function is called. */
-  listen(channel: string, onEvent: (event: ExecutionLoggedEvent) => void): () => void;
+  listen(
+    channel: string,
+    onEvent: (event: ExecutionLoggedEvent) => void,
+    onMissed?: () => void,
+  ): () => void;
   check(): Promise<void>;
   close(): Promise<void>;
 }
@@ -89,11 +102,15 @@ function redisChannels(redisUrl: string, log?: (line: string) => void): Channels
   return {
     description: `Redis (${redactUrl(redisUrl)})`,
     publish: (channel, event) => target.publish(channel, JSON.stringify(event)),
-    listen: (channel, onEvent) =>
-      target.listen(channel, (message) => {
-        const event = parseEvent(message);
-        if (event) onEvent(event);
-      }),
+    listen: (channel, onEvent, onMissed) =>
+      target.listen(
+        channel,
+        (message) => {
+          const event = parseEvent(message);
+          if (event) onEvent(event);
+        },
+        onMissed,
+      ),
     check: target.check,
     close: target.close,
   };
@@ -117,6 +134,7 @@ function listen(
   channels: Channels,
   channel: string,
   templateId: string,
+  onMissed?: () => void,
 ): AsyncIterableIterator<ExecutionLoggedEvent> {
   const queue = new FixedBuffer(MAX_QUEUED_EVENTS);
   return startedRepeater<ExecutionLoggedEvent>((push, stop) => {
@@ -125,7 +143,8 @@ function listen(
       if (event.templateId !== templateId) return;
       // Pushes past a full buffer wait in the Repeater, which throws at 1024 of them: from
       // inside the publisher's loop, a crash. A full buffer ends the subscription instead.
-      if (queue.full)
+      if (queue.full && onMissed) onMissed();
+      else if (queue.full)
         stop(
           apiError(
             'SUBSCRIPTION_OVERFLOW',
@@ -134,7 +153,7 @@ function listen(
         );
       else void push(event);
     };
-    const stopListening = channels.listen(channel, onEvent);
+    const stopListening = channels.listen(channel, onEvent, onMissed);
     stop.then(stopListening);
   }, queue);
 }

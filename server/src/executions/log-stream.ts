@@ -12,8 +12,11 @@ export interface ChangesPage {
 }
 
 export interface LogStreamOptions {
-  /** Pub/sub for the template: only a hint that something changed; the database is the truth. */
-  hints: AsyncIterableIterator<unknown>;
+  /**
+   * Pub/sub for the template: only a hint that something changed; the database is the truth.
+   * `onMissed`: hints were lost (a reconnect, a full queue): read anyway.
+   */
+  hints(onMissed: () => void): AsyncIterableIterator<unknown>;
   read(position: LogPosition): Promise<ChangesPage>;
   /** The current watermark, for a stream that starts live (no `after`). */
   watermark(): Promise<bigint>;
@@ -50,13 +53,14 @@ export function logStream(options: LogStreamOptions): AsyncIterableIterator<Exec
         markDirty();
       }, ms);
     };
+    const hints = options.hints(markDirty);
     (async () => {
-      for await (const _hint of options.hints) markDirty();
+      for await (const _hint of hints) markDirty();
     })().catch((error) => stop(error));
     stop.then(() => {
       if (timer) clearTimeout(timer);
       wake?.();
-      void options.hints.return?.();
+      void hints.return?.();
     });
     let stopped = false;
     stop.then(() => {

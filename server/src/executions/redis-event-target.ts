@@ -9,7 +9,12 @@ export interface RedisEventTarget {
   /** Fire and forget: while Redis is down the message is dropped and counted. */
   publish(channel: string, message: string): void;
   /** Calls `onMessage` with each message on `channel` until the returned function is called. */
-  listen(channel: string, onMessage: (message: string) => void): () => void;
+  /** `onResubscribed`: after a reconnect, messages sent while away were lost. */
+  listen(
+    channel: string,
+    onMessage: (message: string) => void,
+    onResubscribed?: () => void,
+  ): () => void;
   /** Rejects unless both connections answer a PING within CHECK_TIMEOUT_MS. */
   check(): Promise<void>;
   close(): Promise<void>;
@@ -45,6 +50,8 @@ export function createRedisEventTarget(
   );
   /** The channels wanted now, with their local listeners: one SUBSCRIBE per channel. */
   const listeners = new Map<string, Set<(message: string) => void>>();
+  /** Per channel, who wants to know that messages may have been lost (a reconnect). */
+  const resubscribed = new Map<string, Set<() => void>>();
   let closing = false;
   const subscribeFailed = (error: Error) => outage.fail(`subscriber: ${error.message}`);
 
@@ -59,7 +66,13 @@ export function createRedisEventTarget(
   subscriber.on('ready', () => {
     const channels = [...listeners.keys()];
     if (channels.length === 0) return outage.recovered();
-    subscriber.subscribe(...channels).then(outage.recovered, subscribeFailed);
+    subscriber.subscribe(...channels).then(() => {
+      outage.recovered();
+      // Whatever was published while it was away is lost: its listeners catch up elsewhere.
+      for (const channel of channels) {
+        for (const onResubscribed of [...(resubscribed.get(channel) ?? [])]) onResubscribed();
+      }
+    }, subscribeFailed);
   });
 
   subscriber.on('message', (channel: string, message: string) => {
@@ -95,7 +108,7 @@ export function createRedisEventTarget(
         waitingForConnection.push([channel, message]);
       else send(channel, message);
     },
-    listen: (channel, onMessage) => {
+    listen: (channel, onMessage, onResubscribed) => {
       let channelListeners = listeners.get(channel);
       if (!channelListeners) {
         channelListeners = new Set();
@@ -105,7 +118,17 @@ export function createRedisEventTarget(
       }
       const listener = (message: string) => onMessage(message);
       channelListeners.add(listener);
+      const onReady = onResubscribed ? () => onResubscribed() : null;
+      if (onReady) {
+        const callbacks = resubscribed.get(channel) ?? new Set();
+        resubscribed.set(channel, callbacks.add(onReady));
+      }
       return () => {
+        if (onReady) {
+          const callbacks = resubscribed.get(channel);
+          callbacks?.delete(onReady);
+          if (callbacks?.size === 0) resubscribed.delete(channel);
+        }
         if (!channelListeners.delete(listener) || channelListeners.size > 0) return;
         listeners.delete(channel);
         // When not connected, it is simply no longer wanted: the next connection never has it.

@@ -33,7 +33,7 @@ builder.subscriptionField('executionLogged', (t) =>
       // of one viewer with the same document and variables share their reads
       // (shared-subscriptions.ts).
       return logStream({
-        hints: context.services.events.subscribe(template.id),
+        hints: (onMissed) => context.services.events.subscribe(template.id, { onMissed }),
         after,
         pageSize: CATCH_UP_PAGE,
         watermark: async () => {

@@ -67,6 +67,8 @@ export function watchRuns(url: string, token: string, templateId: string) {
   const collector = collect(client, EXECUTION_LOGGED, { templateId });
   return {
     ...collector,
+    /** How the subscription ended with an error, if it did (null while it lives). */
+    failure: () => collector.error,
     /** Database ids of the runs delivered so far in a final state. */
     ids: () =>
       collector.finals.flatMap((result) => {

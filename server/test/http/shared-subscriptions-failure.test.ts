@@ -19,9 +19,9 @@ function breakable(events: ExecutionEvents) {
     publish: events.publish,
     check: events.check,
     close: events.close,
-    subscribe(templateId) {
+    subscribe(templateId, options) {
       state.started++;
-      const source = events.subscribe(templateId);
+      const source = events.subscribe(templateId, options);
       let fail: (error: Error) => void = () => {};
       const failed = new Promise<never>((_, reject) => {
         fail = reject;

@@ -11,10 +11,13 @@ export function tracked(events: ExecutionEvents) {
     publish: events.publish,
     check: events.check,
     close: events.close,
-    subscribe(templateId: string): AsyncIterableIterator<ExecutionLoggedEvent> {
+    subscribe(
+      templateId: string,
+      options?: Parameters<ExecutionEvents['subscribe']>[1],
+    ): AsyncIterableIterator<ExecutionLoggedEvent> {
       counter.started++;
       counter.open++;
-      const source = events.subscribe(templateId);
+      const source = events.subscribe(templateId, options);
       let open = true;
       const closed = <T>(result: T) => {
         if (open) counter.open--;
