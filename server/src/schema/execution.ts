@@ -77,7 +77,8 @@ export const Execution = builder.prismaNode('Execution', {
     logPosition: t.string({
       description:
         "Opaque: where this row's latest change sits in its template's live history. Pass it as `executionLogged(after:)` to resume after it.",
-      select: { logXid: true },
+      // Not `select`: a row that is not a Prisma result (a stream's, a page's) would be re-read
+      // for it, and pair a newer position with an older state.
       resolve: (row) => encodePosition({ xid: row.logXid, id: row.id }),
     }),
   }),

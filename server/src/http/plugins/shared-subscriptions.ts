@@ -1,4 +1,4 @@
-import { type DocumentNode, type ExecutionArgs, print } from 'graphql';
+import { type DocumentNode, type ExecutionArgs, getOperationAST, Kind, print } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../../schema/context.ts';
 import { SharedStream, type SubscribeFn } from './shared-stream.ts';
@@ -31,6 +31,9 @@ export function useSharedSubscriptions(): Plugin {
     onSubscribe({ subscribeFn, setSubscribeFn }) {
       const subscribe = subscribeFn as SubscribeFn;
       setSubscribeFn(async (args: ExecutionArgs) => {
+        // A stream resumed from a position first catches up: a subscriber joining it later
+        // would miss what it had already delivered. It gets one of its own.
+        if (resumesFromPosition(args)) return subscribe(args);
         const key = keyOf(args);
         let stream = streams.get(key);
         if (!stream) {
@@ -77,4 +80,15 @@ function sharedArgs(args: ExecutionArgs): ExecutionArgs {
     signal?: AbortSignal;
   };
   return { ...rest, contextValue };
+}
+
+/** Whether the subscription's root field has a non-null `after` (a position to resume from). */
+function resumesFromPosition(args: ExecutionArgs): boolean {
+  const operation = getOperationAST(args.document, args.operationName);
+  const [field] = operation?.selectionSet.selections ?? [];
+  if (field?.kind !== Kind.FIELD) return false;
+  const after = field.arguments?.find((argument) => argument.name.value === 'after')?.value;
+  if (!after || after.kind === Kind.NULL) return false;
+  if (after.kind !== Kind.VARIABLE) return true;
+  return (args.variableValues as Record<string, unknown> | undefined)?.[after.name.value] != null;
 }
