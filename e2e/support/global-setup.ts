@@ -9,6 +9,8 @@ import type { TestProject } from 'vitest/node';
 
 /** Text that makes the offline model answer 529 Overloaded (a run that fails on the model). */
 export const FAIL_PATTERN = 'E2E_MODEL_FAILS';
+/** A topic containing this is answered after 3 s by the offline model: a run to watch running. */
+export const SLOW_PATTERN = 'E2E_MODEL_IS_SLOW';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -81,6 +83,7 @@ function startServer(dataDir: string, port: number, logFile: string): ChildProce
     PORT: String(port),
     HOST: '127.0.0.1',
     PROMPTMETER_OFFLINE_FAIL_PATTERN: FAIL_PATTERN,
+    PROMPTMETER_OFFLINE_SLOW_PATTERN: SLOW_PATTERN,
   };
   // The real development server: embedded PostgreSQL, offline model, development sign-in,
   // simulated settlement (the built-in facilitator: the payment tests pay with fresh keys).

@@ -22,6 +22,8 @@ export interface Env {
   rpcUrl: string | undefined;
   /** Offline model only: prompts containing this text fail with 529 (for demos and e2e tests). */
   offlineFailPattern: string | undefined;
+  /** Offline model only: prompts containing this text are answered after 3 s (demos, e2e). */
+  offlineSlowPattern: string | undefined;
   /** Unset in development → generated once and kept in dataDir. Required in production. */
   jwtSecret: string | undefined;
   seedDemo: boolean;
@@ -56,6 +58,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     facilitatorTimeoutMs: int(source, 'X402_FACILITATOR_TIMEOUT_MS', 60_000, 1000, 600_000),
     rpcUrl: source.X402_RPC_URL || undefined,
     offlineFailPattern: source.PROMPTMETER_OFFLINE_FAIL_PATTERN || undefined,
+    offlineSlowPattern: source.PROMPTMETER_OFFLINE_SLOW_PATTERN || undefined,
     jwtSecret: source.JWT_SECRET || undefined,
     seedDemo: bool(source, 'SEED_DEMO', !production),
     runDeadlineMs: int(source, 'RUN_DEADLINE_MS', 600_000, 1000, 3_600_000),

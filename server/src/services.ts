@@ -28,6 +28,7 @@ export async function createServices(env: Env, db: Database, instanceId: string)
   } else {
     const offline = await createOfflineModel({
       failWhenPromptIncludes: env.offlineFailPattern,
+      slowWhenPromptIncludes: env.offlineSlowPattern,
       deadlineMs: env.runDeadlineMs,
     });
     model = offline.model;

@@ -56,7 +56,12 @@ export interface MessagesApiServerOptions {
   defaultBehaviour?: MessagesBehaviour;
   /** Answers 529 overloaded to any prompt containing this text: failures on demand (e2e, demos). */
   failWhenPromptIncludes?: string;
+  /** Answers any prompt containing this text after SLOW_REPLY_MS: a run to watch while it runs. */
+  slowWhenPromptIncludes?: string;
 }
+
+/** How long the offline model takes over a prompt with `slowWhenPromptIncludes`. */
+export const SLOW_REPLY_MS = 3000;
 
 export async function startMessagesApiServer(
   options: MessagesApiServerOptions = {},
@@ -80,9 +85,13 @@ export async function startMessagesApiServer(
     requests.push(request);
     const failOnDemand =
       options.failWhenPromptIncludes && request.prompt.includes(options.failWhenPromptIncludes);
+    const slowOnDemand =
+      options.slowWhenPromptIncludes && request.prompt.includes(options.slowWhenPromptIncludes);
     const behaviour: MessagesBehaviour = failOnDemand
       ? { kind: 'error', status: 529 }
-      : (queue.shift() ?? fallback);
+      : slowOnDemand
+        ? { kind: 'delay', ms: SLOW_REPLY_MS }
+        : (queue.shift() ?? fallback);
     await respond(res, request, behaviour, `msg_offline_${n}`);
   }
 
@@ -113,7 +122,9 @@ export async function startMessagesApiServer(
 
 /** The offline default: a model served by the built-in server, through the same SDK path as Claude. */
 export async function createOfflineModel(
-  options: Pick<MessagesApiServerOptions, 'failWhenPromptIncludes'> & { deadlineMs?: number } = {},
+  options: Pick<MessagesApiServerOptions, 'failWhenPromptIncludes' | 'slowWhenPromptIncludes'> & {
+    deadlineMs?: number;
+  } = {},
 ): Promise<{
   model: ModelClient;
   server: MessagesApiServer;
