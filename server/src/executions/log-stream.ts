@@ -57,14 +57,12 @@ export function logStream(options: LogStreamOptions): AsyncIterableIterator<Exec
     (async () => {
       for await (const _hint of hints) markDirty();
     })().catch((error) => stop(error));
-    stop.then(() => {
-      if (timer) clearTimeout(timer);
-      wake?.();
-      void hints.return?.();
-    });
     let stopped = false;
     stop.then(() => {
       stopped = true;
+      if (timer) clearTimeout(timer);
+      wake?.();
+      void hints.return?.();
     });
 
     let position = options.after ?? beforeWatermark(await options.watermark());
