@@ -3,6 +3,7 @@ import type { Database } from './db/database.ts';
 import type { Env } from './env.ts';
 import { createExecutionEvents } from './executions/execution-events.ts';
 import { createExecutionLog } from './executions/execution-log.ts';
+import { createLiveLog } from './executions/log-feed.ts';
 import { createRunJournal } from './executions/run-journal.ts';
 import { createRunsInFlight } from './executions/runs-in-flight.ts';
 import { createAnthropicModel } from './llm/anthropic.ts';
@@ -54,6 +55,7 @@ export async function createServices(env: Env, db: Database, instanceId: string)
       events,
     }),
     runsInFlight: createRunsInFlight(),
+    liveLog: createLiveLog(db, events),
   };
   return {
     services,

@@ -25,6 +25,15 @@ function takeRole(role: ScopedRole, viewerId: string | null): SqlText {
 }
 
 /**
+ * Switches the viewer (RLS) for the statements after it in a runAs message: one message can ask
+ * on behalf of several viewers (executions/log-feed.ts).
+ */
+export function viewerSql(viewerId: string): SqlText {
+  if (!UUID.test(viewerId)) throw new Error(`refusing viewer ${viewerId}`);
+  return sql`SELECT set_config('app.user_id', ${viewerId}, true)`;
+}
+
+/**
  * The text of one Database.runAs message: take `role` and the viewer for the rest of the
  * (implicit) transaction, then `statements`.
  */

@@ -123,3 +123,19 @@ export function changesAfterSql(templateId: string, position: LogPosition, limit
   const after = sql`(log_xid, id) > (${String(position.xid)}::bigint, ${sql.uuid(position.id)})`;
   return sql`SELECT w.xmin::text AS watermark, EXISTS (SELECT FROM ${LOG} WHERE ${template} AND ${after} AND log_xid >= w.xmin) AS held, r.* FROM (SELECT ${WATERMARK} AS xmin) w LEFT JOIN LATERAL (SELECT ${ALL_COLUMNS} FROM ${LOG} WHERE ${template} AND ${after} AND log_xid < w.xmin ORDER BY log_xid, id LIMIT ${limit}) r ON true`;
 }
+
+/**
+ * Sets the rows of a feed's batch for visibleInBatchSql, once per message: each viewer's check
+ * then costs a short statement, not the list again.
+ */
+export function batchIdsSql(ids: string[]) {
+  for (const id of ids) sql.uuid(id); // checks each is a UUID
+  return sql`SELECT set_config('app.batch_ids', ${`{${ids.join(',')}}`}, true)`;
+}
+
+/**
+ * Which of the batch's rows (batchIdsSql) the current viewer may read (RLS), as their 1-based
+ * ordinals joined by commas in `visible` ('' for none).
+ */
+export const visibleInBatchSql = () =>
+  sql`SELECT coalesce(string_agg(b.n::text, ','), '') AS visible FROM unnest(current_setting('app.batch_ids')::uuid[]) WITH ORDINALITY AS b(id, n) JOIN ${LOG} AS log ON log.id = b.id`;

@@ -31,3 +31,9 @@ export const beforeWatermark = (watermark: bigint): LogPosition => ({
 
 export const isAfter = (a: LogPosition, b: LogPosition) =>
   a.xid > b.xid || (a.xid === b.xid && a.id > b.id);
+
+/** A row's position: its latest change. */
+export const positionOf = (row: { logXid: bigint; id: string }): LogPosition => ({
+  xid: row.logXid,
+  id: row.id,
+});

@@ -1,102 +1,113 @@
 import { Repeater } from 'graphql-yoga';
 import type { Execution } from '../generated/prisma/client.ts';
-import { beforeWatermark, isAfter, type LogPosition } from './log-position.ts';
+import type { FeedBatch, FeedMembership } from './log-feed.ts';
+import { beforeWatermark, isAfter, type LogPosition, positionOf } from './log-position.ts';
 
 /** One read of a template's changes after a position (execution-sql.ts changesAfterSql). */
 export interface ChangesPage {
   rows: Execution[];
   /** Every change by a transaction older than this is visible to the read. */
   watermark: bigint;
-  /** A change past the watermark is already committed: read again soon, even without a hint. */
-  held: boolean;
 }
 
 export interface LogStreamOptions {
-  /**
-   * Pub/sub for the template: only a hint that something changed; the database is the truth.
-   * `onMissed`: hints were lost (a reconnect, a full queue): read anyway.
-   */
-  hints(onMissed: () => void): AsyncIterableIterator<unknown>;
+  /** Joins the template's feed on this instance (log-feed.ts): batches of this viewer's rows. */
+  join(onBatch: (batch: FeedBatch) => void): Promise<FeedMembership>;
+  /** The viewer's own read (RLS), to catch up to the feed. */
   read(position: LogPosition): Promise<ChangesPage>;
-  /** The current watermark, for a stream that starts live (no `after`). */
-  watermark(): Promise<bigint>;
   /** Resume after this position; null: from now on. */
   after: LogPosition | null;
   pageSize: number;
   report?: (message: string) => void;
 }
 
-const HELD_RETRY_MS = [20, 50, 100, 250, 500, 1000];
+/** Batches waiting for a subscriber that is slow to take them; past it, it re-reads instead. */
+export const MAX_QUEUED_BATCHES = 64;
 const FAILED_READ_RETRY_MS = 1000;
 
 /**
  * The rows of a template's live history after a position, in position order, each once in each
- * state it reaches. Hints are coalesced (a burst costs one read per page, never a queue); a
- * read catches up from the last delivered position, so a missed hint delays a row, never loses
- * it; a failed read is retried from the same position.
+ * state it reaches. Live, it takes the template feed's batches (no read of its own). It reads on
+ * its own, as its viewer, only to catch up: when resuming from `after`, and whenever a batch does
+ * not start where it stands (it joined mid-batch, or fell more than MAX_QUEUED_BATCHES behind).
+ * So a missed or late batch delays a row, never loses it; a failed read is retried.
  */
 export function logStream(options: LogStreamOptions): AsyncIterableIterator<Execution> {
   const report = options.report ?? ((message) => console.error(`[executionLogged] ${message}`));
   return new Repeater<Execution>(async (push, stop) => {
-    let dirty = true;
+    const batches: FeedBatch[] = [];
+    let overflowed = false;
     let wake: (() => void) | null = null;
-    let timer: NodeJS.Timeout | null = null;
-    let heldRetries = 0;
-    const markDirty = () => {
-      dirty = true;
-      wake?.();
-    };
-    const later = (ms: number) => {
-      if (timer) return;
-      timer = setTimeout(() => {
-        timer = null;
-        markDirty();
-      }, ms);
-    };
-    const hints = options.hints(markDirty);
-    (async () => {
-      for await (const _hint of hints) markDirty();
-    })().catch((error) => stop(error));
     let stopped = false;
+    const membership = await options.join((batch) => {
+      if (batches.length >= MAX_QUEUED_BATCHES) {
+        batches.length = 0;
+        overflowed = true;
+      }
+      batches.push(batch);
+      wake?.();
+    });
+    const pause = (ms?: number) =>
+      new Promise<void>((resolve) => {
+        const timer = ms === undefined ? null : setTimeout(resolve, ms);
+        wake = () => {
+          if (timer) clearTimeout(timer);
+          resolve();
+        };
+      }).then(() => {
+        wake = null;
+      });
     stop.then(() => {
       stopped = true;
-      if (timer) clearTimeout(timer);
+      membership.leave();
       wake?.();
-      void hints.return?.();
     });
 
-    let position = options.after ?? beforeWatermark(await options.watermark());
+    let position = options.after ?? membership.position;
+    let catchingUp = options.after !== null;
     while (!stopped) {
-      if (!dirty) {
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-        wake = null;
+      if (overflowed) {
+        overflowed = false;
+        catchingUp = true;
+      }
+      if (catchingUp) {
+        let page: ChangesPage;
+        try {
+          page = await options.read(position);
+        } catch (error) {
+          report(`reading changes failed, retrying: ${(error as Error).message}`);
+          await pause(FAILED_READ_RETRY_MS);
+          continue;
+        }
+        for (const row of page.rows) {
+          await push(row);
+          position = positionOf(row);
+        }
+        if (page.rows.length === options.pageSize) continue; // more to read
+        // Caught up to the watermark: whatever this reader may see before it has been delivered;
+        // a change past it (a transaction still open then) comes in a feed batch.
+        const caughtUp = beforeWatermark(page.watermark);
+        if (isAfter(caughtUp, position)) position = caughtUp;
+        catchingUp = false;
         continue;
       }
-      dirty = false;
-      let page: ChangesPage;
-      try {
-        page = await options.read(position);
-      } catch (error) {
-        report(`reading changes failed, retrying: ${(error as Error).message}`);
-        later(FAILED_READ_RETRY_MS);
+      const batch = batches.shift();
+      if (!batch) {
+        await pause();
         continue;
       }
-      for (const row of page.rows) {
+      // A gap between where this stream stands and the batch: read it from the database.
+      if (isAfter(batch.from, position)) {
+        catchingUp = true;
+        continue;
+      }
+      for (const row of batch.rows) {
+        const rowPosition = positionOf(row);
+        if (!isAfter(rowPosition, position)) continue;
         await push(row);
-        position = { xid: row.logXid, id: row.id };
+        position = rowPosition;
       }
-      if (page.rows.length === options.pageSize) {
-        dirty = true; // more to read
-        continue;
-      }
-      // Caught up to the watermark: whatever this reader may see before it has been delivered.
-      const caughtUp = beforeWatermark(page.watermark);
-      if (isAfter(caughtUp, position)) position = caughtUp;
-      if (page.held)
-        later(HELD_RETRY_MS[Math.min(heldRetries++, HELD_RETRY_MS.length - 1)] ?? 1000);
-      else heldRetries = 0;
+      if (isAfter(batch.to, position)) position = batch.to;
     }
   });
 }

@@ -2,6 +2,7 @@ import type { Authenticator, Viewer } from '../auth/authenticator.ts';
 import type { SqlText } from '../db/sql.ts';
 import type { ExecutionEvents } from '../executions/execution-events.ts';
 import type { ExecutionLog } from '../executions/execution-log.ts';
+import type { LiveLog } from '../executions/log-feed.ts';
 import type { RunsInFlight } from '../executions/runs-in-flight.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { ModelClient } from '../llm/types.ts';
@@ -14,6 +15,8 @@ export interface Services {
   events: ExecutionEvents;
   payments: PaymentGate;
   executionLog: ExecutionLog;
+  /** The templates' live history on this instance: one feed per followed template. */
+  liveLog: LiveLog;
   /** Runs being executed here; draining while the server shuts down. */
   runsInFlight: RunsInFlight;
 }

@@ -1,5 +1,5 @@
 import { toExecution } from '../executions/execution-rows.ts';
-import { changesAfterSql, watermarkSql } from '../executions/execution-sql.ts';
+import { changesAfterSql } from '../executions/execution-sql.ts';
 import { decodePosition } from '../executions/log-position.ts';
 import { logStream } from '../executions/log-stream.ts';
 import { badInput, unauthenticated } from '../lib/api-errors.ts';
@@ -29,17 +29,15 @@ builder.subscriptionField('executionLogged', (t) =>
       const after = args.after ? decodePosition(args.after) : null;
       if (args.after && !after) throw badInput('Not a log position of this server.', 'after');
       const template = await findRunnableTemplate(context, String(args.templateId));
-      // Events carry ids only, as hints: each read is the viewer's own, so RLS decides. Streams
-      // of one viewer with the same document and variables share their reads
-      // (shared-subscriptions.ts).
+      // The template's feed on this instance reads each change once and asks the database which
+      // subscribed viewers may read it (RLS decides, log-feed.ts); this stream reads on its own,
+      // as its viewer, only to catch up. Streams of one viewer with the same document and
+      // variables share one stream (shared-subscriptions.ts).
+      const viewerId = context.viewer.id;
       return logStream({
-        hints: (onMissed) => context.services.events.subscribe(template.id, { onMissed }),
+        join: (onBatch) => context.services.liveLog.join(template.id, viewerId, onBatch),
         after,
         pageSize: CATCH_UP_PAGE,
-        watermark: async () => {
-          const [rows = []] = await context.readAsViewer([watermarkSql()]);
-          return BigInt(String(rows[0]?.watermark));
-        },
         read: async (position) => {
           const [rows = []] = await context.readAsViewer([
             changesAfterSql(template.id, position, CATCH_UP_PAGE),
@@ -48,7 +46,6 @@ builder.subscriptionField('executionLogged', (t) =>
           return {
             rows: rows.filter((row) => row.id !== null).map(toExecution),
             watermark: BigInt(String(first?.watermark)),
-            held: first?.held === true,
           };
         },
       });

@@ -5,6 +5,7 @@ import { createAuthenticator, demoUserId } from '../../src/auth/authenticator.ts
 import type { Database } from '../../src/db/database.ts';
 import { createExecutionEvents } from '../../src/executions/execution-events.ts';
 import { createExecutionLog } from '../../src/executions/execution-log.ts';
+import { createLiveLog } from '../../src/executions/log-feed.ts';
 import { createRunsInFlight } from '../../src/executions/runs-in-flight.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { createAnthropicModel } from '../../src/llm/anthropic.ts';
@@ -39,13 +40,13 @@ export interface TestAppOptions {
 export async function startTestApp(options: TestAppOptions = {}) {
   const ownsDatabase = !options.database;
   const database = options.database ?? (await createTestDatabase());
-  const db: Database = ownsDatabase ? database : await anotherInstance(database);
+  const db = countRoundTrips(ownsDatabase ? database : await anotherInstance(database));
   const modelServer = options.modelServer ?? (await startMessagesApiServer());
   const events = tracked(
     createExecutionEvents({ redisUrl: stack.redisUrl, namespace: database.name }),
   );
   const authenticator = createAuthenticator(TEST_JWT_SECRET);
-  const services: Services = {
+  const baseServices: Omit<Services, 'liveLog'> = {
     authenticator,
     model: createAnthropicModel({ apiKey: 'test-key', baseURL: modelServer.url, maxRetries: 0 }),
     events,
@@ -63,6 +64,10 @@ export async function startTestApp(options: TestAppOptions = {}) {
     }),
     runsInFlight: createRunsInFlight(),
     ...options.services,
+  };
+  const services: Services = {
+    ...baseServices,
+    liveLog: options.services?.liveLog ?? createLiveLog(db, baseServices.events),
   };
   // Subscriptions share pub/sub streams: count subscribes that returned a stream instead.
   const subscriptions = { started: 0 };
@@ -120,6 +125,8 @@ export async function startTestApp(options: TestAppOptions = {}) {
     database,
     modelServer,
     services,
+    /** Messages this instance sent to the database (Database.runAs), by what they were for. */
+    roundTrips: db.roundTrips,
     gql,
     ws,
     /**
@@ -157,6 +164,31 @@ export async function startTestApp(options: TestAppOptions = {}) {
       if (!options.modelServer) await modelServer.close();
       if (ownsDatabase) await database.close();
       else await db.close();
+    },
+  };
+}
+
+/** What a runAs message was for: the live log's reads, or anything else. */
+export interface RoundTrips {
+  /** Reads of a template's changes or of the commit watermark (feeds and catching-up streams). */
+  changeReads: number;
+  /** Feed messages asking which viewers may read a batch. */
+  visibilityChecks: number;
+  other: number;
+}
+
+/** The database as it is, counting the messages sent through runAs (no behaviour changed). */
+function countRoundTrips(db: Database): Database & { roundTrips: RoundTrips } {
+  const roundTrips: RoundTrips = { changeReads: 0, visibilityChecks: 0, other: 0 };
+  return {
+    ...db,
+    roundTrips,
+    runAs: (role, viewerId, statements) => {
+      const text = statements.map((statement) => statement.text).join(';');
+      if (text.includes('app.batch_ids')) roundTrips.visibilityChecks++;
+      else if (text.includes('pg_snapshot_xmin')) roundTrips.changeReads++;
+      else roundTrips.other++;
+      return db.runAs(role, viewerId, statements);
     },
   };
 }
