@@ -4,18 +4,16 @@ import WebSocket from 'ws';
 import { stack } from '../support/databases.ts';
 import { createTemplate, execute } from '../support/operations.ts';
 import { cuttingProxy } from '../support/private-database.ts';
+import {
+  dbIdOf,
+  type LoggedEvent as Event,
+  RESUMABLE,
+  resumingFollower,
+} from '../support/resuming-follower.ts';
 import { collect } from '../support/subscription-results.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
-const RESUMABLE = /* GraphQL */ `
-  subscription Resumable($templateId: ID!, $after: String) {
-    executionLogged(templateId: $templateId, after: $after) { id status logPosition }
-  }
-`;
-
-type Event = { id: string; status: string; logPosition: string };
-const dbIdOf = (globalId: string) =>
-  Buffer.from(globalId, 'base64').toString().split(':')[1] as string;
+const RUNS = Number(process.env.RESUME_TEST_RUNS ?? 1000);
 
 // Resumption across two instances sharing PostgreSQL and Redis: what a subscriber misses while
 // its socket is down, it gets when it comes back with `after`, exactly once, in position order.
@@ -95,12 +93,16 @@ describe.runIf(stack.postgres && stack.redisUrl)('resuming live history across i
     }
   });
 
-  it('subscribers that drop and resume at random each get every run they may read, once', async () => {
-    const stranger = await apps[0].token('sulla');
+  it('1,000 runs on two instances, 100 subscribers dropping and resuming at random: each gets every run it may read, once', async () => {
+    const callers = await Promise.all(Array.from({ length: 10 }, (_, i) => apps[0].token(`k${i}`)));
+    const strangers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => apps[0].token(`x${i}`)),
+    );
+    // 10 followers for the owner, 8 for each caller, 10 strangers.
     const viewers = [
-      ...Array.from({ length: 4 }, () => owner),
-      ...Array.from({ length: 4 }, () => caller),
-      stranger,
+      ...Array.from({ length: 10 }, () => owner),
+      ...callers.flatMap((token) => Array.from({ length: 8 }, () => token)),
+      ...strangers,
     ];
     // A starting point for all (a subscriber with no position starts live, and could miss what
     // ends between two of its streams): the position of a run made before they start.
@@ -110,65 +112,37 @@ describe.runIf(stack.postgres && stack.redisUrl)('resuming live history across i
       { token: caller },
     );
     const start = seed.data?.executeTemplate.execution.logPosition as string;
-    let running = true;
-    const followers = viewers.map((token, n) => {
-      const finals = new Map<string, number>();
-      let last: string | null = start;
-      const follow = async () => {
-        while (running) {
-          const app = apps[n % 2] as TestApp;
-          const stream = collect<{ executionLogged: Event }>(app.ws(token), RESUMABLE, {
-            templateId,
-            after: last,
-          });
-          await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 300));
-          stream.unsubscribe();
-          record(stream.results);
-        }
-      };
-      const record = (
-        results: { data?: { executionLogged: Event } | null; errors?: unknown }[],
-      ) => {
-        for (const result of results) {
-          const event = result.data?.executionLogged;
-          if (!event) throw new Error(JSON.stringify(result.errors));
-          last = event.logPosition;
-          if (event.status !== 'RUNNING') {
-            const id = dbIdOf(event.id);
-            finals.set(id, (finals.get(id) ?? 0) + 1);
-          }
-        }
-      };
-      /** Resumes once more and stays until `expected` runs are in (or a deadline). */
-      const settle = async (expected: number) => {
-        const stream = collect<{ executionLogged: Event }>(apps[0].ws(token), RESUMABLE, {
-          templateId,
-          after: last,
-        });
-        const missing = () => expected - [...finals.keys()].length;
-        const before = finals.size;
-        await stream.waitForFinals(Math.max(0, expected - before), expected ? 10_000 : 1000);
-        stream.unsubscribe();
-        record(stream.results);
-        return missing();
-      };
-      return { token, finals, settle, done: follow() };
-    });
-    const ownRuns = await runs(60);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    running = false;
-    await Promise.all(followers.map((follower) => follower.done));
-    // Each comes back once more, from its last position, and gets what it has not had yet.
-    await Promise.all(
-      followers.map((follower) => follower.settle(follower.token === stranger ? 0 : 60)),
-    );
+    const followers = viewers.map((token) => resumingFollower(apps, token, templateId, start));
 
+    // 1,000 runs, 100 per caller, 8 at a time across both instances, random model latency.
+    const byCaller = new Map<string, string[]>(callers.map((token) => [token, []]));
+    for (let i = 0; i < RUNS; i += 8) {
+      await Promise.all(
+        Array.from({ length: Math.min(8, RUNS - i) }, async (_, j) => {
+          const token = callers[(i + j) % callers.length] as string;
+          const app = apps[(i + j) % 2] as TestApp;
+          app.modelServer.enqueue({ kind: 'delay', ms: Math.floor(Math.random() * 100) });
+          const result = await execute(app, token, templateId);
+          expect(result.errors).toBeUndefined();
+          byCaller.get(token)?.push(dbIdOf(result.data?.executeTemplate.execution.id as string));
+        }),
+      );
+    }
+    const all = [...byCaller.values()].flat();
+    await Promise.all(followers.map((follower) => follower.stop()));
+    const expectedOf = (token: string) =>
+      token === owner ? all : strangers.includes(token) ? [] : (byCaller.get(token) ?? []);
+    // Each comes back once more, from its last position, and gets what it has not had yet.
+    await Promise.all(followers.map((f) => f.settle(expectedOf(f.token).length, 30_000)));
+
+    const streams = followers.reduce((sum, follower) => sum + follower.streams, 0);
+    console.info(`[resume] ${RUNS} runs, ${followers.length} followers, ${streams} streams`);
     for (const follower of followers) {
-      const expected = follower.token === stranger ? [] : ownRuns;
       // Every run it may read, each delivered once in its final state, and nothing else of these.
-      const got = [...follower.finals.entries()].filter(([id]) => ownRuns.includes(id));
-      expect(got.map(([id]) => id).sort()).toEqual([...expected].sort());
+      const got = [...follower.finals.entries()].filter(([id]) => all.includes(id));
+      expect(follower.errors).toEqual([]);
+      expect(got.map(([id]) => id).sort()).toEqual([...expectedOf(follower.token)].sort());
       expect(got.every(([, count]) => count === 1)).toBe(true);
     }
-  });
+  }, 300_000);
 });

@@ -27,8 +27,9 @@ export interface TestDatabase extends Database {
 
 /** A fresh, migrated, empty database for one test file. */
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `pm_t_${randomBytes(6).toString('hex')}`;
   const url = process.env.TEST_DATABASE_URL;
+  // Named after this test run, whose teardown drops only its own (others may run at once).
+  const name = `${url ? inject('pgDatabasePrefix') : 'pm_t_'}${randomBytes(6).toString('hex')}`;
   if (!url) {
     const dump = await readFile(inject('pgliteDump'));
     const db = await openDatabase({ loadDataDir: new Blob([dump]) });

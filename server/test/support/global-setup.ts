@@ -13,6 +13,8 @@ declare module 'vitest' {
     pgliteDump: string;
     /** PostgreSQL: name of a migrated template database each test database is cloned from. */
     pgTemplate: string;
+    /** PostgreSQL: this run's test databases are named with it (`pm_t_<pid>_`). */
+    pgDatabasePrefix: string;
   }
 }
 
@@ -32,6 +34,7 @@ export default async function setup(project: TestProject) {
     await db.close();
     project.provide('pgliteDump', dump);
     project.provide('pgTemplate', '');
+    project.provide('pgDatabasePrefix', '');
     return;
   }
   const template = `pm_test_template_${process.pid}`;
@@ -44,13 +47,28 @@ export default async function setup(project: TestProject) {
   await db.close();
   project.provide('pgliteDump', '');
   project.provide('pgTemplate', template);
+  project.provide('pgDatabasePrefix', `pm_t_${process.pid}_`);
   return async () => {
+    // This run's databases, and those of runs whose process is gone (killed before teardown);
+    // never those of another run going on now.
     const { rows } = await admin.query<{ datname: string }>(
-      `SELECT datname FROM pg_database WHERE datname LIKE 'pm\\_t\\_%' OR datname = $1`,
-      [template],
+      `SELECT datname FROM pg_database WHERE datname LIKE 'pm\\_t\\_%' OR datname LIKE 'pm\\_test\\_template\\_%'`,
     );
-    for (const { datname } of rows)
-      await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
+    for (const { datname } of rows) {
+      const pid = Number(/^pm_(?:t_(\d+)_|test_template_(\d+)$)/.exec(datname)?.slice(1).join(''));
+      if (pid === process.pid || (pid > 0 && !processAlive(pid)))
+        await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
+    }
     await admin.end();
   };
+}
+
+/** Whether a process of this machine with that pid runs. */
+function processAlive(pid: number) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
