@@ -1,13 +1,15 @@
 import { RUN_TEMPLATE } from '../dataset/actors.ts';
 
 const RUN = `mutation Run($input: ExecuteTemplateInput!) {
-  executeTemplate(input: $input) { execution { id status errorMessage completedAt } output }
+  executeTemplate(input: $input) { execution { id status errorMessage completedAt logPosition } output }
 }`;
 
 export interface RunOutcome {
   ms: number;
   /** The execution's database id (the execution-log row). */
   id: string | null;
+  /** Its Execution.logPosition: where a subscriber resumes after it. */
+  position: string | null;
   ok: boolean;
   error: string | null;
 }
@@ -32,7 +34,12 @@ export async function executeRun(url: string, token: string, seq: number): Promi
     const json = (await response.json()) as {
       data?: {
         executeTemplate?: {
-          execution?: { id: string; status: string; errorMessage: string | null };
+          execution?: {
+            id: string;
+            status: string;
+            errorMessage: string | null;
+            logPosition: string;
+          };
         };
       };
       errors?: Array<{ message: string }>;
@@ -45,6 +52,7 @@ export async function executeRun(url: string, token: string, seq: number): Promi
             .toString()
             .replace(/^Execution:/, '')
         : null,
+      position: execution?.logPosition ?? null,
       ok: response.status === 200 && execution?.status === 'SUCCESS',
       error: json.errors?.[0]?.message ?? execution?.errorMessage ?? null,
     };
@@ -52,6 +60,7 @@ export async function executeRun(url: string, token: string, seq: number): Promi
     return {
       ms: performance.now() - started,
       id: null,
+      position: null,
       ok: false,
       error: (error as Error).message,
     };

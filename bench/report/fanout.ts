@@ -12,9 +12,9 @@ export const fanoutSummary = (fanout: FanoutResult): SummaryRow[] =>
     return row(
       '5',
       `executionLogged, ${step.subscribers} subscribers on 2 instances`,
-      'lost / duplicated; commit-to-client p50 / p99 ms; heap per subscriber',
+      'lost / duplicated; commit-to-client p50 / p99 ms; heap per subscriber; live-log round trips per change',
       target,
-      `${r.lost} / ${r.duplicated}; ${fmt(r.latencyMs.p50, 0)} / ${fmt(r.latencyMs.p99, 0)}; ${kib(step.heapPerSubscriber)}`,
+      `${r.lost} / ${r.duplicated}; ${fmt(r.latencyMs.p50, 0)} / ${fmt(r.latencyMs.p99, 0)}; ${kib(step.heapPerSubscriber)}; ${Math.max(...step.liveReadsPerChange).toFixed(2)}`,
       ok,
     );
   });
@@ -25,13 +25,13 @@ export function fanoutDetails(fanout: FanoutResult): string[] {
     '',
     '### 5. Fan-out',
     '',
-    '| subscribers | connect s | delivered / expected | lost | dup | strangers got | p50 ms | p90 ms | p99 ms | max ms | heap / RSS per subscriber | client errors |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| subscribers | connect s | delivered / expected | lost | dup | strangers got | RUNNING seen (dup, after final) | resumes | live-log round trips per change, per instance | p50 ms | p90 ms | p99 ms | max ms | heap / RSS per subscriber | client errors |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const step of fanout.steps) {
     const r = step.report;
     lines.push(
-      `| ${step.subscribers} | ${fmt(step.connectSeconds, 1)} | ${r.delivered} / ${r.expectedDeliveries} | ${r.lost} | ${r.duplicated} | ${r.strangerDeliveries} | ${fmt(r.latencyMs.p50, 0)} | ${fmt(r.latencyMs.p90, 0)} | ${fmt(r.latencyMs.p99, 0)} | ${fmt(r.latencyMs.max, 0)} | ${kib(step.heapPerSubscriber)} / ${kib(step.rssPerSubscriber)} | ${r.errors}${r.errorReasons.length ? ` (${r.errorReasons.join('; ')})` : ''} |`,
+      `| ${step.subscribers} | ${fmt(step.connectSeconds, 1)} | ${r.delivered} / ${r.expectedDeliveries} | ${r.lost} | ${r.duplicated} | ${r.strangerDeliveries} | ${r.running} (${r.runningDuplicated}, ${r.runningAfterFinal}) | ${r.resumes} | ${step.liveReadsPerChange.map((value) => value.toFixed(3)).join(' / ')} | ${fmt(r.latencyMs.p50, 0)} | ${fmt(r.latencyMs.p90, 0)} | ${fmt(r.latencyMs.p99, 0)} | ${fmt(r.latencyMs.max, 0)} | ${kib(step.heapPerSubscriber)} / ${kib(step.rssPerSubscriber)} | ${r.errors}${r.errorReasons.length ? ` (${r.errorReasons.join('; ')})` : ''} |`,
     );
   }
   return lines;

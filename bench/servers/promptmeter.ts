@@ -30,4 +30,11 @@ pg.Client.prototype.query = function countedQuery(this: unknown, ...args: unknow
 } as typeof pg.Client.prototype.query;
 
 const server = await startServer(readEnv(process.env));
-ready(server.url, { counters: () => ({ ...counters }), stop: () => server.stop() });
+ready(server.url, {
+  counters: () => ({
+    ...counters,
+    liveChangeReads: server.liveLog.counters.changeReads,
+    liveVisibilityChecks: server.liveLog.counters.visibilityChecks,
+  }),
+  stop: () => server.stop(),
+});

@@ -9,6 +9,8 @@ export interface SwarmPlan {
   count: number;
   strangers: number;
   templateId: string;
+  /** The logPosition every subscriber starts after (a run made before they subscribe). */
+  after: string;
 }
 
 export interface SwarmReport {
@@ -23,6 +25,13 @@ export interface SwarmReport {
   errors: number;
   errorReasons: string[];
   latencyMs: { p50: number; p90: number; p99: number; max: number };
+  /** Readers' RUNNING events of these runs (a run that ends before a read is seen once, final). */
+  running: number;
+  runningDuplicated: number;
+  /** RUNNING events that came after the run's final state (an order violation). */
+  runningAfterFinal: number;
+  /** Subscriptions resumed with `after` after the server ended one or a socket closed. */
+  resumes: number;
 }
 
 export interface Subscriber {
@@ -31,6 +40,11 @@ export interface Subscriber {
   /** execution id → arrival times (ms since epoch, sub-ms); completedAt of the event seen. */
   arrivals: Map<string, number[]>;
   completedAt: Map<string, number>;
+  /** execution id → arrival times of its RUNNING events. */
+  running: Map<string, number[]>;
+  /** The last logPosition received: where it resumes. */
+  last: string;
+  resumes: number;
 }
 
 /** What the subscribers received of `ids`: deliveries, losses, duplicates and latency. */
@@ -45,13 +59,24 @@ export function tally(
   let lost = 0;
   let duplicated = 0;
   let strangerDeliveries = 0;
+  let running = 0;
+  let runningDuplicated = 0;
+  let runningAfterFinal = 0;
+  let resumes = 0;
   for (const subscriber of subscribers) {
+    resumes += subscriber.resumes;
     for (const id of ids) {
       const arrivals = subscriber.arrivals.get(id) ?? [];
+      const runningArrivals = subscriber.running.get(id) ?? [];
       if (subscriber.stranger) {
-        strangerDeliveries += arrivals.length;
+        strangerDeliveries += arrivals.length + runningArrivals.length;
         continue;
       }
+      running += Math.min(1, runningArrivals.length);
+      runningDuplicated += Math.max(0, runningArrivals.length - 1);
+      const final = arrivals[0];
+      if (final !== undefined)
+        runningAfterFinal += runningArrivals.filter((at) => at > final).length;
       if (arrivals.length === 0) lost++;
       else {
         delivered++;
@@ -79,5 +104,9 @@ export function tally(
       p99: quantile(latencies, 0.99),
       max: latencies.at(-1) ?? Number.NaN,
     },
+    running,
+    runningDuplicated,
+    runningAfterFinal,
+    resumes,
   };
 }

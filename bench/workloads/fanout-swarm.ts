@@ -8,8 +8,9 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { type Subscriber, type SwarmPlan, tally } from './fanout-swarm-tally.ts';
 
-const SUBSCRIPTION = `subscription Logged($templateId: ID!) {
-  executionLogged(templateId: $templateId) { id status completedAt }
+// As a resuming client subscribes: after the last position it saw (README "Live history").
+const SUBSCRIPTION = `subscription Logged($templateId: ID!, $after: String) {
+  executionLogged(templateId: $templateId, after: $after) { id status completedAt logPosition }
 }`;
 
 const now = () => performance.timeOrigin + performance.now();
@@ -62,41 +63,70 @@ async function connect(next: SwarmPlan) {
           },
         },
       });
-      subscribers.push({ client, stranger, arrivals: new Map(), completedAt: new Map() });
+      subscribers.push({
+        client,
+        stranger,
+        arrivals: new Map(),
+        completedAt: new Map(),
+        running: new Map(),
+        last: plan.after,
+        resumes: 0,
+      });
     }
     await Promise.all(opened);
   }
 }
 
-function subscribeAll() {
-  for (const subscriber of subscribers) {
-    subscriber.client.subscribe<{
-      executionLogged: { id: string; status: string; completedAt: string };
-    }>(
-      { query: SUBSCRIPTION, variables: { templateId: plan.templateId } },
-      {
-        next: (result) => {
-          const at = now();
-          const event = result.data?.executionLogged;
-          if (!event) {
-            failed(result.errors?.[0]?.message ?? 'empty event');
-            return;
-          }
-          // A run's start (RUNNING) may come too: delivery is measured on final states.
-          if (event.status === 'RUNNING') return;
-          const id = Buffer.from(event.id, 'base64')
-            .toString()
-            .replace(/^Execution:/, '');
-          const seen = subscriber.arrivals.get(id);
-          if (seen) seen.push(at);
-          else subscriber.arrivals.set(id, [at]);
-          subscriber.completedAt.set(id, Date.parse(event.completedAt));
-        },
-        error: failed,
-        complete: () => {},
+let closing = false;
+
+const push = (map: Map<string, number[]>, id: string, at: number) => {
+  const seen = map.get(id);
+  if (seen) seen.push(at);
+  else map.set(id, [at]);
+};
+
+/** Subscribes from the subscriber's last position; again (resuming) whenever the stream ends. */
+function follow(subscriber: Subscriber) {
+  subscriber.client.subscribe<{
+    executionLogged: { id: string; status: string; completedAt: string; logPosition: string };
+  }>(
+    { query: SUBSCRIPTION, variables: { templateId: plan.templateId, after: subscriber.last } },
+    {
+      next: (result) => {
+        const at = now();
+        const event = result.data?.executionLogged;
+        if (!event) {
+          failed(result.errors?.[0]?.message ?? 'empty event');
+          return;
+        }
+        subscriber.last = event.logPosition;
+        const id = Buffer.from(event.id, 'base64')
+          .toString()
+          .replace(/^Execution:/, '');
+        if (event.status === 'RUNNING') {
+          push(subscriber.running, id, at);
+          return;
+        }
+        push(subscriber.arrivals, id, at);
+        subscriber.completedAt.set(id, Date.parse(event.completedAt));
       },
-    );
-  }
+      error: (error) => {
+        failed(error);
+        resume(subscriber);
+      },
+      complete: () => resume(subscriber),
+    },
+  );
+}
+
+function resume(subscriber: Subscriber) {
+  if (closing) return;
+  subscriber.resumes++;
+  setTimeout(() => follow(subscriber), 100);
+}
+
+function subscribeAll() {
+  for (const subscriber of subscribers) follow(subscriber);
 }
 
 /**
@@ -136,6 +166,7 @@ process.on(
     } else if (message.type === 'report' && message.ids) {
       reply({ report: tally(subscribers, message.ids, errors, [...reasons]) });
     } else if (message.type === 'close') {
+      closing = true;
       await Promise.allSettled(subscribers.map((s) => s.client.dispose()));
       reply({});
       process.exit(0);

@@ -25,6 +25,8 @@ export interface FanoutStep {
   heapPerSubscriber: number;
   rssPerSubscriber: number;
   drainSeconds: number;
+  /** Database round trips of the live log per change (start or end of a run), per instance. */
+  liveReadsPerChange: number[];
 }
 
 export interface FanoutResult {
@@ -93,12 +95,17 @@ export async function runFanout(
     const before = await memory(instances);
     const swarm = await startSwarm();
     try {
+      // Every subscriber starts after this run: what comes later reaches it even if it was not
+      // listening yet (resumption), so the warm-up below only makes sure all are live.
+      const seed = await fire(0);
+      if (!seed.position) throw new Error(`seed run failed: ${seed.error}`);
       const plan: SwarmPlan = {
         urls: instances.map((instance) => instance.url),
         tokens,
         count,
         strangers,
         templateId: Buffer.from(`Template:${RUN_TEMPLATE}`).toString('base64'),
+        after: seed.position,
       };
       const connected = await swarm.ask<{ ms: number; errors: number }>({ type: 'connect', plan });
       await swarm.ask({ type: 'subscribe' });
@@ -113,6 +120,7 @@ export async function runFanout(
         ).missing;
       }
       const after = await memory(instances);
+      const countersBefore = await Promise.all(instances.map((instance) => instance.sample()));
       const ids: string[] = [];
       let failed = 0;
       for (let i = 0; i < mode.fanoutEvents; i++) {
@@ -126,6 +134,16 @@ export async function runFanout(
       const drainStarted = performance.now();
       await swarm.ask({ type: 'await', ids, timeoutMs: 180_000 });
       const drainSeconds = (performance.now() - drainStarted) / 1000;
+      // The live log's round trips per change (a run is two: its start and its end), per instance.
+      const countersAfter = await Promise.all(instances.map((instance) => instance.sample()));
+      const liveReadsPerChange = instances.map((_, i) => {
+        const delta = (name: string) =>
+          (countersAfter[i]?.counters[name] ?? 0) - (countersBefore[i]?.counters[name] ?? 0);
+        return (
+          (delta('liveChangeReads') + delta('liveVisibilityChecks')) /
+          Math.max(1, 2 * mode.fanoutEvents)
+        );
+      });
       const { report } = await swarm.ask<{ report: SwarmReport }>({ type: 'report', ids });
       if (profileLargest && count === Math.max(...mode.subscriberCounts)) {
         await profileLargest(async () => {
@@ -143,10 +161,11 @@ export async function runFanout(
         heapPerSubscriber: (after.heap - before.heap) / count,
         rssPerSubscriber: (after.rss - before.rss) / count,
         drainSeconds,
+        liveReadsPerChange,
       };
       steps.push(step);
       log(
-        `  ${count} subscribers: lost ${report.lost}, duplicated ${report.duplicated}, strangers got ${report.strangerDeliveries}, p50 ${fmt(report.latencyMs.p50, 1)} ms, p99 ${fmt(report.latencyMs.p99, 1)} ms, max ${fmt(report.latencyMs.max, 0)} ms, ${(step.heapPerSubscriber / 1024).toFixed(1)} KiB heap/subscriber, drained ${drainSeconds.toFixed(1)} s after the last run`,
+        `  ${count} subscribers: lost ${report.lost}, duplicated ${report.duplicated}, strangers got ${report.strangerDeliveries}, p50 ${fmt(report.latencyMs.p50, 1)} ms, p99 ${fmt(report.latencyMs.p99, 1)} ms, max ${fmt(report.latencyMs.max, 0)} ms, RUNNING seen ${report.running}/${report.expectedDeliveries} (dup ${report.runningDuplicated}, after final ${report.runningAfterFinal}), ${report.resumes} resumes, ${liveReadsPerChange.map((value) => value.toFixed(3)).join(' / ')} round trips per change per instance, ${(step.heapPerSubscriber / 1024).toFixed(1)} KiB heap/subscriber, drained ${drainSeconds.toFixed(1)} s after the last run`,
       );
       checks.push({
         name: `${count} subscribers: every reader got every event exactly once, strangers none`,
@@ -154,9 +173,11 @@ export async function runFanout(
           report.lost === 0 &&
           report.duplicated === 0 &&
           report.strangerDeliveries === 0 &&
+          report.runningDuplicated === 0 &&
+          report.runningAfterFinal === 0 &&
           failed === 0 &&
           warmMissing === 0,
-        detail: `${report.delivered}/${report.expectedDeliveries} delivered, ${report.lost} lost, ${report.duplicated} duplicated, ${report.strangerDeliveries} to strangers, ${failed} runs failed, ${connected.errors + report.errors} client errors`,
+        detail: `${report.delivered}/${report.expectedDeliveries} delivered, ${report.lost} lost, ${report.duplicated} duplicated, RUNNING ${report.runningDuplicated} duplicated and ${report.runningAfterFinal} after the final state, ${report.resumes} resumes, ${report.strangerDeliveries} to strangers, ${failed} runs failed, ${connected.errors + report.errors} client errors`,
       });
     } finally {
       await swarm.ask({ type: 'close' }).catch(() => {});

@@ -81,6 +81,8 @@ export async function startServer(env: Env) {
     url,
     app,
     runsInFlight: services.runsInFlight,
+    /** The live history's feeds: their round trips, for the benchmark. */
+    liveLog: services.liveLog,
     /** Drains (see App.stop) for up to `graceMs`, then closes the services and the database. */
     async stop({ graceMs = 0 }: { graceMs?: number } = {}) {
       await app.stop({ graceMs });
