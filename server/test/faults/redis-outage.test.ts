@@ -10,7 +10,7 @@ import {
 } from './fault-stack.ts';
 import { isAlive, watchRuns } from './graphql-client.ts';
 import { awaitLedger, summary } from './ledger.ts';
-import { runOnce, runStream } from './runs.ts';
+import { type Outcome, runOnce, runStream } from './runs.ts';
 
 // Issue 10, "Redis killed for 30 s with two instances under runs and subscriptions: 0 crashed
 // instances, 0 runs unlogged" — and once Redis is back, the instances resubscribe by themselves.
@@ -43,7 +43,19 @@ describe.skipIf(skipFaultSuite)('Redis down for 30 s under two instances', () =>
     const watchers = [a, b].map((server) =>
       watchRuns(server.url, template.ownerToken, template.id),
     );
-    await sleep(500);
+    // graphql-ws does not acknowledge a subscribe, and a subscriber without `after` starts live:
+    // warm-up runs until one reaches both show that both are listening (a fixed wait was not
+    // enough on a loaded machine, and the runs before that were rightly not theirs).
+    const warmUps: Outcome[] = [];
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const warmUp = await runOnce(a.url, template);
+      warmUps.push(warmUp);
+      const reached = () =>
+        watchers.every((watcher) => warmUp.runId && watcher.ids().includes(warmUp.runId));
+      const until = Date.now() + 2000;
+      while (!reached() && Date.now() < until) await sleep(100);
+      if (reached()) break;
+    }
 
     // Liveness every second, from the start of the stream to the end of the checks.
     const down = new Set<string>();
@@ -71,11 +83,12 @@ describe.skipIf(skipFaultSuite)('Redis down for 30 s under two instances', () =>
     await redis.kill();
     await sleep(OUTAGE_MS);
     await redis.start();
-    const outcomes = await streaming;
+    const streamed = await streaming;
+    const outcomes = [...warmUps, ...streamed];
 
     // The database is the truth, pub/sub a hint: after Redis is back, every subscriber on both
     // instances catches up with every run of the outage (it re-reads when it resubscribes).
-    const finished = outcomes.flatMap((o) => (o.told === 'success' && o.runId ? [o.runId] : []));
+    const finished = streamed.flatMap((o) => (o.told === 'success' && o.runId ? [o.runId] : []));
     const missingOf = () =>
       watchers.map((watcher) => finished.filter((id) => !watcher.ids().includes(id)).length);
     const caughtUpBy = Date.now() + 5000;
