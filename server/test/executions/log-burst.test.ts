@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExecutionStart } from '../../src/executions/execution.ts';
 import { encodePosition } from '../../src/executions/log-position.ts';
 import { stack } from '../support/databases.ts';
+import { successfulRun } from '../support/final-states.ts';
 import { createTemplate } from '../support/operations.ts';
 import { dbIdOf, type LoggedEvent, RESUMABLE } from '../support/resuming-follower.ts';
 import { collect } from '../support/subscription-results.ts';
@@ -41,33 +40,10 @@ describe.runIf(stack.postgres && stack.redisUrl)('a burst of completions on one 
 
   /** A run as the run pipeline logs it: its start, then its final state, on `app`. */
   async function logRun(app: TestApp, callerId: string) {
-    const run: ExecutionStart = {
-      id: randomUUID(),
-      templateId: dbIdOf(templateId),
-      callerId,
-      payerAddress: null,
-      network: null,
-    };
-    expect(await app.services.executionLog.start(run)).toBe(true);
-    const { saved } = await app.services.executionLog.complete({
-      run,
-      end: {
-        status: 'success',
-        errorMessage: null,
-        inputTokens: 12,
-        outputTokens: 34,
-        amountPaid: '0',
-        paymentSignature: null,
-        paymentTransaction: null,
-        payerAddress: null,
-        network: null,
-        executionTimeMs: 5,
-      },
-      completedAt: new Date(),
-      reservation: null,
-    });
-    expect(saved).toBe(true);
-    return run.id;
+    const state = successfulRun(dbIdOf(templateId), callerId);
+    expect(await app.services.executionLog.start(state.run)).toBe(true);
+    expect((await app.services.executionLog.complete(state)).saved).toBe(true);
+    return state.run.id;
   }
 
   it(`${RATE} completions/s for ${SECONDS} s with 200 subscribers on two instances: none ended, none lost`, async () => {

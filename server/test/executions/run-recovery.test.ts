@@ -8,9 +8,10 @@ import { type Database, openDatabase } from '../../src/db/database.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import type { ExecutionLoggedEvent } from '../../src/executions/execution-events.ts';
 import { createExecutionLog } from '../../src/executions/execution-log.ts';
-import { createRunJournal, type FinalState } from '../../src/executions/run-journal.ts';
+import { createRunJournal } from '../../src/executions/run-journal.ts';
 import { createRunRecovery } from '../../src/executions/run-recovery.ts';
 import { DEMO_OWNER, seedDemoData } from '../../src/templates/demo-seed.ts';
+import { successfulRun } from '../support/final-states.ts';
 import { type PrivatePostgres, startPrivatePostgres } from '../support/private-servers.ts';
 
 const LOG = 'x402_prompt_template_usage_logs';
@@ -49,29 +50,7 @@ describe.skipIf(Boolean(process.env.TEST_DATABASE_URL))(
       dirs.push(dir);
       return dir;
     };
-    const finalState = (): FinalState => ({
-      run: {
-        id: randomUUID(),
-        templateId,
-        callerId: DEMO_OWNER.id,
-        payerAddress: null,
-        network: null,
-      },
-      end: {
-        status: 'success',
-        errorMessage: null,
-        inputTokens: 12,
-        outputTokens: 34,
-        amountPaid: '0',
-        paymentSignature: null,
-        paymentTransaction: null,
-        payerAddress: null,
-        network: null,
-        executionTimeMs: 56,
-      },
-      completedAt: new Date(),
-      reservation: null,
-    });
+    const finalState = () => successfulRun(templateId, DEMO_OWNER.id);
     const rowOf = async (id: string) =>
       (
         await db.query(`SELECT status, error_message, output_tokens FROM ${LOG} WHERE id = $1`, [
