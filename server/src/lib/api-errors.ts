@@ -36,7 +36,7 @@ export const ERROR_CODES = {
   REQUEST_ENTITY_TOO_LARGE: { description: 'The request body is over 1 MB (HTTP 413).' },
   QUERY_TOO_COMPLEX: {
     description:
-      'The operation is over a limit checked before anything runs (HTTP 400): `extensions.limit` names it (`tokens`, `depth`, `aliases`, `directives`, `cost`, `nodes`), `extensions.max` its value. README "Security".',
+      'The operation is over a limit checked before anything runs (HTTP 400): `extensions.limit` names it (`tokens`, `nesting`, `depth`, `aliases`, `directives`, `cost`, `nodes`), `extensions.max` its value. README "Security".',
   },
   OPERATION_TIMEOUT: {
     description:
@@ -101,7 +101,9 @@ export const serviceUnavailable = (
 
 /** One of the operation limits (README "Security"), before any resolver runs. */
 export const queryTooComplex = (limit: string, max: number, message: string) =>
-  apiError('QUERY_TOO_COMPLEX', message, { limit, max, http: { status: 400 } });
+  // `spec`: like GraphQL's own request errors, HTTP 400, or 200 to a client that accepts only
+  // application/json (GraphQL over HTTP).
+  apiError('QUERY_TOO_COMPLEX', message, { limit, max, http: { status: 400, spec: true } });
 
 export const operationTimeout = (message: string) => apiError('OPERATION_TIMEOUT', message);
 

@@ -8,6 +8,44 @@ import { operationTimeout, queryTooComplex } from '../../lib/api-errors.ts';
 import type { OperationLimits } from '../../lib/limits.ts';
 import { operationCost } from './operation-cost.ts';
 
+/**
+ * Brackets ({ [ () nested deeper than this are refused before parsing: GraphQL's parser recurses
+ * once per level, and a 20,000-deep list literal overflowed the stack (HTTP 500 / WS 4500).
+ * Field depth is limited further by maxDepth.
+ */
+export const MAX_NESTING = 64;
+
+/** The deepest bracket nesting of a GraphQL document, outside strings and comments. */
+export function documentNesting(source: string): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let at = 0; at < source.length; at++) {
+    const char = source[at];
+    if (char === '#') {
+      while (at < source.length && source[at] !== '\n' && source[at] !== '\r') at++;
+    } else if (char === '"') {
+      if (source.startsWith('"""', at)) {
+        at += 3;
+        while (at < source.length && !source.startsWith('"""', at)) {
+          at += source.startsWith('\\"""', at) ? 4 : 1;
+        }
+        at += 2;
+      } else {
+        at++;
+        while (at < source.length && source[at] !== '"' && source[at] !== '\n') {
+          at += source[at] === '\\' ? 2 : 1;
+        }
+      }
+    } else if (char === '{' || char === '[' || char === '(') {
+      depth++;
+      if (depth > deepest) deepest = depth;
+    } else if (char === '}' || char === ']' || char === ')') {
+      depth--;
+    }
+  }
+  return deepest;
+}
+
 /** Armor reports "Syntax Error: <message>"; ours carries a code, the limit and its value. */
 const refuse = (limit: string, max: number) => (_context: unknown, error: GraphQLError) => {
   throw queryTooComplex(limit, max, error.message.replace(/^Syntax Error: /, ''));
@@ -57,8 +95,26 @@ export function useOperationLimits(limits: OperationLimits): Plugin[] {
     propagateOnRejection: false,
     onReject: [refuse(limit, n)],
   });
+  const nestingPlugin: Plugin = {
+    onParse({ parseFn, setParseFn }) {
+      setParseFn((source, options) => {
+        const text = typeof source === 'string' ? source : source.body;
+        const nesting = documentNesting(text);
+        if (nesting > MAX_NESTING) {
+          throw queryTooComplex(
+            'nesting',
+            MAX_NESTING,
+            `Brackets nested deeper than ${MAX_NESTING} levels (found ${nesting}).`,
+          );
+        }
+        return parseFn(source, options);
+      });
+    },
+  };
   return [
     maxTokensPlugin(options('tokens', limits.maxTokens)) as Plugin,
+    // After the token limit's parser is set: it only looks at the text first.
+    nestingPlugin,
     maxDepthPlugin({ ...options('depth', limits.maxDepth), flattenFragments: true }) as Plugin,
     maxAliasesPlugin(options('aliases', limits.maxAliases)) as Plugin,
     maxDirectivesPlugin(options('directives', limits.maxDirectives)) as Plugin,
