@@ -3,8 +3,10 @@
 // exponentially; nodes with 5,000 ids took 5-14 s; a 2,000-level selection or a 20,000-deep
 // literal answered HTTP 500. Now each is refused before anything runs, with QUERY_TOO_COMPLEX.
 import type { Client } from 'graphql-ws';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_OPERATION_LIMITS as LIMITS } from '../../src/lib/limits.ts';
+import { databaseUrl, stack } from '../support/databases.ts';
 import { createTemplate } from '../support/operations.ts';
 import { collect, type GraphQLResponse } from '../support/subscription-results.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
@@ -202,5 +204,61 @@ describe('operation limits (issue 12)', () => {
       expect(live.error).toBeNull();
       live.unsubscribe();
     });
+  });
+});
+
+// Holding a lock on templates from another connection makes a request wait as long as we like:
+// PostgreSQL only (PGlite is one connection, and has no statement timer).
+describe.skipIf(!stack.postgres)('time limits (PostgreSQL)', () => {
+  async function whileTemplatesLocked<T>(app: TestApp, work: () => Promise<T>): Promise<T> {
+    const lock = new pg.Client({
+      connectionString: databaseUrl(process.env.TEST_DATABASE_URL as string, app.database.name),
+    });
+    await lock.connect();
+    try {
+      await lock.query('BEGIN');
+      await lock.query('LOCK TABLE templates IN ACCESS EXCLUSIVE MODE');
+      return await work();
+    } finally {
+      await lock.query('ROLLBACK').catch(() => {});
+      await lock.end();
+    }
+  }
+
+  const TEMPLATES = 'query { templates(first: 5) { edges { node { id } } } }';
+
+  it("stops a request's statement at the request role's statement_timeout: OPERATION_TIMEOUT", async () => {
+    const app = await startTestApp({
+      limits: { statementTimeoutMs: 500, operationTimeoutMs: 60_000 },
+    });
+    try {
+      const began = performance.now();
+      const result = await whileTemplatesLocked(app, () => app.gql(TEMPLATES));
+      const tookMs = performance.now() - began;
+      expect(result.errors?.[0]?.extensions?.code).toBe('OPERATION_TIMEOUT');
+      expect(result.errors?.[0]?.message).toMatch(/database statement/);
+      expect(tookMs).toBeGreaterThanOrEqual(450);
+      expect(tookMs).toBeLessThan(5000);
+      // The connection went back to the pool clean: the next request is answered.
+      expect((await app.gql(TEMPLATES)).errors).toBeUndefined();
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('answers a query past the operation time limit with OPERATION_TIMEOUT', async () => {
+    const app = await startTestApp({
+      limits: { statementTimeoutMs: 3000, operationTimeoutMs: 300 },
+    });
+    try {
+      const began = performance.now();
+      const result = await whileTemplatesLocked(app, () => app.gql(TEMPLATES));
+      const tookMs = performance.now() - began;
+      expect(result.errors?.[0]?.extensions?.code).toBe('OPERATION_TIMEOUT');
+      expect(result.errors?.[0]?.message).toMatch(/longer than 300 ms/);
+      expect(tookMs).toBeLessThan(2500);
+    } finally {
+      await app.close();
+    }
   });
 });
