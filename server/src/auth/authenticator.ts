@@ -4,9 +4,9 @@ import path from 'node:path';
 import {
   createRemoteJWKSet,
   decodeProtectedHeader,
-  errors as joseErrors,
   type JWTPayload,
   type JWTVerifyResult,
+  errors as joseErrors,
   jwtVerify,
   SignJWT,
 } from 'jose';

@@ -6,15 +6,15 @@ import { createYoga, type Plugin } from 'graphql-yoga';
 import type { Database } from '../db/database.ts';
 import { setRequestStatementTimeout } from '../db/roles.ts';
 import {
-  PAYMENT_REQUIRED_HEADER,
-  PAYMENT_RESPONSE_HEADER,
-  useOnePaidFieldPerOperation,
-} from '../payments/index.ts';
-import {
   DEFAULT_OPERATION_LIMITS,
   type OperationLimits,
   type SocketLimits,
 } from '../lib/limits.ts';
+import {
+  PAYMENT_REQUIRED_HEADER,
+  PAYMENT_RESPONSE_HEADER,
+  useOnePaidFieldPerOperation,
+} from '../payments/index.ts';
 import type { Context, Services } from '../schema/context.ts';
 import { schema } from '../schema/index.ts';
 import { createContext, type ServerContext } from './context.ts';

@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { addTypenameToDocument } from '@apollo/client/utilities';
 import {
+  type ASTNode,
   type DocumentNode,
   getOperationAST,
   Kind,
@@ -29,10 +30,12 @@ import { startTestApp, type TestApp } from '../support/test-app.ts';
 const CLIENT_ONLY_DIRECTIVES = new Set(['client', 'connection', 'nonreactive', 'unmask']);
 
 /** A document as Apollo Client sends it: __typename added, client-only directives removed. */
+const withoutClientDirectives = {
+  enter: (node: ASTNode) =>
+    node.kind === Kind.DIRECTIVE && CLIENT_ONLY_DIRECTIVES.has(node.name.value) ? null : undefined,
+};
 const asApolloSends = (document: DocumentNode) =>
-  visit(addTypenameToDocument(document), {
-    Directive: (node) => (CLIENT_ONLY_DIRECTIVES.has(node.name.value) ? null : undefined),
-  });
+  visit(addTypenameToDocument(document), withoutClientDirectives);
 
 function tokenCount(text: string) {
   const lexer = new Lexer(new Source(text));
@@ -51,7 +54,9 @@ interface Operation {
 /** Each operation of a document that may hold several (GraphiQL's page, a README block). */
 function operationsOf(origin: string, text: string): Operation[] {
   const { definitions } = parse(text);
-  const fragments = definitions.filter((definition) => definition.kind !== Kind.OPERATION_DEFINITION);
+  const fragments = definitions.filter(
+    (definition) => definition.kind !== Kind.OPERATION_DEFINITION,
+  );
   return definitions.flatMap((definition) =>
     definition.kind === Kind.OPERATION_DEFINITION && definition.name
       ? [
@@ -153,7 +158,9 @@ describe('a normal session never comes near the limits', () => {
           (definition) => definition.variable.name.value,
         ),
       );
-      const own = Object.fromEntries(Object.entries(variables).filter(([key]) => declared.has(key)));
+      const own = Object.fromEntries(
+        Object.entries(variables).filter(([key]) => declared.has(key)),
+      );
       const { cost } = operationCost(schema, document, operation.name, own);
       const tokens = tokenCount(operation.text);
       figures.push(`${operation.origin} ${operation.name}: cost ${cost}, tokens ${tokens}`);

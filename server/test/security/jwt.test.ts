@@ -153,7 +153,11 @@ describe('JWT issuer and audience, when configured', () => {
   });
 
   it('accepts a token with both, and its own minted tokens carry them', async () => {
-    const token = await hs256({ ...claims(), iss: 'https://id.example', aud: ['x', 'promptmeter'] });
+    const token = await hs256({
+      ...claims(),
+      iss: 'https://id.example',
+      aud: ['x', 'promptmeter'],
+    });
     expect((await app.gql(VIEWER, {}, { token })).data?.viewer.id).toBe(
       Buffer.from(`User:${sub}`).toString('base64'),
     );

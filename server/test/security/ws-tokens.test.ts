@@ -22,9 +22,7 @@ const shortLived = (app: TestApp, name: string, seconds: number) =>
 
 const closeCode = (client: ReturnType<TestApp['ws']>) =>
   new Promise<{ code: number; at: number }>((resolve) =>
-    client.on('closed', (event) =>
-      resolve({ code: (event as CloseEvent).code, at: Date.now() }),
-    ),
+    client.on('closed', (event) => resolve({ code: (event as CloseEvent).code, at: Date.now() })),
   );
 
 /** A raw graphql-transport-ws socket, acknowledged. */
@@ -168,9 +166,7 @@ describe('a WebSocket honours its token for its lifetime', () => {
     const [first, second, third] = [app.ws(user), app.ws(user), app.ws(user)];
     const thirdClosed = closeCode(third);
     const since = app.subscriptionsStarted();
-    const held = [first, second].map((client) =>
-      collect(client, EXECUTION_LOGGED, { templateId }),
-    );
+    const held = [first, second].map((client) => collect(client, EXECUTION_LOGGED, { templateId }));
     await app.waitForSubscribers(2, since);
     const refused = collect(third, EXECUTION_LOGGED, { templateId });
     expect((await thirdClosed).code).toBe(1008);

@@ -1,11 +1,7 @@
 import { type Client, createClient } from 'graphql-ws';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import WebSocket from 'ws';
-import {
-  createAuthenticator,
-  demoUserId,
-  type TokenPolicy,
-} from '../../src/auth/authenticator.ts';
+import { createAuthenticator, demoUserId, type TokenPolicy } from '../../src/auth/authenticator.ts';
 import type { Database } from '../../src/db/database.ts';
 import { createExecutionEvents } from '../../src/executions/execution-events.ts';
 import { createExecutionLog } from '../../src/executions/execution-log.ts';

@@ -45,7 +45,7 @@ export function operationCost(
     }
   }
   const values = variables ?? {};
-  const valueOf = (node: ValueNode): unknown => {
+  const argumentValue = (node: ValueNode): unknown => {
     if (node.kind === Kind.VARIABLE) return values[node.name.value];
     if (node.kind === Kind.INT) return Number(node.value);
     if (node.kind === Kind.LIST) return node.values;
@@ -104,12 +104,12 @@ export function operationCost(
       const firstArg = field.args.find((arg) => arg.name === 'first');
       if (firstArg) {
         const given = selection.arguments?.find((arg) => arg.name.value === 'first');
-        const value = given ? valueOf(given.value) : undefined;
+        const value = given ? argumentValue(given.value) : undefined;
         pageSize = positiveInteger(value ?? firstArg.defaultValue, FALLBACK_PAGE_SIZE);
       }
       if (name === 'nodes') {
         const ids = selection.arguments?.find((arg) => arg.name.value === 'ids');
-        const list = ids ? valueOf(ids.value) : undefined;
+        const list = ids ? argumentValue(ids.value) : undefined;
         repeat = Array.isArray(list) ? list.length : 1;
         result.largestIdList = Math.max(result.largestIdList, repeat);
       }
