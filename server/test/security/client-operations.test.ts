@@ -6,6 +6,7 @@ import { addTypenameToDocument } from '@apollo/client/utilities';
 import {
   type ASTNode,
   type DocumentNode,
+  getIntrospectionQuery,
   getOperationAST,
   Kind,
   Lexer,
@@ -132,6 +133,20 @@ describe('a normal session never comes near the limits', () => {
     };
     return input[name] ?? { templateId, id: templateId, first: pages[name] ?? 20, after: null };
   }
+
+  it("answers GraphiQL's introspection query (its nesting of ofType is not counted as depth)", async () => {
+    const query = getIntrospectionQuery({
+      descriptions: true,
+      specifiedByUrl: true,
+      directiveIsRepeatable: true,
+      schemaDescription: true,
+      inputValueDeprecation: true,
+    });
+    expect(tokenCount(query)).toBeLessThanOrEqual(LIMITS.maxTokens / 2);
+    const result = await app.gql(query);
+    expect(result.errors).toBeUndefined();
+    expect(result.data?.__schema.queryType.name).toBe('Query');
+  });
 
   it('covers every operation of the UI', () => {
     expect(uiOperations.map((operation) => operation.name).sort()).toEqual(
