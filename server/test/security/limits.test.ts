@@ -99,6 +99,9 @@ describe('operation limits (issue 12)', () => {
     expectRefused(await ask(query, { first: 100, inner: 100 }, { token }), 'cost');
     // The schema's default page (20) counts when the variable is absent.
     expectRefused(await ask(query, { first: 100 }, { token }), 'cost');
+    // A variable's own default counts when it is left out.
+    const defaulted = `query($first: Int = 100, $inner: Int = 100) { templates(first: $first) { edges { node { id executions(first: $inner) { edges { node { id } } } } } } }`;
+    expectRefused(await ask(defaulted, {}, { token }), 'cost');
     const small = await ask(query, { first: 10, inner: 10 }, { token });
     expect(small.errors).toBeUndefined();
     const literal = `query { templates(first: 100) { edges { node { executions(first: 100) { edges { node { id } } } } } } }`;
@@ -115,6 +118,10 @@ describe('operation limits (issue 12)', () => {
     // Inline, 5,000 ids are over the token limit first.
     const inline = await ask(`query { nodes(ids: ${JSON.stringify(ids)}) { id } }`);
     expectRefused(inline, 'tokens');
+    const defaulted = await ask(
+      `query($ids: [ID!]! = ${JSON.stringify(ids.slice(0, 101))}) { nodes(ids: $ids) { id } }`,
+    );
+    expectRefused(defaulted, 'nodes');
     const hundred = await ask(`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, {
       ids: Array.from({ length: 100 }, () => templateId),
     });

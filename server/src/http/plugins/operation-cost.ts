@@ -45,8 +45,19 @@ export function operationCost(
     }
   }
   const values = variables ?? {};
+  // A variable left out takes its default from the operation (`$first: Int = 100`).
+  const defaults = new Map<string, ValueNode>();
+  for (const definition of operation.variableDefinitions ?? []) {
+    if (definition.defaultValue)
+      defaults.set(definition.variable.name.value, definition.defaultValue);
+  }
   const argumentValue = (node: ValueNode): unknown => {
-    if (node.kind === Kind.VARIABLE) return values[node.name.value];
+    if (node.kind === Kind.VARIABLE) {
+      const name = node.name.value;
+      if (values[name] !== undefined) return values[name];
+      const fallback = defaults.get(name);
+      return fallback && fallback.kind !== Kind.VARIABLE ? argumentValue(fallback) : undefined;
+    }
     if (node.kind === Kind.INT) return Number(node.value);
     if (node.kind === Kind.LIST) return node.values;
     return undefined;
