@@ -70,17 +70,21 @@ describe('operation limits (issue 12)', () => {
       expect(normal.data?.templates.edges.length).toBeGreaterThan(0);
       // Before: 102 s signed in, 12-32 s anonymous. The figure (target < 50 ms) is printed, not
       // asserted (timing belongs to benchmarks); the bound only proves no work is waited for.
-      const times: number[] = [];
-      for (let i = 0; i < 9; i++) {
-        const began = performance.now();
-        expectRefused(await ask(ALIAS_BOMB, {}, { token: who, network: true }), 'tokens');
-        times.push(performance.now() - began);
-      }
-      const median = times.sort((a, b) => a - b)[4] as number;
+      const medianMs = async (network: boolean) => {
+        const times: number[] = [];
+        for (let i = 0; i < 9; i++) {
+          const began = performance.now();
+          expectRefused(await ask(ALIAS_BOMB, {}, { token: who, network }), 'tokens');
+          times.push(performance.now() - began);
+        }
+        return times.sort((a, b) => a - b)[4] as number;
+      };
+      const overHttp = await medianMs(true);
+      const inYoga = await medianMs(false);
       console.log(
-        `[limits] 1,000-alias request (${who ? 'signed in' : 'anonymous'}, 139 KB over HTTP) refused in ${median.toFixed(1)} ms (median of 9)`,
+        `[limits] 1,000-alias request (${who ? 'signed in' : 'anonymous'}, 139 KB) refused in ${overHttp.toFixed(1)} ms over loopback HTTP, ${inYoga.toFixed(1)} ms in yoga.fetch (medians of 9)`,
       );
-      expect(median).toBeLessThan(2000);
+      expect(overHttp).toBeLessThan(2000);
     }
   });
 
