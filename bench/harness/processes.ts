@@ -76,6 +76,8 @@ export async function startServerProcess(
       DATABASE_URL: options.databaseUrl,
       DATABASE_POOL_SIZE: '10',
       JWT_SECRET,
+      // The fan-out swarm connects thousands of sockets as a handful of users.
+      WS_MAX_SOCKETS_PER_USER: '100000',
       ...options.env,
     },
   });

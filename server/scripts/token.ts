@@ -1,6 +1,7 @@
 // `npm run token -- <name>`: prints a development token for a demo user (stable id per name).
-import { createAuthenticator, demoUserId, developmentSecret } from '../src/auth/authenticator.ts';
+import { createAuthenticator, demoUserId } from '../src/auth/authenticator.ts';
 import { readEnv } from '../src/env.ts';
+import { tokenPolicy } from '../src/services.ts';
 
 const name = process.argv[2];
 if (!name || process.argv.length > 3 || !/^[\w.-]{1,100}$/.test(name)) {
@@ -14,5 +15,6 @@ if (env.production) {
   );
   process.exit(2);
 }
-const authenticator = createAuthenticator(env.jwtSecret ?? developmentSecret(env.dataDir));
+// Valid for the longest lifetime the server accepts (JWT_MAX_LIFETIME_SECONDS, 7 days by default).
+const authenticator = createAuthenticator(tokenPolicy(env));
 console.log(await authenticator.mint({ sub: demoUserId(name), name }));

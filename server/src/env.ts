@@ -1,4 +1,12 @@
 import path from 'node:path';
+import {
+  DEFAULT_OPERATION_LIMITS,
+  DEFAULT_SOCKET_LIMITS,
+  DEFAULT_TOKEN_LIMITS,
+  type OperationLimits,
+  type SocketLimits,
+  type TokenLimits,
+} from './lib/limits.ts';
 
 /** Every setting the server reads, parsed and validated once. See README "Configuration". */
 export interface Env {
@@ -26,6 +34,13 @@ export interface Env {
   offlineSlowPattern: string | undefined;
   /** Unset in development → generated once and kept in dataDir. Required in production. */
   jwtSecret: string | undefined;
+  /** An identity provider's JSON Web Key Set: RS256/ES256 tokens verified with it. */
+  jwtJwksUrl: string | undefined;
+  jwtIssuer: string | undefined;
+  jwtAudience: string | undefined;
+  tokenLimits: TokenLimits;
+  operationLimits: OperationLimits;
+  socketLimits: SocketLimits;
   seedDemo: boolean;
   /** A run's model call, retries and streaming included, is aborted past this. */
   runDeadlineMs: number;
@@ -60,6 +75,12 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     offlineFailPattern: source.PROMPTMETER_OFFLINE_FAIL_PATTERN || undefined,
     offlineSlowPattern: source.PROMPTMETER_OFFLINE_SLOW_PATTERN || undefined,
     jwtSecret: source.JWT_SECRET || undefined,
+    jwtJwksUrl: source.JWT_JWKS_URL || undefined,
+    jwtIssuer: source.JWT_ISSUER || undefined,
+    jwtAudience: source.JWT_AUDIENCE || undefined,
+    tokenLimits: readTokenLimits(source),
+    operationLimits: readOperationLimits(source),
+    socketLimits: readSocketLimits(source),
     seedDemo: bool(source, 'SEED_DEMO', !production),
     runDeadlineMs: int(source, 'RUN_DEADLINE_MS', 600_000, 1000, 3_600_000),
     instanceLeaseMs: int(source, 'INSTANCE_LEASE_MS', 15_000, 1000, 600_000),
@@ -67,8 +88,11 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     interruptedAfterMs: int(source, 'RUN_INTERRUPTED_AFTER_MS', 900_000, 1000, 86_400_000),
     shutdownGraceMs: int(source, 'SHUTDOWN_GRACE_MS', 30_000, 0, 3_600_000),
   };
-  if (production && !env.jwtSecret) {
-    throw new Error('JWT_SECRET must be set when NODE_ENV=production');
+  if (production && !env.jwtSecret && !env.jwtJwksUrl) {
+    throw new Error('JWT_SECRET or JWT_JWKS_URL must be set when NODE_ENV=production');
+  }
+  if (env.jwtJwksUrl && !URL.canParse(env.jwtJwksUrl)) {
+    throw new Error(`JWT_JWKS_URL must be a URL, got "${env.jwtJwksUrl}"`);
   }
   // The built-in facilitator only simulates settlement: in production it would give runs away.
   if (production && !env.facilitatorUrl && !bool(source, 'X402_ALLOW_SIMULATED', false)) {
@@ -91,6 +115,67 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     );
   }
   return env;
+}
+
+function readOperationLimits(source: NodeJS.ProcessEnv): OperationLimits {
+  const defaults = DEFAULT_OPERATION_LIMITS;
+  return {
+    maxTokens: int(source, 'GRAPHQL_MAX_TOKENS', defaults.maxTokens, 100, 1_000_000),
+    maxDepth: int(source, 'GRAPHQL_MAX_DEPTH', defaults.maxDepth, 3, 1000),
+    maxAliases: int(source, 'GRAPHQL_MAX_ALIASES', defaults.maxAliases, 0, 100_000),
+    maxDirectives: int(source, 'GRAPHQL_MAX_DIRECTIVES', defaults.maxDirectives, 0, 100_000),
+    maxCost: int(source, 'GRAPHQL_MAX_COST', defaults.maxCost, 100, 100_000_000),
+    maxNodeIds: int(source, 'GRAPHQL_MAX_NODE_IDS', defaults.maxNodeIds, 1, 100_000),
+    operationTimeoutMs: int(
+      source,
+      'OPERATION_TIMEOUT_MS',
+      defaults.operationTimeoutMs,
+      100,
+      3_600_000,
+    ),
+    statementTimeoutMs: int(
+      source,
+      'REQUEST_STATEMENT_TIMEOUT_MS',
+      defaults.statementTimeoutMs,
+      100,
+      3_600_000,
+    ),
+  };
+}
+
+function readSocketLimits(source: NodeJS.ProcessEnv): SocketLimits {
+  const defaults = DEFAULT_SOCKET_LIMITS;
+  return {
+    maxLifetimeMs: int(source, 'WS_MAX_LIFETIME_MS', defaults.maxLifetimeMs, 1000, 2 ** 31 - 1),
+    maxSubscriptionsPerSocket: int(
+      source,
+      'WS_MAX_SUBSCRIPTIONS_PER_SOCKET',
+      defaults.maxSubscriptionsPerSocket,
+      1,
+      100_000,
+    ),
+    maxSocketsPerUser: int(
+      source,
+      'WS_MAX_SOCKETS_PER_USER',
+      defaults.maxSocketsPerUser,
+      1,
+      100_000,
+    ),
+  };
+}
+
+function readTokenLimits(source: NodeJS.ProcessEnv): TokenLimits {
+  const defaults = DEFAULT_TOKEN_LIMITS;
+  return {
+    maxLifetimeSeconds: int(
+      source,
+      'JWT_MAX_LIFETIME_SECONDS',
+      defaults.maxLifetimeSeconds,
+      60,
+      365 * 24 * 3600,
+    ),
+    clockSkewSeconds: int(source, 'JWT_CLOCK_SKEW_SECONDS', defaults.clockSkewSeconds, 0, 600),
+  };
 }
 
 function int(source: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number) {

@@ -56,6 +56,8 @@ export async function startServer(env: Env) {
     services,
     devTokens: !env.production,
     clientDist: CLIENT_DIST,
+    limits: env.operationLimits,
+    socketLimits: env.socketLimits,
   });
   const { url } = await app.start(env.port, env.host);
   const offline = !env.anthropicApiKey;

@@ -1,4 +1,4 @@
-import { createAuthenticator, developmentSecret } from './auth/authenticator.ts';
+import { createAuthenticator, developmentSecret, type TokenPolicy } from './auth/authenticator.ts';
 import type { Database } from './db/database.ts';
 import type { Env } from './env.ts';
 import { createExecutionEvents } from './executions/execution-events.ts';
@@ -10,6 +10,23 @@ import { createAnthropicModel } from './llm/anthropic.ts';
 import { createOfflineModel } from './llm/offline-messages-api.ts';
 import { createPaymentGate } from './payments/index.ts';
 import type { Services } from './schema/context.ts';
+
+/**
+ * How tokens are checked: our HS256 secret (a development one outside production), and an
+ * identity provider's keys when JWT_JWKS_URL is set.
+ */
+export function tokenPolicy(env: Env): TokenPolicy & ({ secret: string } | { jwksUrl: string }) {
+  const shared = {
+    ...env.tokenLimits,
+    issuer: env.jwtIssuer,
+    audience: env.jwtAudience,
+    jwksUrl: env.jwtJwksUrl,
+  };
+  const secret = env.jwtSecret ?? (env.production ? undefined : developmentSecret(env.dataDir));
+  if (secret) return { ...shared, secret };
+  if (env.jwtJwksUrl) return { ...shared, jwksUrl: env.jwtJwksUrl };
+  throw new Error('JWT_SECRET or JWT_JWKS_URL must be set');
+}
 
 /**
  * The real outside services chosen by the environment, with built-in offline defaults.
@@ -38,7 +55,7 @@ export async function createServices(env: Env, db: Database, instanceId: string)
   const events = createExecutionEvents({ redisUrl: env.redisUrl });
   closers.push(() => events.close());
   const services: Services = {
-    authenticator: createAuthenticator(env.jwtSecret ?? developmentSecret(env.dataDir)),
+    authenticator: createAuthenticator(tokenPolicy(env)),
     model,
     events,
     payments: createPaymentGate(

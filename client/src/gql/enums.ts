@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'INTERNAL_SERVER_ERROR'
   /** Unknown template. */
   | 'NOT_FOUND'
+  /** A query ran past its time limit, or one of its database statements did: it was stopped. Ask for less (smaller pages, fewer fields). */
+  | 'OPERATION_TIMEOUT'
   /** That authorization already paid for a run. */
   | 'PAYMENT_ALREADY_USED'
   /** Settlement failed after the run: the output is withheld and nothing is charged. */
@@ -22,12 +24,16 @@ export type ErrorCode =
   | 'PAYMENT_REQUIRED'
   /** The server takes no payments on the template's network. */
   | 'PAYMENT_UNAVAILABLE'
+  /** The operation is over a limit checked before anything runs (HTTP 400): `extensions.limit` names it (`tokens`, `nesting`, `depth`, `aliases`, `directives`, `cost`, `nodes`), `extensions.max` its value. README "Security". */
+  | 'QUERY_TOO_COMPLEX'
   /** The request body is over 1 MB (HTTP 413). */
   | 'REQUEST_ENTITY_TOO_LARGE'
   /** The database (or the server, while it shuts down) cannot take the request now; nothing was run or charged. HTTP 503 with `Retry-After`: retry then. */
   | 'SERVICE_UNAVAILABLE'
   /** A subscription fell too far behind (its connection could not keep up) and was ended: resubscribe. */
   | 'SUBSCRIPTION_OVERFLOW'
+  /** This WebSocket already has as many subscriptions as one socket may hold: complete one first. */
+  | 'TOO_MANY_SUBSCRIPTIONS'
   /** Signed-in only operation without a token; a bad token (HTTP 401). */
   | 'UNAUTHENTICATED';
 

@@ -12,6 +12,18 @@ export type ScopedRole = (typeof SCOPED_ROLES)[number];
 /** Joins the statements of one runAs message. */
 export const STATEMENT_SEPARATOR = ';\n';
 
+/** statement_timeout (ms) of every statement run as REQUEST_ROLE; see setRequestStatementTimeout. */
+let requestStatementTimeoutMs = 5000;
+
+/**
+ * Bounds every statement a request runs (README "Security"): the app sets it from
+ * REQUEST_STATEMENT_TIMEOUT_MS. One value per process, as there is one database.
+ */
+export function setRequestStatementTimeout(ms: number) {
+  if (!Number.isInteger(ms) || ms < 1) throw new Error(`statement timeout must be ≥ 1 ms: ${ms}`);
+  requestStatementTimeoutMs = ms;
+}
+
 /**
  * Takes `role` and the viewer (`app.user_id`, '' for none) for the rest of the transaction:
  * set_config's is_local, i.e. SET LOCAL, so nothing outlives it on a pooled connection. Role and
@@ -20,6 +32,10 @@ export const STATEMENT_SEPARATOR = ';\n';
 function takeRole(role: ScopedRole, viewerId: string | null): SqlText {
   if (!SCOPED_ROLES.includes(role) || (viewerId !== null && !UUID.test(viewerId))) {
     throw new Error(`refusing role ${role} / viewer ${viewerId}`);
+  }
+  // A role setting (ALTER ROLE … SET) would not apply: the role is taken, not logged in as.
+  if (role === REQUEST_ROLE) {
+    return sql`SELECT set_config('role', ${role}, true), set_config('app.user_id', ${viewerId ?? ''}, true), set_config('statement_timeout', ${String(requestStatementTimeoutMs)}, true)`;
   }
   return sql`SELECT set_config('role', ${role}, true), set_config('app.user_id', ${viewerId ?? ''}, true)`;
 }

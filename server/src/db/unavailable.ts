@@ -39,6 +39,25 @@ export function databaseUnavailableReason(error: unknown): string | null {
 
 const MAX_ERRORS_VISITED = 16;
 
+/**
+ * Whether a statement was cancelled by statement_timeout (SQLSTATE 57014: the request role's
+ * limit, db/roles.ts), through the same wrappers as above (pg's DatabaseError, Prisma's
+ * driverAdapterError `{ kind: 'postgres', code }`).
+ */
+export function isStatementTimeout(error: unknown): boolean {
+  const queue: unknown[] = [error];
+  const seen = new Set<unknown>();
+  while (queue.length > 0 && seen.size < MAX_ERRORS_VISITED) {
+    const current = queue.shift();
+    if (typeof current !== 'object' || current === null || seen.has(current)) continue;
+    seen.add(current);
+    const node = current as ErrorLike;
+    if (node.code === '57014') return true;
+    queue.push(node.originalError, node.cause, node.meta?.driverAdapterError);
+  }
+  return false;
+}
+
 type ErrorLike = {
   name?: unknown;
   message?: unknown;

@@ -4,6 +4,12 @@ import { useGraphQlJit } from '@envelop/graphql-jit';
 import { getOperationAST } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { Database } from '../db/database.ts';
+import { setRequestStatementTimeout } from '../db/roles.ts';
+import {
+  DEFAULT_OPERATION_LIMITS,
+  type OperationLimits,
+  type SocketLimits,
+} from '../lib/limits.ts';
 import {
   PAYMENT_REQUIRED_HEADER,
   PAYMENT_RESPONSE_HEADER,
@@ -17,6 +23,7 @@ import { graphiqlOptions } from './graphiql.ts';
 import { renderGraphiQLPage } from './graphiql-page.ts';
 import { serveGraphqlWs } from './graphql-ws.ts';
 import { serveHealth } from './health.ts';
+import { useOperationLimits, useOperationTimeLimit } from './plugins/operation-limits.ts';
 import { useRequestBodyLimit } from './plugins/request-body-limit.ts';
 import { useResponseHeaders } from './plugins/response-headers.ts';
 import { useSharedSubscriptions } from './plugins/shared-subscriptions.ts';
@@ -32,11 +39,25 @@ export interface AppDeps {
   clientDist?: string;
   /** Extra Yoga plugins. */
   plugins?: Plugin[];
+  /** Operation limits (README "Security"); defaults: DEFAULT_OPERATION_LIMITS. */
+  limits?: Partial<OperationLimits>;
+  /** WebSocket limits; defaults: DEFAULT_SOCKET_LIMITS. */
+  socketLimits?: Partial<SocketLimits>;
 }
 
 /** The HTTP + WebSocket server: GraphQL over HTTP (Yoga) and graphql-ws on the same /graphql. */
-export function buildApp({ db, services, devTokens = false, clientDist, plugins = [] }: AppDeps) {
+export function buildApp({
+  db,
+  services,
+  devTokens = false,
+  clientDist,
+  plugins = [],
+  limits: limitOptions,
+  socketLimits,
+}: AppDeps) {
   const { authenticate, context } = createContext(db, services);
+  const limits = { ...DEFAULT_OPERATION_LIMITS, ...limitOptions };
+  setRequestStatementTimeout(limits.statementTimeoutMs);
   const requests = trackRequests();
 
   const yoga = createYoga<ServerContext, Context>({
@@ -50,6 +71,8 @@ export function buildApp({ db, services, devTokens = false, clientDist, plugins 
     // Browsers may only read the x402 headers of a cross-origin response if they are exposed.
     cors: { exposedHeaders: [PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER] },
     plugins: [
+      // Before anything runs: size, shape and cost of the operation.
+      ...useOperationLimits(limits),
       // Queries and mutations run as compiled code (graphql-jit, cached per document); see
       // BENCHMARKS.md. Subscriptions keep graphql-js.
       useGraphQlJit(
@@ -59,6 +82,7 @@ export function buildApp({ db, services, devTokens = false, clientDist, plugins 
             getOperationAST(document, operationName)?.operation !== 'subscription',
         },
       ),
+      useOperationTimeLimit(limits.operationTimeoutMs),
       useResponseHeaders(),
       useOnePaidFieldPerOperation(),
       useSharedSubscriptions(),
@@ -84,7 +108,7 @@ export function buildApp({ db, services, devTokens = false, clientDist, plugins 
       }),
     ),
   );
-  const closeGraphqlWs = serveGraphqlWs(server, yoga, authenticate);
+  const closeGraphqlWs = serveGraphqlWs(server, yoga, authenticate, socketLimits);
 
   /**
    * The graceful stop: readiness answers 503 and new runs are refused at once; no new

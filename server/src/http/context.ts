@@ -1,12 +1,17 @@
 import type { IncomingMessage } from 'node:http';
 import type { YogaInitialContext } from 'graphql-yoga';
-import { AuthError, type Viewer } from '../auth/authenticator.ts';
+import {
+  AuthError,
+  IdentityProviderUnavailable,
+  type Session,
+  type Viewer,
+} from '../auth/authenticator.ts';
 import { createUserRegistry } from '../auth/ensure-user.ts';
 import type { Database } from '../db/database.ts';
 import { REQUEST_ROLE } from '../db/roles.ts';
 import type { SqlText } from '../db/sql.ts';
 import { lazyViewerClient } from '../db/viewer-client.ts';
-import { invalidToken } from '../lib/api-errors.ts';
+import { invalidToken, serviceUnavailable } from '../lib/api-errors.ts';
 import type { Context, Services } from '../schema/context.ts';
 import { serviceUnavailableIfDatabaseDown } from './database-unavailable.ts';
 
@@ -19,17 +24,30 @@ export const socketViewers = new WeakMap<object, Viewer | null>();
 /** Each HTTP request's context.responseHeaders, applied to its response by useResponseHeaders. */
 export const responseHeaders = new WeakMap<Request, Headers>();
 
-/** A token (or none) → its viewer, who then exists as a user; AuthError when it is invalid. */
-export type Authenticate = (authorization: unknown) => Promise<Viewer | null>;
+/**
+ * A token (or none) → its session, whose viewer then exists as a user; AuthError when it is
+ * invalid, IdentityProviderUnavailable when it cannot be checked now.
+ */
+export type Authenticate = (authorization: unknown) => Promise<Session | null>;
+
+/** An error of authentication as the API reports it, or null when it is not one. */
+export function authenticationFailure(error: unknown) {
+  if (error instanceof AuthError) return invalidToken(error.message);
+  if (error instanceof IdentityProviderUnavailable) {
+    console.error(`[auth] ${error.message}`);
+    return serviceUnavailable('The identity provider cannot be reached to check the token.');
+  }
+  return null;
+}
 
 /** Yoga's context factory, per HTTP request or WebSocket operation, and how both authenticate. */
 export function createContext(db: Database, services: Services) {
   const ensureUser = createUserRegistry(db.prisma);
 
   const authenticate: Authenticate = async (authorization) => {
-    const viewer = await services.authenticator.viewerFromAuthorization(authorization);
-    if (viewer) await ensureUser(viewer);
-    return viewer;
+    const session = await services.authenticator.sessionFromAuthorization(authorization);
+    if (session) await ensureUser(session.viewer);
+    return session;
   };
 
   async function context({
@@ -41,9 +59,10 @@ export function createContext(db: Database, services: Services) {
       viewer = socketViewers.get(socketKey) ?? null;
     } else {
       try {
-        viewer = await authenticate(request.headers.get('authorization'));
+        viewer = (await authenticate(request.headers.get('authorization')))?.viewer ?? null;
       } catch (error) {
-        if (error instanceof AuthError) throw invalidToken(error.message);
+        const failure = authenticationFailure(error);
+        if (failure) throw failure;
         // A first-time user is upserted here: with the database down, nothing can run.
         throw serviceUnavailableIfDatabaseDown(error) ?? error;
       }

@@ -5,8 +5,12 @@ import {
   type YogaLogger,
   maskError as yogaMaskError,
 } from 'graphql-yoga';
-import { databaseUnavailableReason, isDatabaseUnavailable } from '../db/unavailable.ts';
-import { apiError, serviceUnavailable } from '../lib/api-errors.ts';
+import {
+  databaseUnavailableReason,
+  isDatabaseUnavailable,
+  isStatementTimeout,
+} from '../db/unavailable.ts';
+import { apiError, operationTimeout, serviceUnavailable } from '../lib/api-errors.ts';
 
 /**
  * A database outage answered as what it is: SERVICE_UNAVAILABLE (HTTP 503 + Retry-After) instead
@@ -22,8 +26,24 @@ export function serviceUnavailableIfDatabaseDown(error: unknown): GraphQLError |
   return serviceUnavailable();
 }
 
-/** Yoga's `maskedErrors.maskError`: Yoga's own masking, except for database outages. */
+/**
+ * Yoga's `maskedErrors.maskError`: Yoga's own masking, except for database outages and statements
+ * stopped by the request role's statement_timeout (OPERATION_TIMEOUT, where it happened).
+ */
 export const maskError: MaskError = (error, message, isDev) => {
+  if (isStatementTimeout(error)) {
+    const timeout = operationTimeout(
+      'A database statement of this operation ran past its time limit and was stopped: ask for less.',
+    );
+    if (!(error instanceof GraphQLError)) return timeout;
+    return new GraphQLError(timeout.message, {
+      nodes: error.nodes,
+      source: error.source,
+      positions: error.positions,
+      path: error.path,
+      extensions: timeout.extensions,
+    });
+  }
   const unavailable = serviceUnavailableIfDatabaseDown(error);
   if (!unavailable) return yogaMaskError(error, message, isDev);
   if (!(error instanceof GraphQLError)) return unavailable;
@@ -54,6 +74,10 @@ export function loggerQuietOnDatabaseOutages(logger: YogaLogger = createLogger()
     ...logger,
     error: (...args: unknown[]) => {
       if (args.length === 1 && isDatabaseUnavailable(args[0])) return;
+      if (args.length === 1 && isStatementTimeout(args[0])) {
+        console.warn('[graphql] a statement ran past the request statement timeout: stopped');
+        return;
+      }
       logger.error(...args);
     },
   };

@@ -1,17 +1,32 @@
 import type { Server } from 'node:http';
-import type { ExecutionArgs, GraphQLError } from 'graphql';
+import { type ExecutionArgs, GraphQLError } from 'graphql';
 import type { ServerOptions } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
-import { WebSocketServer } from 'ws';
-import { AuthError } from '../auth/authenticator.ts';
-import { invalidToken } from '../lib/api-errors.ts';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { Session } from '../auth/authenticator.ts';
+import { apiError, invalidToken } from '../lib/api-errors.ts';
+import { DEFAULT_SOCKET_LIMITS, type SocketLimits } from '../lib/limits.ts';
 import type { Context } from '../schema/context.ts';
-import { type Authenticate, type ServerContext, socketViewers } from './context.ts';
+import {
+  type Authenticate,
+  authenticationFailure,
+  type ServerContext,
+  socketViewers,
+} from './context.ts';
 import { serviceUnavailableIfDatabaseDown } from './database-unavailable.ts';
+import { MAX_REQUEST_BODY_BYTES } from './plugins/request-body-limit.ts';
 
 /** How long close() waits for clients to answer the close frame before cutting them. */
 const SOCKET_CLOSE_TIMEOUT_MS = 1000;
+
+/** Close codes (README "Security"): 4403 comes from graphql-ws' own Forbidden. */
+export const CLOSE_TOKEN_EXPIRED = 4403;
+export const CLOSE_LIFETIME_OVER = 4000;
+/** RFC 6455 "Policy Violation". */
+export const CLOSE_TOO_MANY_SOCKETS = 1008;
+/** setTimeout's largest delay (about 24.8 days); longer ones fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * graphql-ws on the server's GraphQL endpoint, each operation run through Yoga's envelop (its
@@ -22,8 +37,55 @@ export function serveGraphqlWs(
   server: Server,
   yoga: YogaServerInstance<ServerContext, Context>,
   authenticate: Authenticate,
+  limitOptions: Partial<SocketLimits> = {},
 ) {
-  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  const limits = { ...DEFAULT_SOCKET_LIMITS, ...limitOptions };
+  // The HTTP body limit holds for a message too: ws closes the socket with 1009 past it,
+  // before parsing it.
+  const wsServer = new WebSocketServer({
+    server,
+    path: yoga.graphqlEndpoint,
+    maxPayload: MAX_REQUEST_BODY_BYTES,
+  });
+  const sessions = new WeakMap<WebSocket, Session>();
+  const socketsByUser = new Map<string, number>();
+
+  wsServer.on('connection', (socket) => {
+    const lifetime = setTimeout(
+      () => socket.close(CLOSE_LIFETIME_OVER, 'Socket lifetime over: reconnect'),
+      Math.min(limits.maxLifetimeMs, MAX_TIMER_MS),
+    );
+    socket.once('close', () => clearTimeout(lifetime));
+  });
+
+  /** Counts the socket against its user, closes it at its token's exp; false when over the cap. */
+  function admit(socket: WebSocket, session: Session): boolean {
+    // Gone while it authenticated: its close listener would never run.
+    if (socket.readyState !== socket.OPEN) return false;
+    const userId = session.viewer.id;
+    const open = socketsByUser.get(userId) ?? 0;
+    if (open >= limits.maxSocketsPerUser) {
+      socket.close(
+        CLOSE_TOO_MANY_SOCKETS,
+        `Too many WebSockets for this user (at most ${limits.maxSocketsPerUser})`,
+      );
+      return false;
+    }
+    socketsByUser.set(userId, open + 1);
+    sessions.set(socket, session);
+    const expiry = setTimeout(
+      () => socket.close(CLOSE_TOKEN_EXPIRED, 'Token expired'),
+      Math.min(Math.max(0, session.expiresAt - Date.now()), MAX_TIMER_MS),
+    );
+    socket.once('close', () => {
+      clearTimeout(expiry);
+      const left = (socketsByUser.get(userId) ?? 1) - 1;
+      if (left > 0) socketsByUser.set(userId, left);
+      else socketsByUser.delete(userId);
+    });
+    return true;
+  }
+
   const disposable = useServer(
     {
       execute: (args) => (args.rootValue as Enveloped).execute(args),
@@ -33,32 +95,54 @@ export function serveGraphqlWs(
           // Clients spell it either way (GraphiQL sends its headers, capitalised).
           const params = ctx.connectionParams ?? {};
           const authorization = params.authorization ?? params.Authorization;
-          socketViewers.set(ctx.extra, await authenticate(authorization));
+          const session = await authenticate(authorization);
+          if (session && !admit(ctx.extra.socket, session)) return false;
+          socketViewers.set(ctx.extra, session?.viewer ?? null);
           return true;
         } catch (error) {
-          if (error instanceof AuthError) return false; // graphql-ws closes with 4403 Forbidden
-          if (!serviceUnavailableIfDatabaseDown(error)) throw error;
-          // The database is down (a first-time user is upserted here): 1013 Try Again Later, a
-          // code clients retry on. graphql-ws' own close (4403) that follows is then ignored.
-          ctx.extra.socket.close(1013, 'Try again later: the database is unavailable');
+          const refused = authenticationFailure(error) ?? serviceUnavailableIfDatabaseDown(error);
+          if (!refused) throw error;
+          // graphql-ws closes with 4403 Forbidden.
+          if (refused.extensions.code === 'UNAUTHENTICATED') return false;
+          // The database or the identity provider is down (a first-time user is upserted here):
+          // 1013 Try Again Later, a code clients retry on. graphql-ws' own close (4403) that
+          // follows is then ignored.
+          ctx.extra.socket.close(1013, 'Try again later: the service is unavailable');
           return false;
         }
       },
       onSubscribe: async (ctx, _id, params) => {
+        // The socket's token is checked at each operation, not only by the timer at its exp.
+        const session = sessions.get(ctx.extra.socket);
+        if (session && session.expiresAt <= Date.now()) {
+          ctx.extra.socket.close(CLOSE_TOKEN_EXPIRED, 'Token expired');
+          return [invalidToken('token expired')];
+        }
+        // This operation is already counted in ctx.subscriptions.
+        if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerSocket) {
+          return [
+            apiError(
+              'TOO_MANY_SUBSCRIPTIONS',
+              `This socket already runs ${limits.maxSubscriptionsPerSocket} operations: complete one first.`,
+            ),
+          ];
+        }
         // GraphiQL sends its Headers tab with each operation (extensions.headers), not in
         // connection_init: such a token, verified the same way, speaks for that operation only.
         let viewerKey: object = ctx.extra;
         const headers = (params.extensions as { headers?: Record<string, unknown> } | undefined)
           ?.headers;
         const operationToken = headers?.Authorization ?? headers?.authorization;
+        let operationExpiresAt: number | null = null;
         if (operationToken) {
           viewerKey = {};
           try {
-            socketViewers.set(viewerKey, await authenticate(operationToken));
+            const operationSession = await authenticate(operationToken);
+            socketViewers.set(viewerKey, operationSession?.viewer ?? null);
+            operationExpiresAt = operationSession?.expiresAt ?? null;
           } catch (error) {
-            if (error instanceof AuthError) return [invalidToken(error.message)];
-            const unavailable = serviceUnavailableIfDatabaseDown(error);
-            if (unavailable) return [unavailable];
+            const refused = authenticationFailure(error) ?? serviceUnavailableIfDatabaseDown(error);
+            if (refused) return [refused];
             throw error;
           }
         }
@@ -72,13 +156,28 @@ export function serveGraphqlWs(
             method: 'POST',
           }),
         });
+        let document: ReturnType<typeof parse>;
+        try {
+          // Over the token limit, or not GraphQL: an error for this operation, not a 4500 close.
+          document = parse(params.query);
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
         const args = {
           schema,
           operationName: params.operationName,
-          document: parse(params.query),
+          document,
           variableValues: params.variables,
           contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
+          rootValue: {
+            execute,
+            // A subscription on an operation's own token ends at that token's exp.
+            subscribe: operationExpiresAt
+              ? async (subscribeArgs: ExecutionArgs) =>
+                  untilExpiry(await subscribe(subscribeArgs), operationExpiresAt)
+              : subscribe,
+          },
         };
         const errors = validate(args.schema, args.document);
         return errors.length > 0 ? (errors as GraphQLError[]) : args;
@@ -100,6 +199,38 @@ export function serveGraphqlWs(
     for (const client of wsServer.clients) client.terminate();
     await disposed;
   };
+}
+
+/**
+ * The events of `result` until `expiresAt`; then an UNAUTHENTICATED error ends it (the source is
+ * returned, so its listeners stop).
+ */
+export function untilExpiry<T>(result: T, expiresAt: number): T | AsyncIterable<unknown> {
+  if (!result || typeof result !== 'object' || !(Symbol.asyncIterator in result)) return result;
+  const source = (result as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+  return (async function* () {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'expired'>((resolve) => {
+      timer = setTimeout(
+        () => resolve('expired'),
+        Math.min(Math.max(0, expiresAt - Date.now()), MAX_TIMER_MS),
+      );
+    });
+    try {
+      while (true) {
+        const next = await Promise.race([source.next(), expired]);
+        if (next === 'expired') {
+          yield { errors: [invalidToken('token expired')] };
+          return;
+        }
+        if (next.done) return;
+        yield next.value;
+      }
+    } finally {
+      clearTimeout(timer);
+      await source.return?.();
+    }
+  })();
 }
 
 /** Yoga's enveloped execute/subscribe, passed through rootValue as in Yoga's graphql-ws example. */

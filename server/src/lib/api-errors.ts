@@ -34,6 +34,18 @@ export const ERROR_CODES = {
       'A subscription fell too far behind (its connection could not keep up) and was ended: resubscribe.',
   },
   REQUEST_ENTITY_TOO_LARGE: { description: 'The request body is over 1 MB (HTTP 413).' },
+  QUERY_TOO_COMPLEX: {
+    description:
+      'The operation is over a limit checked before anything runs (HTTP 400): `extensions.limit` names it (`tokens`, `nesting`, `depth`, `aliases`, `directives`, `cost`, `nodes`), `extensions.max` its value. README "Security".',
+  },
+  OPERATION_TIMEOUT: {
+    description:
+      'A query ran past its time limit, or one of its database statements did: it was stopped. Ask for less (smaller pages, fewer fields).',
+  },
+  TOO_MANY_SUBSCRIPTIONS: {
+    description:
+      'This WebSocket already has as many subscriptions as one socket may hold: complete one first.',
+  },
   BAD_REQUEST: {
     description:
       'Not a GraphQL request: invalid JSON or Content-Length, no query, a mutation over GET (HTTP 400 or 405).',
@@ -86,6 +98,14 @@ export const serviceUnavailable = (
   apiError('SERVICE_UNAVAILABLE', message, {
     http: { status: 503, headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } },
   });
+
+/** One of the operation limits (README "Security"), before any resolver runs. */
+export const queryTooComplex = (limit: string, max: number, message: string) =>
+  // `spec`: like GraphQL's own request errors, HTTP 400, or 200 to a client that accepts only
+  // application/json (GraphQL over HTTP).
+  apiError('QUERY_TOO_COMPLEX', message, { limit, max, http: { status: 400, spec: true } });
+
+export const operationTimeout = (message: string) => apiError('OPERATION_TIMEOUT', message);
 
 export const notFound = (what: string) => apiError('NOT_FOUND', `${what} not found`);
 

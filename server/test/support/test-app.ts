@@ -1,13 +1,13 @@
 import { type Client, createClient } from 'graphql-ws';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import WebSocket from 'ws';
-import { createAuthenticator, demoUserId } from '../../src/auth/authenticator.ts';
+import { createAuthenticator, demoUserId, type TokenPolicy } from '../../src/auth/authenticator.ts';
 import type { Database } from '../../src/db/database.ts';
 import { createExecutionEvents } from '../../src/executions/execution-events.ts';
 import { createExecutionLog } from '../../src/executions/execution-log.ts';
 import { createLiveLog } from '../../src/executions/log-feed.ts';
 import { createRunsInFlight } from '../../src/executions/runs-in-flight.ts';
-import { buildApp } from '../../src/http/app.ts';
+import { type AppDeps, buildApp } from '../../src/http/app.ts';
 import { createAnthropicModel } from '../../src/llm/anthropic.ts';
 import {
   type MessagesApiServer,
@@ -34,6 +34,11 @@ export interface TestAppOptions {
   executionLog?: Parameters<typeof createExecutionLog>[1];
   /** Extra Yoga plugins (AppDeps.plugins). */
   plugins?: Plugin[];
+  /** Operation and WebSocket limits (AppDeps.limits, AppDeps.socketLimits). */
+  limits?: AppDeps['limits'];
+  socketLimits?: AppDeps['socketLimits'];
+  /** The token policy (default: HS256 with TEST_JWT_SECRET and the default limits). */
+  tokenPolicy?: Partial<TokenPolicy>;
 }
 
 /** The real app on a loopback port, with the real SDK pointed at a loopback Messages API. */
@@ -45,7 +50,7 @@ export async function startTestApp(options: TestAppOptions = {}) {
   const events = tracked(
     createExecutionEvents({ redisUrl: stack.redisUrl, namespace: database.name }),
   );
-  const authenticator = createAuthenticator(TEST_JWT_SECRET);
+  const authenticator = createAuthenticator({ secret: TEST_JWT_SECRET, ...options.tokenPolicy });
   const baseServices: Omit<Services, 'liveLog'> = {
     authenticator,
     model: createAnthropicModel({ apiKey: 'test-key', baseURL: modelServer.url, maxRetries: 0 }),
@@ -78,7 +83,13 @@ export async function startTestApp(options: TestAppOptions = {}) {
       },
     }),
   };
-  const app = buildApp({ db, services, plugins: [...(options.plugins ?? []), countSubscriptions] });
+  const app = buildApp({
+    db,
+    services,
+    plugins: [...(options.plugins ?? []), countSubscriptions],
+    limits: options.limits,
+    socketLimits: options.socketLimits,
+  });
   const { url } = await app.start(0);
   const sockets: Client[] = [];
 
