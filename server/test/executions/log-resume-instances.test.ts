@@ -136,7 +136,10 @@ describe.runIf(stack.postgres && stack.redisUrl)('resuming live history across i
     await Promise.all(followers.map((f) => f.settle(expectedOf(f.token).length, 30_000)));
 
     const streams = followers.reduce((sum, follower) => sum + follower.streams, 0);
-    console.info(`[resume] ${RUNS} runs, ${followers.length} followers, ${streams} streams`);
+    const disconnects = followers.reduce((sum, follower) => sum + follower.disconnects, 0);
+    console.info(
+      `[resume] ${RUNS} runs, ${followers.length} followers, ${streams} streams, ${disconnects} ended by the connection`,
+    );
     for (const follower of followers) {
       // Every run it may read, each delivered once in its final state, and nothing else of these.
       const got = [...follower.finals.entries()].filter(([id]) => all.includes(id));

@@ -30,6 +30,16 @@ export function resumingFollower(
   let last = start;
   let running = true;
   let streams = 0;
+  let disconnects = 0;
+  /**
+   * graphql-ws reports GraphQL errors as an array, transport failures (a reset connection, a
+   * close) as an event: the first are the server refusing, the second a disconnect, after which
+   * a resuming client resumes — as this one does anyway.
+   */
+  const failed = (error: unknown) => {
+    if (Array.isArray(error)) errors.push(error);
+    else disconnects++;
+  };
   const record = (
     results: { data?: { executionLogged: LoggedEvent } | null; errors?: unknown }[],
   ) => {
@@ -57,7 +67,7 @@ export function resumingFollower(
       const [min, max] = stayMs;
       await new Promise((resolve) => setTimeout(resolve, min + Math.random() * (max - min)));
       stream.unsubscribe();
-      if (stream.error) errors.push(stream.error);
+      if (stream.error) failed(stream.error);
       record(stream.results);
     }
   })();
@@ -67,6 +77,10 @@ export function resumingFollower(
     errors,
     get streams() {
       return streams;
+    },
+    /** Streams that ended with the connection (not a GraphQL error). */
+    get disconnects() {
+      return disconnects;
     },
     /** Stops dropping and resuming. */
     async stop() {
@@ -83,7 +97,7 @@ export function resumingFollower(
       if (expected === 0) await new Promise((resolve) => setTimeout(resolve, 500));
       else await stream.waitForFinals(expected - finals.size, ms);
       stream.unsubscribe();
-      if (stream.error) errors.push(stream.error);
+      if (stream.error) failed(stream.error);
       record(stream.results);
     },
   };
