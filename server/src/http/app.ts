@@ -20,6 +20,7 @@ import { serveHealth } from './health.ts';
 import { useRequestBodyLimit } from './plugins/request-body-limit.ts';
 import { useResponseHeaders } from './plugins/response-headers.ts';
 import { useSharedSubscriptions } from './plugins/shared-subscriptions.ts';
+import { hasVariableInLiteral, useVariableCoercion } from './plugins/variable-coercion.ts';
 import { trackRequests } from './requests-in-flight.ts';
 import { routeRequests } from './routes.ts';
 
@@ -56,9 +57,11 @@ export function buildApp({ db, services, devTokens = false, clientDist, plugins 
         {},
         {
           enableIf: ({ document, operationName }) =>
-            getOperationAST(document, operationName)?.operation !== 'subscription',
+            getOperationAST(document, operationName)?.operation !== 'subscription' &&
+            !hasVariableInLiteral(document),
         },
       ),
+      useVariableCoercion(),
       useResponseHeaders(),
       useOnePaidFieldPerOperation(),
       useSharedSubscriptions(),

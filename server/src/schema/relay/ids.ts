@@ -15,3 +15,21 @@ export function databaseId(globalId: string, typename: string, field: string): s
   }
   return decoded.id.toLowerCase();
 }
+
+/** The node types a global ID may name; each is keyed by a UUID. */
+const NODE_TYPES = new Set(['Template', 'Execution', 'User']);
+
+/**
+ * The Relay plugin's decodeGlobalID for `node`/`nodes`: any id that is not base64 of
+ * "<node type>:<uuid>" is BAD_USER_INPUT, before anything reaches the database.
+ */
+export function decodeNodeId(globalId: string): { typename: string; id: string } {
+  const refuse = () => badInput('id is not a valid node ID', 'id');
+  if (globalId.length > 200) throw refuse();
+  const text = Buffer.from(globalId, 'base64').toString('utf8');
+  const colon = text.indexOf(':');
+  const typename = text.slice(0, colon);
+  const id = text.slice(colon + 1);
+  if (colon < 1 || !NODE_TYPES.has(typename) || !UUID.test(id)) throw refuse();
+  return { typename, id: id.toLowerCase() };
+}
