@@ -96,7 +96,7 @@ export function renderPrompt(prompt: string, declared: TemplateVariable[], input
   const declaredNames = new Set(declared.map((variable) => variable.name));
   const unknown = [...given.keys()].filter((name) => !declaredNames.has(name));
   if (unknown.length > 0) {
-    const listed = unknown.slice(0, 5).map((name) => JSON.stringify(name.slice(0, 64)));
+    const listed = unknown.slice(0, 5).map((name) => name.slice(0, 64));
     throw badInput(`Unknown variables: ${listed.join(', ')}`, 'variables');
   }
   const values = new Map<string, string>();
