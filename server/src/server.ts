@@ -56,6 +56,13 @@ export async function startServer(env: Env) {
     services,
     devTokens: !env.production,
     clientDist: CLIENT_DIST,
+    policy: {
+      introspection: env.introspection,
+      graphiql: env.graphiql,
+      suggestions: env.suggestions,
+      corsOrigins: env.corsOrigins,
+      production: env.production,
+    },
   });
   const { url } = await app.start(env.port, env.host);
   const offline = !env.anthropicApiKey;

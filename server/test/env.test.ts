@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { readEnv } from '../src/env.ts';
 
 const secret = 'x'.repeat(32);
+/** Production also refuses guessable secrets such as `secret`. */
+const strongSecret = 'k3J9-vQ2_pL8mZ4xW7rT1yB6nC5sD0aF';
 
 describe('configuration', () => {
   it('defaults to the offline set-up', () => {
@@ -29,18 +31,19 @@ describe('configuration', () => {
 
   it('refuses to run production without a JWT secret or a real facilitator', () => {
     expect(() => readEnv({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET must be set/);
-    expect(() => readEnv({ NODE_ENV: 'production', JWT_SECRET: secret })).toThrow(
+    expect(() => readEnv({ NODE_ENV: 'production', JWT_SECRET: strongSecret })).toThrow(
       /X402_FACILITATOR_URL must be set/,
     );
     expect(
-      readEnv({ NODE_ENV: 'production', JWT_SECRET: secret, X402_ALLOW_SIMULATED: 'true' })
+      readEnv({ NODE_ENV: 'production', JWT_SECRET: strongSecret, X402_ALLOW_SIMULATED: 'true' })
         .seedDemo,
     ).toBe(false);
     expect(
       readEnv({
         NODE_ENV: 'production',
-        JWT_SECRET: secret,
+        JWT_SECRET: strongSecret,
         X402_FACILITATOR_URL: 'https://f.example',
+        ANTHROPIC_API_KEY: 'sk-test',
       }).facilitatorUrl,
     ).toBe('https://f.example');
   });

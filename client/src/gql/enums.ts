@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'PAYMENT_REQUIRED'
   /** The server takes no payments on the template's network. */
   | 'PAYMENT_UNAVAILABLE'
+  /** A quota or rate limit was reached (HTTP 429 + `Retry-After`); `extensions.limit` names it and `extensions.retryAfter` gives the seconds to wait (also over WebSocket). Nothing was run, written or charged. */
+  | 'RATE_LIMITED'
   /** The request body is over 1 MB (HTTP 413). */
   | 'REQUEST_ENTITY_TOO_LARGE'
   /** The database (or the server, while it shuts down) cannot take the request now; nothing was run or charged. HTTP 503 with `Retry-After`: retry then. */

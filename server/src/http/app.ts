@@ -19,6 +19,13 @@ import { serveGraphqlWs } from './graphql-ws.ts';
 import { serveHealth } from './health.ts';
 import { useRequestBodyLimit } from './plugins/request-body-limit.ts';
 import { useResponseHeaders } from './plugins/response-headers.ts';
+import {
+  corsFor,
+  DEVELOPMENT_HTTP_POLICY,
+  type HttpPolicy,
+  useJsonPostsOnly,
+  useSchemaExposure,
+} from './policy.ts';
 import { useSharedSubscriptions } from './plugins/shared-subscriptions.ts';
 import { hasVariableInLiteral, useVariableCoercion } from './plugins/variable-coercion.ts';
 import { trackRequests } from './requests-in-flight.ts';
@@ -27,8 +34,13 @@ import { routeRequests } from './routes.ts';
 export interface AppDeps {
   db: Database;
   services: Services;
-  /** Development only: POST /dev/token mints a token for a demo user (the UI's "Sign in as"). */
+  /**
+   * Development only: POST /dev/token mints a token for a demo user (the UI's "Sign in as") and
+   * GraphiQL opens signed in — for loopback clients only. Same as policy.devConveniences.
+   */
   devTokens?: boolean;
+  /** What is exposed: introspection, GraphiQL, suggestions, CORS origins (policy.ts). */
+  policy?: Partial<HttpPolicy>;
   /** The built web client (client/dist), served at the paths outside the API. */
   clientDist?: string;
   /** Extra Yoga plugins. */
@@ -36,7 +48,19 @@ export interface AppDeps {
 }
 
 /** The HTTP + WebSocket server: GraphQL over HTTP (Yoga) and graphql-ws on the same /graphql. */
-export function buildApp({ db, services, devTokens = false, clientDist, plugins = [] }: AppDeps) {
+export function buildApp({
+  db,
+  services,
+  devTokens = false,
+  clientDist,
+  plugins = [],
+  policy: policyOptions,
+}: AppDeps) {
+  const policy: HttpPolicy = {
+    ...DEVELOPMENT_HTTP_POLICY,
+    devConveniences: devTokens,
+    ...policyOptions,
+  };
   const { authenticate, context } = createContext(db, services);
   const requests = trackRequests();
 
@@ -49,8 +73,10 @@ export function buildApp({ db, services, devTokens = false, clientDist, plugins 
     // useRequestBodyLimit (last in the plugins below) limits bodies instead, at less cost.
     maxRequestBodySize: false,
     // Browsers may only read the x402 headers of a cross-origin response if they are exposed.
-    cors: { exposedHeaders: [PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER] },
+    cors: corsFor(policy.corsOrigins, [PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER]),
     plugins: [
+      useJsonPostsOnly(),
+      useSchemaExposure(policy),
       // Queries and mutations run as compiled code (graphql-jit, cached per document); see
       // BENCHMARKS.md. Subscriptions keep graphql-js.
       useGraphQlJit(
@@ -61,7 +87,7 @@ export function buildApp({ db, services, devTokens = false, clientDist, plugins 
             !hasVariableInLiteral(document),
         },
       ),
-      useVariableCoercion(),
+      useVariableCoercion({ suggestions: policy.suggestions }),
       useResponseHeaders(),
       useOnePaidFieldPerOperation(),
       useSharedSubscriptions(),
@@ -71,10 +97,13 @@ export function buildApp({ db, services, devTokens = false, clientDist, plugins 
       useRequestBodyLimit(),
     ],
     // A database outage is SERVICE_UNAVAILABLE (503 + Retry-After), logged in one line.
-    maskedErrors: { maskError },
+    // Never unmasked, whatever NODE_ENV says: the original error is in the server's log.
+    maskedErrors: { maskError, isDev: false },
     logging: loggerQuietOnDatabaseOutages(),
     renderGraphiQL: renderGraphiQLPage,
-    graphiql: graphiqlOptions(services.authenticator, devTokens),
+    graphiql: policy.graphiql
+      ? graphiqlOptions(services.authenticator, policy.devConveniences)
+      : false,
     context,
   });
 
@@ -82,12 +111,13 @@ export function buildApp({ db, services, devTokens = false, clientDist, plugins 
     requests.counting(
       routeRequests(yoga, {
         clientDist,
-        devTokens: devTokens ? services.authenticator : undefined,
+        devTokens: policy.devConveniences ? services.authenticator : undefined,
         health: serveHealth({ db, services }),
+        production: policy.production,
       }),
     ),
   );
-  const closeGraphqlWs = serveGraphqlWs(server, yoga, authenticate);
+  const closeGraphqlWs = serveGraphqlWs(server, yoga, authenticate, policy.corsOrigins);
 
   /**
    * The graceful stop: readiness answers 503 and new runs are refused at once; no new

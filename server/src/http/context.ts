@@ -35,6 +35,7 @@ export function createContext(db: Database, services: Services) {
   async function context({
     request,
     socketKey,
+    req,
   }: YogaInitialContext & ServerContext): Promise<Context> {
     let viewer: Viewer | null;
     if (socketKey) {
@@ -56,6 +57,7 @@ export function createContext(db: Database, services: Services) {
       readAsViewer: (statements: SqlText[]) =>
         db.runAs(REQUEST_ROLE, viewer?.id ?? null, statements),
       services,
+      clientAddress: req?.socket.remoteAddress ?? null,
       // A bearer credential until settled: read here, never logged.
       paymentHeader: socketKey ? null : request.headers.get('payment-signature'),
       resourceUrl: new URL('/graphql', request.url).toString(),

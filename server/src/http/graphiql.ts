@@ -1,4 +1,6 @@
+import type { IncomingMessage } from 'node:http';
 import type { GraphiQLOptions } from 'graphql-yoga';
+import { isLoopbackRequest } from './policy.ts';
 import { type Authenticator, demoUserId } from '../auth/authenticator.ts';
 
 /** In development GraphiQL opens with a token for this demo user already in its headers. */
@@ -40,12 +42,17 @@ subscription Live($templateId: ID!) {
 
 /** Yoga's `graphiql` option, per page load. */
 export function graphiqlOptions(authenticator: Authenticator, signedIn: boolean) {
-  return async (): Promise<GraphiQLOptions> => ({
+  return async (
+    _request: Request,
+    serverContext?: { req?: IncomingMessage },
+  ): Promise<GraphiQLOptions> => ({
     title: 'promptmeter',
     subscriptionsProtocol: 'WS',
     defaultQuery: GRAPHIQL_DEFAULT_QUERY,
     // Development: open signed in as the demo user "alice", so the operations run as they are.
-    headers: signedIn
+    // Loopback clients only: a token on a page any address can load would be anyone's.
+    headers:
+      signedIn && isLoopbackRequest(serverContext?.req)
       ? JSON.stringify({ Authorization: `Bearer ${await authenticator.mint(GRAPHIQL_USER)}` })
       : undefined,
   });

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { ExecutionArgs, GraphQLError } from 'graphql';
 import type { ServerOptions } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -9,6 +9,7 @@ import { invalidToken } from '../lib/api-errors.ts';
 import type { Context } from '../schema/context.ts';
 import { type Authenticate, type ServerContext, socketViewers } from './context.ts';
 import { serviceUnavailableIfDatabaseDown } from './database-unavailable.ts';
+import { originAllowed } from './policy.ts';
 
 /** How long close() waits for clients to answer the close frame before cutting them. */
 const SOCKET_CLOSE_TIMEOUT_MS = 1000;
@@ -22,8 +23,15 @@ export function serveGraphqlWs(
   server: Server,
   yoga: YogaServerInstance<ServerContext, Context>,
   authenticate: Authenticate,
+  corsOrigins: readonly string[] = [],
 ) {
-  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  const wsServer = new WebSocketServer({
+    server,
+    path: yoga.graphqlEndpoint,
+    // Browsers send Origin and let any page open a socket: only this site's and allowed ones.
+    verifyClient: ({ origin, req }: { origin?: string; req: IncomingMessage }) =>
+      originAllowed(origin, req.headers.host, corsOrigins),
+  });
   const disposable = useServer(
     {
       execute: (args) => (args.rootValue as Enveloped).execute(args),

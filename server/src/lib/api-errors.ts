@@ -29,6 +29,10 @@ export const ERROR_CODES = {
   PAYMENT_UNAVAILABLE: {
     description: "The server takes no payments on the template's network.",
   },
+  RATE_LIMITED: {
+    description:
+      'A quota or rate limit was reached (HTTP 429 + `Retry-After`); `extensions.limit` names it and `extensions.retryAfter` gives the seconds to wait (also over WebSocket). Nothing was run, written or charged.',
+  },
   SUBSCRIPTION_OVERFLOW: {
     description:
       'A subscription fell too far behind (its connection could not keep up) and was ended: resubscribe.',

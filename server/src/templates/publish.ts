@@ -1,9 +1,11 @@
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import { badInput } from '../lib/api-errors.ts';
 import { badText, isCleanText } from '../lib/text.ts';
+import { DEFAULT_MODEL, DEFAULT_TEMPLATE_POLICY, type TemplatePolicy } from '../quotas/limits.ts';
+
+export { DEFAULT_MODEL };
 import { checkDeclaredVariables, type TemplateVariable } from './variables.ts';
 
-export const DEFAULT_MODEL = 'claude-sonnet-5';
 export const DEFAULT_NETWORK = 'eip155:84532';
 export const DEFAULT_MAX_TOKENS = 1024;
 /** A listing returns up to 100 descriptions: kept short, the prompt holds the long text. */
@@ -35,6 +37,7 @@ export interface TemplateInput {
 export function parseTemplateInput(
   input: TemplateInput,
   takesPaymentsOn: (network: string) => boolean,
+  policy: TemplatePolicy = DEFAULT_TEMPLATE_POLICY,
 ) {
   const name = input.name.trim();
   if (name.length < 1 || name.length > 200) throw badInput('name must be 1-200 characters', 'name');
@@ -49,12 +52,15 @@ export function parseTemplateInput(
     throw badInput('prompt must be 1-100000 characters', 'prompt');
   }
   const maxTokens = input.maxTokens ?? DEFAULT_MAX_TOKENS;
-  if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > 64_000) {
-    throw badInput('maxTokens must be between 1 and 64000', 'maxTokens');
+  if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > policy.maxTokens) {
+    throw badInput(`maxTokens must be between 1 and ${policy.maxTokens}`, 'maxTokens');
   }
   const model = input.model ?? DEFAULT_MODEL;
-  if (!/^[A-Za-z0-9][A-Za-z0-9.\-_@]{0,99}$/.test(model)) {
-    throw badInput('model is not a model name', 'model');
+  if (!policy.models.includes(model)) {
+    throw badInput(
+      `model must be one of this server's models: ${policy.models.join(', ')}`,
+      'model',
+    );
   }
   const priceUsdc = input.priceUsdc ?? '0';
   if (!/^\d{1,4}(\.\d{1,6})?$/.test(priceUsdc)) {

@@ -14,6 +14,9 @@ import {
 } from '../../src/llm/offline-messages-api.ts';
 import { createPaymentGate } from '../../src/payments/index.ts';
 import type { PaymentGate } from '../../src/payments/payment-gate.ts';
+import type { HttpPolicy } from '../../src/http/policy.ts';
+import { DEFAULT_TEMPLATE_POLICY, type RateLimitSettings } from '../../src/quotas/limits.ts';
+import { createRateLimiter } from '../../src/quotas/rate-limits.ts';
 import type { Services } from '../../src/schema/context.ts';
 import { tracked } from './counted-events.ts';
 import { createTestDatabase, stack, type TestDatabase } from './databases.ts';
@@ -33,6 +36,10 @@ export interface TestAppOptions {
   executionLog?: Parameters<typeof createExecutionLog>[1];
   /** Extra Yoga plugins (AppDeps.plugins). */
   plugins?: Plugin[];
+  /** Rate limits over the defaults (0 turns one off). */
+  rateLimits?: Partial<RateLimitSettings>;
+  /** What the HTTP layer exposes (AppDeps.policy). */
+  policy?: Partial<HttpPolicy>;
 }
 
 /** The real app on a loopback port, with the real SDK pointed at a loopback Messages API. */
@@ -62,6 +69,12 @@ export async function startTestApp(options: TestAppOptions = {}) {
       ...options.executionLog,
     }),
     runsInFlight: createRunsInFlight(),
+    rateLimits: createRateLimiter({
+      limits: options.rateLimits,
+      redisUrl: stack.redisUrl,
+      namespace: database.name,
+    }),
+    templatePolicy: DEFAULT_TEMPLATE_POLICY,
     ...options.services,
   };
   // Subscriptions share pub/sub streams: count subscribes that returned a stream instead.
@@ -73,7 +86,12 @@ export async function startTestApp(options: TestAppOptions = {}) {
       },
     }),
   };
-  const app = buildApp({ db, services, plugins: [...(options.plugins ?? []), countSubscriptions] });
+  const app = buildApp({
+    db,
+    services,
+    plugins: [...(options.plugins ?? []), countSubscriptions],
+    policy: options.policy,
+  });
   const { url } = await app.start(0);
   const sockets: Client[] = [];
 
@@ -154,6 +172,7 @@ export async function startTestApp(options: TestAppOptions = {}) {
       await app.stop();
       services.executionLog.close();
       await events.close();
+      await services.rateLimits.close();
       if (!options.modelServer) await modelServer.close();
       if (ownsDatabase) await database.close();
       else await db.close();

@@ -8,6 +8,7 @@ import {
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { badText, isCleanText } from '../../lib/text.ts';
+import { withoutSuggestion } from '../policy.ts';
 
 /**
  * Variables are coerced by graphql-js before any execution, whatever executes the operation
@@ -15,9 +16,9 @@ import { badText, isCleanText } from '../../lib/text.ts';
  * A coercion error is BAD_USER_INPUT naming the operation's own variable; text with NUL or an
  * unpaired surrogate, anywhere in the variables or the document's strings, is refused too.
  */
-export function useVariableCoercion(): Plugin {
+export function useVariableCoercion({ suggestions = true } = {}): Plugin {
   const refusal = (args: CheckedArgs) => {
-    const errors = refusedInput(args);
+    const errors = refusedInput(args, suggestions);
     return errors && { errors };
   };
   return {
@@ -39,7 +40,7 @@ type CheckedArgs = {
   variableValues?: unknown;
 };
 
-function refusedInput(args: CheckedArgs): GraphQLError[] | null {
+function refusedInput(args: CheckedArgs, suggestions: boolean): GraphQLError[] | null {
   const operation = getOperationAST(args.document, args.operationName);
   // No such operation: graphql-js' execute says so itself.
   if (!operation) return null;
@@ -51,7 +52,7 @@ function refusedInput(args: CheckedArgs): GraphQLError[] | null {
     return coerced.errors.map(
       (error) =>
         // graphql-js quotes the value: a huge one must not come back in full.
-        new GraphQLError(truncate(error.message), {
+        new GraphQLError(truncate(suggestions ? error.message : withoutSuggestion(error.message)), {
           nodes: error.nodes,
           extensions: { code: 'BAD_USER_INPUT', field: variableOf(error) },
         }),
