@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readEnv } from '../src/env.ts';
 
-const secret = 'x'.repeat(32);
-/** Production also refuses guessable secrets such as `secret`. */
+/** Production refuses guessable secrets such as 'x'.repeat(32). */
 const strongSecret = 'k3J9-vQ2_pL8mZ4xW7rT1yB6nC5sD0aF';
 
 describe('configuration', () => {

@@ -19,6 +19,8 @@ import { serveGraphqlWs } from './graphql-ws.ts';
 import { serveHealth } from './health.ts';
 import { useRequestBodyLimit } from './plugins/request-body-limit.ts';
 import { useResponseHeaders } from './plugins/response-headers.ts';
+import { useSharedSubscriptions } from './plugins/shared-subscriptions.ts';
+import { hasVariableInLiteral, useVariableCoercion } from './plugins/variable-coercion.ts';
 import {
   corsFor,
   DEVELOPMENT_HTTP_POLICY,
@@ -26,8 +28,6 @@ import {
   useJsonPostsOnly,
   useSchemaExposure,
 } from './policy.ts';
-import { useSharedSubscriptions } from './plugins/shared-subscriptions.ts';
-import { hasVariableInLiteral, useVariableCoercion } from './plugins/variable-coercion.ts';
 import { trackRequests } from './requests-in-flight.ts';
 import { routeRequests } from './routes.ts';
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { GraphiQLOptions } from 'graphql-yoga';
-import { isLoopbackRequest } from './policy.ts';
 import { type Authenticator, demoUserId } from '../auth/authenticator.ts';
+import { isLoopbackRequest } from './policy.ts';
 
 /** In development GraphiQL opens with a token for this demo user already in its headers. */
 export const GRAPHIQL_USER = { sub: demoUserId('alice'), name: 'alice' };
@@ -53,7 +53,7 @@ export function graphiqlOptions(authenticator: Authenticator, signedIn: boolean)
     // Loopback clients only: a token on a page any address can load would be anyone's.
     headers:
       signedIn && isLoopbackRequest(serverContext?.req)
-      ? JSON.stringify({ Authorization: `Bearer ${await authenticator.mint(GRAPHIQL_USER)}` })
-      : undefined,
+        ? JSON.stringify({ Authorization: `Bearer ${await authenticator.mint(GRAPHIQL_USER)}` })
+        : undefined,
   });
 }

@@ -105,7 +105,10 @@ export function useJsonPostsOnly(): Plugin {
   return {
     onRequest({ request, endResponse, fetchAPI }) {
       if (request.method !== 'POST') return;
-      const type = (request.headers.get('content-type') ?? '').split(';', 1)[0]?.trim().toLowerCase();
+      const type = (request.headers.get('content-type') ?? '')
+        .split(';', 1)[0]
+        ?.trim()
+        .toLowerCase();
       if (type === 'application/json' || type === 'application/graphql-response+json') return;
       endResponse(
         fetchAPI.Response.json(
@@ -130,7 +133,9 @@ const SUGGESTION = / ?Did you mean .*\?$/s;
 export const withoutSuggestion = (message: string) => message.replace(SUGGESTION, '');
 
 /** Introspection and suggestions as the policy says (both off in production by default). */
-export function useSchemaExposure(policy: Pick<HttpPolicy, 'introspection' | 'suggestions'>): Plugin {
+export function useSchemaExposure(
+  policy: Pick<HttpPolicy, 'introspection' | 'suggestions'>,
+): Plugin {
   return {
     onValidate({ addValidationRule }) {
       if (!policy.introspection) addValidationRule(NoSchemaIntrospectionCustomRule);

@@ -5,8 +5,8 @@ import { paidCharge } from './charge.ts';
 import { decodePaymentSignature } from './decode.ts';
 import {
   paymentAlreadyUsedError,
-  paymentInvalidError,
   paymentFailedError,
+  paymentInvalidError,
   paymentRequiredError,
   paymentUnavailableError,
 } from './errors.ts';

@@ -24,7 +24,11 @@ export const RATE_LIMITS = {
   /** Paid runs of one payer address (anonymous payers have no user). */
   runsPerPayer: { points: 120, seconds: 60, env: 'RATE_LIMIT_RUNS_PER_PAYER_PER_MINUTE' },
   /** Templates published by one user. */
-  publicationsPerUser: { points: 60, seconds: 3600, env: 'RATE_LIMIT_PUBLICATIONS_PER_USER_PER_HOUR' },
+  publicationsPerUser: {
+    points: 60,
+    seconds: 3600,
+    env: 'RATE_LIMIT_PUBLICATIONS_PER_USER_PER_HOUR',
+  },
   /** Templates published from one client IP address. */
   publicationsPerIp: { points: 300, seconds: 3600, env: 'RATE_LIMIT_PUBLICATIONS_PER_IP_PER_HOUR' },
 } as const;
@@ -35,7 +39,6 @@ export type RateLimitSettings = Record<RateLimitName, number>;
 export const DEFAULT_RATE_LIMITS = Object.fromEntries(
   Object.entries(RATE_LIMITS).map(([name, limit]) => [name, limit.points]),
 ) as RateLimitSettings;
-
 
 /** What the operator lets templates use (ANTHROPIC_MODELS, ANTHROPIC_MAX_TOKENS). */
 export interface TemplatePolicy {
@@ -61,7 +64,9 @@ export function rateLimitsFromEnv(source: NodeJS.ProcessEnv): RateLimitSettings 
     if (raw === undefined || raw === '') continue;
     const value = Number(raw);
     if (!Number.isInteger(value) || value < 0 || value > 1_000_000_000) {
-      throw new Error(`${limit.env} must be an integer between 0 (off) and 1000000000, got "${raw}"`);
+      throw new Error(
+        `${limit.env} must be an integer between 0 (off) and 1000000000, got "${raw}"`,
+      );
     }
     limits[name] = value;
   }

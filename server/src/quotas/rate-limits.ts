@@ -45,7 +45,8 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
   // An outage is reported once, not per request; ioredis reconnects by itself.
   let down = false;
   redis?.on('error', (error) => {
-    if (!down) console.warn(`[rate-limits] Redis unavailable, limiting per instance: ${error.message}`);
+    if (!down)
+      console.warn(`[rate-limits] Redis unavailable, limiting per instance: ${error.message}`);
     down = true;
   });
   redis?.on('ready', () => {
@@ -79,7 +80,8 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
     description: redis ? 'Redis (per instance while Redis is down)' : 'in memory',
     async consume(claim) {
       const charged = Object.entries(claim).filter(
-        (entry): entry is [RateLimitName, string] => Boolean(entry[1]) && limiters.has(entry[0] as RateLimitName),
+        (entry): entry is [RateLimitName, string] =>
+          Boolean(entry[1]) && limiters.has(entry[0] as RateLimitName),
       );
       const outcomes = await Promise.allSettled(
         charged.map(([name, key]) => (limiters.get(name) as RateLimiterAbstract).consume(key)),
@@ -105,13 +107,9 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
 
 export function rateLimited(limit: RateLimitName, retryAfterMs: number) {
   const retryAfter = Math.max(1, Math.ceil(retryAfterMs / 1000));
-  return apiError(
-    'RATE_LIMITED',
-    `Rate limit reached (${limit}): retry in ${retryAfter} s`,
-    {
-      limit,
-      retryAfter,
-      http: { status: 429, headers: { 'Retry-After': String(retryAfter) } },
-    },
-  );
+  return apiError('RATE_LIMITED', `Rate limit reached (${limit}): retry in ${retryAfter} s`, {
+    limit,
+    retryAfter,
+    http: { status: 429, headers: { 'Retry-After': String(retryAfter) } },
+  });
 }

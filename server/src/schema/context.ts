@@ -6,8 +6,8 @@ import type { RunsInFlight } from '../executions/runs-in-flight.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { ModelClient } from '../llm/types.ts';
 import type { PaymentGate } from '../payments/payment-gate.ts';
-import type { RateLimiter } from '../quotas/rate-limits.ts';
 import type { TemplatePolicy } from '../quotas/limits.ts';
+import type { RateLimiter } from '../quotas/rate-limits.ts';
 
 /** The app's outside services, each behind one narrow interface. */
 export interface Services {

@@ -4,6 +4,7 @@ import { badText, isCleanText } from '../lib/text.ts';
 import { DEFAULT_MODEL, DEFAULT_TEMPLATE_POLICY, type TemplatePolicy } from '../quotas/limits.ts';
 
 export { DEFAULT_MODEL };
+
 import { checkDeclaredVariables, type TemplateVariable } from './variables.ts';
 
 export const DEFAULT_NETWORK = 'eip155:84532';

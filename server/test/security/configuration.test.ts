@@ -22,7 +22,9 @@ describe('production configuration', () => {
     ['a secret of one repeated character', 'a'.repeat(32)],
     ['a repeated short pattern', 'abc1'.repeat(10)],
   ])('refuses to start with %s as JWT_SECRET', (_case, secret) => {
-    expect(() => readEnv({ ...PRODUCTION, JWT_SECRET: secret })).toThrow(/JWT_SECRET looks guessable/);
+    expect(() => readEnv({ ...PRODUCTION, JWT_SECRET: secret })).toThrow(
+      /JWT_SECRET looks guessable/,
+    );
   });
 
   it('refuses real settlement (X402_FACILITATOR_URL) with the offline model', () => {
@@ -61,7 +63,9 @@ describe('production configuration', () => {
     expect(env.templatePolicy).toEqual({ models: ['claude-a', 'claude-b'], maxTokens: 2048 });
     expect(env.rateLimits.runsPerUser).toBe(0);
     expect(() => readEnv({ CORS_ORIGINS: 'https://app.example/path' })).toThrow(/CORS_ORIGINS/);
-    expect(() => readEnv({ RATE_LIMIT_RUNS_PER_IP_PER_MINUTE: '-1' })).toThrow(/RATE_LIMIT_RUNS_PER_IP/);
+    expect(() => readEnv({ RATE_LIMIT_RUNS_PER_IP_PER_MINUTE: '-1' })).toThrow(
+      /RATE_LIMIT_RUNS_PER_IP/,
+    );
   });
 });
 
@@ -143,21 +147,24 @@ describe('a development app', () => {
     expect((await devToken(local)).status).toBe(200);
   });
 
-  it.skipIf(!EXTERNAL)('mints no token, and embeds none in GraphiQL, for another address', async () => {
-    expect((await devToken(externalUrl)).status).toBe(404);
-    const page = await (
-      await fetch(`${externalUrl}/graphql`, { headers: { accept: 'text/html' } })
-    ).text();
-    expect(page).toContain('graphiql-config');
-    expect(page).not.toMatch(/Bearer /);
-    // From loopback the page is signed in (the development convenience).
-    const localPage = await (
-      await fetch(`${app.url.replace('127.0.0.1', 'localhost')}/graphql`, {
-        headers: { accept: 'text/html' },
-      })
-    ).text();
-    expect(localPage).toMatch(/Bearer /);
-  });
+  it.skipIf(!EXTERNAL)(
+    'mints no token, and embeds none in GraphiQL, for another address',
+    async () => {
+      expect((await devToken(externalUrl)).status).toBe(404);
+      const page = await (
+        await fetch(`${externalUrl}/graphql`, { headers: { accept: 'text/html' } })
+      ).text();
+      expect(page).toContain('graphiql-config');
+      expect(page).not.toMatch(/Bearer /);
+      // From loopback the page is signed in (the development convenience).
+      const localPage = await (
+        await fetch(`${app.url.replace('127.0.0.1', 'localhost')}/graphql`, {
+          headers: { accept: 'text/html' },
+        })
+      ).text();
+      expect(localPage).toMatch(/Bearer /);
+    },
+  );
 
   it('mints nothing for a page that reached loopback through a rebound DNS name', async () => {
     // fetch() will not send another Host: node:http does.
@@ -221,9 +228,13 @@ describe('a development app', () => {
   it('applies the allow-list to the WebSocket Origin of browsers', async () => {
     const open = (origin?: string) =>
       new Promise<number | 'open'>((resolve) => {
-        const socket = new WebSocket(`${app.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws', {
-          ...(origin ? { origin } : {}),
-        });
+        const socket = new WebSocket(
+          `${app.url.replace('http', 'ws')}/graphql`,
+          'graphql-transport-ws',
+          {
+            ...(origin ? { origin } : {}),
+          },
+        );
         socket.on('open', () => {
           socket.close();
           resolve('open');
@@ -238,9 +249,21 @@ describe('a development app', () => {
   });
 
   it.each([
-    ['application/x-www-form-urlencoded', `query=${encodeURIComponent('mutation { createTemplate(input: {name: "csrf", prompt: "x"}) { template { id } } }')}`],
-    ['multipart/form-data; boundary=x', '--x\r\nContent-Disposition: form-data; name="operations"\r\n\r\n{"query":"mutation { createTemplate(input: {name: \\"csrf\\", prompt: \\"x\\"}) { template { id } } }"}\r\n--x--\r\n'],
-    ['text/plain', JSON.stringify({ query: 'mutation { createTemplate(input: {name: "csrf", prompt: "x"}) { template { id } } }' })],
+    [
+      'application/x-www-form-urlencoded',
+      `query=${encodeURIComponent('mutation { createTemplate(input: {name: "csrf", prompt: "x"}) { template { id } } }')}`,
+    ],
+    [
+      'multipart/form-data; boundary=x',
+      '--x\r\nContent-Disposition: form-data; name="operations"\r\n\r\n{"query":"mutation { createTemplate(input: {name: \\"csrf\\", prompt: \\"x\\"}) { template { id } } }"}\r\n--x--\r\n',
+    ],
+    [
+      'text/plain',
+      JSON.stringify({
+        query:
+          'mutation { createTemplate(input: {name: "csrf", prompt: "x"}) { template { id } } }',
+      }),
+    ],
   ])('refuses %s POST bodies before any resolver (CSRF)', async (type, body) => {
     const token = await app.token('csrf-victim');
     const before = await rowCounts(app);

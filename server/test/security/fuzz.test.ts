@@ -44,11 +44,13 @@ const variableName = fc.oneof(
   text(70),
 );
 const globalId = fc.oneof(
-  fc.constantFrom('Template', 'Execution', 'User', 'Nope', '').chain((type) =>
-    fc
-      .oneof(fc.uuid(), text(50), fc.constant('00000000-0000-0000-0000-000000000000'))
-      .map((id) => Buffer.from(`${type}:${id}`).toString('base64')),
-  ),
+  fc
+    .constantFrom('Template', 'Execution', 'User', 'Nope', '')
+    .chain((type) =>
+      fc
+        .oneof(fc.uuid(), text(50), fc.constant('00000000-0000-0000-0000-000000000000'))
+        .map((id) => Buffer.from(`${type}:${id}`).toString('base64')),
+    ),
   text(60),
 );
 const cursor = fc.oneof(
@@ -123,7 +125,9 @@ describe('fuzzed public operations', () => {
         fc.dictionary(variableName, fc.oneof(text(), json), { maxKeys: 3 }),
         json,
       ),
-      payment: fc.option(fc.oneof(text(60), fc.base64String({ maxLength: 200 })), { nil: undefined }),
+      payment: fc.option(fc.oneof(text(60), fc.base64String({ maxLength: 200 })), {
+        nil: undefined,
+      }),
     });
     await fc.assert(
       fc.asyncProperty(input, fc.boolean(), async (candidate, signedIn) => {

@@ -41,20 +41,30 @@ describe.each(transports(() => app))('over %s', (_transport, send) => {
     ['NUL in the prompt', { prompt: 'Say hi\u0000' }],
     ['a lone low surrogate in the description', { description: '\udc00' }],
     ['NUL in a variable default', { variables: [{ name: 'x', required: false, default: '\0' }] }],
-    ['a lone surrogate in a variable description', { variables: [{ name: 'x', description: 'a\ud83d' }] }],
-  ])('refuses %s in createTemplate, and a first refusal leaves no server row', async (_case, input) => {
-    // A user publishing for the first time: before, the server row was written, then the template
-    // was refused by the database (orphan row + INTERNAL_SERVER_ERROR).
-    const newcomer = await app.token(`newcomer-${Math.random().toString(36).slice(2)}`);
-    await refusedWithoutWrite(
-      CREATE_TEMPLATE,
-      { input: { name: 'T', prompt: 'Say hi {{x}}', variables: [{ name: 'x' }], ...input } },
-      newcomer,
-    );
-  });
+    [
+      'a lone surrogate in a variable description',
+      { variables: [{ name: 'x', description: 'a\ud83d' }] },
+    ],
+  ])(
+    'refuses %s in createTemplate, and a first refusal leaves no server row',
+    async (_case, input) => {
+      // A user publishing for the first time: before, the server row was written, then the template
+      // was refused by the database (orphan row + INTERNAL_SERVER_ERROR).
+      const newcomer = await app.token(`newcomer-${Math.random().toString(36).slice(2)}`);
+      await refusedWithoutWrite(
+        CREATE_TEMPLATE,
+        { input: { name: 'T', prompt: 'Say hi {{x}}', variables: [{ name: 'x' }], ...input } },
+        newcomer,
+      );
+    },
+  );
 
   it('still takes text with paired surrogates (emoji)', async () => {
-    const result = await send(CREATE_TEMPLATE, { input: { name: 'Haiku 🌸', prompt: 'Hi 🌸' } }, owner);
+    const result = await send(
+      CREATE_TEMPLATE,
+      { input: { name: 'Haiku 🌸', prompt: 'Hi 🌸' } },
+      owner,
+    );
     expect(result.errors).toBeUndefined();
   });
 
@@ -64,7 +74,11 @@ describe.each(transports(() => app))('over %s', (_transport, send) => {
     ['a 501-character variable description', [{ name: 'x', description: 'd'.repeat(501) }]],
     [
       'variables over 16 KB together',
-      Array.from({ length: 12 }, (_, i) => ({ name: `v${i}`, required: false, default: 'd'.repeat(1500) })),
+      Array.from({ length: 12 }, (_, i) => ({
+        name: `v${i}`,
+        required: false,
+        default: 'd'.repeat(1500),
+      })),
     ],
     ['a variable named constructor', [{ name: 'constructor', required: false }]],
     ['a variable named __proto__', [{ name: '__proto__', required: false }]],
@@ -90,10 +104,19 @@ describe.each(transports(() => app))('over %s', (_transport, send) => {
   it('refuses NUL and lone surrogates in run variables, before any row', async () => {
     const id = await createTemplate(app, owner);
     for (const topic of ['a\u0000', '\ud800']) {
-      await refusedWithoutWrite(EXECUTE, { input: { templateId: id, variables: { topic } } }, owner, 'input');
+      await refusedWithoutWrite(
+        EXECUTE,
+        { input: { templateId: id, variables: { topic } } },
+        owner,
+        'input',
+      );
     }
     // …and as an object key, or a string literal of the document.
-    await refusedWithoutWrite(EXECUTE, { input: { templateId: id, variables: { 'a\u0000': 'x' } } }, owner);
+    await refusedWithoutWrite(
+      EXECUTE,
+      { input: { templateId: id, variables: { 'a\u0000': 'x' } } },
+      owner,
+    );
     await refusedWithoutWrite(
       `mutation { executeTemplate(input: { templateId: "${id}", variables: { topic: "a\\u0000" } }) { output } }`,
       {},
@@ -121,9 +144,14 @@ describe.each(transports(() => app))('over %s', (_transport, send) => {
     ['not base64 of a position', cursor('hello')],
   ])('refuses cursors %s', async (_case, after) => {
     const id = await createTemplate(app, owner);
-    await refusedWithoutWrite(`query($after: String) { templates(after: $after) { totalCount } }`, {
-      after,
-    }, undefined, 'after');
+    await refusedWithoutWrite(
+      `query($after: String) { templates(after: $after) { totalCount } }`,
+      {
+        after,
+      },
+      undefined,
+      'after',
+    );
     await refusedWithoutWrite(MY_EXECUTIONS, { templateId: id, after }, owner, 'after');
   });
 
@@ -144,9 +172,12 @@ describe.each(transports(() => app))('over %s', (_transport, send) => {
     );
     expect(missing.errors?.[0]?.message).toContain('"$first"');
     // A huge value is not sent back in full.
-    const huge = await refusedWithoutWrite(`query($first: Int) { templates(first: $first) { totalCount } }`, {
-      first: 'x'.repeat(100_000),
-    });
+    const huge = await refusedWithoutWrite(
+      `query($first: Int) { templates(first: $first) { totalCount } }`,
+      {
+        first: 'x'.repeat(100_000),
+      },
+    );
     expect(huge.errors?.[0]?.message.length).toBeLessThan(400);
   });
 
@@ -175,7 +206,11 @@ describe('templates stored before names were checked', () => {
        WHERE id = $1`,
       [dbId],
     );
-    const result = await app.gql(EXECUTE, { input: { templateId: id, variables: {} } }, { token: owner });
+    const result = await app.gql(
+      EXECUTE,
+      { input: { templateId: id, variables: {} } },
+      { token: owner },
+    );
     expect(result.errors).toBeUndefined();
     expect(result.data?.executeTemplate.execution.status).toBe('SUCCESS');
   });

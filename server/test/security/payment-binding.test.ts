@@ -65,7 +65,10 @@ describe('a payment is bound to the template it was signed for', () => {
   it('refuses a payment whose accepted terms name no resource', async () => {
     const client = createStockClient(newAccount());
     const { payload } = await signPayment(client, await app.quote(x));
-    const stripped = { ...payload, accepted: { ...payload.accepted, extra: { ...payload.accepted.extra, resource: undefined } } };
+    const stripped = {
+      ...payload,
+      accepted: { ...payload.accepted, extra: { ...payload.accepted.extra, resource: undefined } },
+    };
     const header = Buffer.from(JSON.stringify(stripped)).toString('base64');
     const run = await app.runPaid(y, header, caller);
     expect(run.errors?.[0]?.extensions).toMatchObject({ reason: 'resource_mismatch' });

@@ -10,7 +10,10 @@ import { overSocket, rowCounts } from './support.ts';
 
 // Issue 12: "60 of 60 parallel runs from 10 users ran. No rate limit, no quota." Limits are set
 // small here; the defaults are far above what the UI and the test suite do.
-const expectRateLimited = (result: { status?: number; errors?: any[]; headers?: Headers }, limit: string) => {
+const expectRateLimited = (
+  result: { status?: number; errors?: any[]; headers?: Headers },
+  limit: string,
+) => {
   expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', limit });
   expect(result.errors?.[0]?.extensions?.retryAfter).toBeGreaterThanOrEqual(1);
   if (result.headers) {
@@ -38,7 +41,9 @@ describe('runs', () => {
     expect(await rowCounts(app)).toEqual(before);
     // Over a WebSocket: the same refusal, its wait in the error's extensions.
     const socket = app.ws(token);
-    const overWs = await overSocket(socket, EXECUTE, { input: { templateId: id, variables: { topic: 'x' } } });
+    const overWs = await overSocket(socket, EXECUTE, {
+      input: { templateId: id, variables: { topic: 'x' } },
+    });
     expectRateLimited(overWs, 'runsPerUser');
   });
 
@@ -132,7 +137,9 @@ describe('anonymous payers', () => {
     expect(await app.reservations(payer.address)).toHaveLength(1);
     // Another payer from the same address still pays and runs.
     const other = createStockClient(newAccount());
-    expect((await app.runPaid(id, (await signPayment(other, await app.quote(id))).header)).errors).toBeUndefined();
+    expect(
+      (await app.runPaid(id, (await signPayment(other, await app.quote(id))).header)).errors,
+    ).toBeUndefined();
   });
 });
 
@@ -196,4 +203,3 @@ function runOver(app: TestApp, token: string, templateId: string) {
 function zero() {
   return Object.fromEntries(Object.keys(DEFAULT_RATE_LIMITS).map((name) => [name, 0]));
 }
-

@@ -7,6 +7,7 @@ import { createExecutionEvents } from '../../src/executions/execution-events.ts'
 import { createExecutionLog } from '../../src/executions/execution-log.ts';
 import { createRunsInFlight } from '../../src/executions/runs-in-flight.ts';
 import { buildApp } from '../../src/http/app.ts';
+import type { HttpPolicy } from '../../src/http/policy.ts';
 import { createAnthropicModel } from '../../src/llm/anthropic.ts';
 import {
   type MessagesApiServer,
@@ -14,7 +15,6 @@ import {
 } from '../../src/llm/offline-messages-api.ts';
 import { createPaymentGate } from '../../src/payments/index.ts';
 import type { PaymentGate } from '../../src/payments/payment-gate.ts';
-import type { HttpPolicy } from '../../src/http/policy.ts';
 import { DEFAULT_TEMPLATE_POLICY, type RateLimitSettings } from '../../src/quotas/limits.ts';
 import { createRateLimiter } from '../../src/quotas/rate-limits.ts';
 import type { Services } from '../../src/schema/context.ts';
