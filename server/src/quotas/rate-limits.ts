@@ -13,7 +13,7 @@ import {
   type RateLimitSettings,
 } from './limits.ts';
 
-/** One request's claims on the limits: every key is charged one point, all or nothing refused. */
+/** One request's claims on the limits: each key is charged a point; refused if any is over. */
 export type Claim = Partial<Record<RateLimitName, string | null>>;
 
 export interface RateLimiter {
