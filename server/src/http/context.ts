@@ -10,6 +10,25 @@ import { invalidToken } from '../lib/api-errors.ts';
 import type { Context, Services } from '../schema/context.ts';
 import { serviceUnavailableIfDatabaseDown } from './database-unavailable.ts';
 
+/**
+ * The per-IP limits' key for a peer address: an IPv4 address (also when IPv4-mapped), or an
+ * IPv6 /64 — one subscriber's usual allocation, in which an address costs nothing to change.
+ */
+export function addressKey(address: string | undefined): string | null {
+  if (!address) return null;
+  const v4 = /^(?:::ffff:)?(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (v4) return v4[1] as string;
+  const [head = '', tail] = address.toLowerCase().split('%', 1)[0]?.split('::') ?? [];
+  const headGroups = head ? head.split(':') : [];
+  const tailGroups = tail ? tail.split(':') : [];
+  const zeros = Array(Math.max(0, 8 - headGroups.length - tailGroups.length)).fill('0');
+  const groups = tail === undefined ? headGroups : [...headGroups, ...zeros, ...tailGroups];
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
+
 /** What Yoga is given besides the request: Node's request, and for a WebSocket operation its key. */
 export type ServerContext = { socketKey?: object; req?: IncomingMessage };
 
@@ -57,7 +76,7 @@ export function createContext(db: Database, services: Services) {
       readAsViewer: (statements: SqlText[]) =>
         db.runAs(REQUEST_ROLE, viewer?.id ?? null, statements),
       services,
-      clientAddress: req?.socket.remoteAddress ?? null,
+      clientAddress: addressKey(req?.socket.remoteAddress),
       // A bearer credential until settled: read here, never logged.
       paymentHeader: socketKey ? null : request.headers.get('payment-signature'),
       resourceUrl: new URL('/graphql', request.url).toString(),

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addressKey } from '../../src/http/context.ts';
 import { DEFAULT_RATE_LIMITS } from '../../src/quotas/limits.ts';
 import { createRateLimiter } from '../../src/quotas/rate-limits.ts';
 import { newAccount, type PaidApp, startPaidApp } from '../support/evm/paid-app.ts';
@@ -62,6 +63,15 @@ describe('runs', () => {
 });
 
 describe('runs per IP address', () => {
+  it('key an IPv4 address as itself (also IPv4-mapped) and IPv6 by its /64', () => {
+    expect(addressKey('::ffff:192.0.2.7')).toBe('192.0.2.7');
+    expect(addressKey('192.0.2.7')).toBe('192.0.2.7');
+    // Rotating addresses inside one /64 does not escape the limit.
+    expect(addressKey('2001:db8:0:1:aaaa::1')).toBe('2001:db8:0:1::/64');
+    expect(addressKey('2001:0db8:0000:0001:1:2:3:4')).toBe('2001:db8:0:1::/64');
+    expect(addressKey(undefined)).toBeNull();
+  });
+
   let app: TestApp;
   beforeAll(async () => {
     app = await startTestApp({ rateLimits: { runsPerIp: 4 } });
