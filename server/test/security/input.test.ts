@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { viewerClient } from '../../src/db/viewer-client.ts';
+import { parseTemplateInput, publishTemplate } from '../../src/templates/publish.ts';
 import { CREATE_TEMPLATE, createTemplate, EXECUTE, MY_EXECUTIONS } from '../support/operations.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { rowCounts, transports } from './support.ts';
@@ -192,6 +194,29 @@ describe.each(transports(() => app))('over %s', (_transport, send) => {
     );
     expect(result.errors).toBeUndefined();
     expect((result.data as any).executeTemplate.execution.status).toBe('SUCCESS');
+  });
+});
+
+describe('publication in one transaction', () => {
+  it('leaves no server row when the database refuses a first template', async () => {
+    const name = `first-${Math.random().toString(36).slice(2)}`;
+    const token = await app.token(name);
+    await app.gql('{ viewer { id } }', {}, { token }); // the user exists from here on
+    const viewer = { id: app.userId(name), name };
+    const template = parseTemplateInput({ name: 'T', prompt: 'Hi' }, () => true);
+    // Past what the schema allows (CHECK max_tokens <= 64000): refused by the database itself,
+    // after the server row would have been written by the old two-statement publication.
+    await expect(
+      publishTemplate(viewerClient(app.db.prisma, viewer.id), viewer, {
+        ...template,
+        maxTokens: 70_000,
+      }),
+    ).rejects.toThrow();
+    const [servers] = await app.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM servers WHERE registered_by = $1',
+      [viewer.id],
+    );
+    expect(servers?.n).toBe(0);
   });
 });
 
