@@ -89,7 +89,20 @@ function allTextClean(value: unknown): boolean {
   return true;
 }
 
-function documentTextClean(document: DocumentNode): boolean {
+/** Per parsed document (Yoga caches them): a document is walked once, not per request. */
+function cachedPerDocument(check: (document: DocumentNode) => boolean) {
+  const results = new WeakMap<DocumentNode, boolean>();
+  return (document: DocumentNode) => {
+    let result = results.get(document);
+    if (result === undefined) {
+      result = check(document);
+      results.set(document, result);
+    }
+    return result;
+  };
+}
+
+const documentTextClean = cachedPerDocument((document) => {
   let clean = true;
   visit(document, {
     StringValue(node) {
@@ -101,14 +114,14 @@ function documentTextClean(document: DocumentNode): boolean {
     },
   });
   return clean;
-}
+});
 
 /**
  * Whether a variable sits inside an object or list literal (`variables: {topic: $x}`):
  * graphql-jit does not substitute those into custom scalars such as JSON, so graphql-js runs
  * such documents.
  */
-export function hasVariableInLiteral(document: DocumentNode): boolean {
+export const hasVariableInLiteral = cachedPerDocument((document) => {
   let found = false;
   visit(document, {
     Variable(_node, _key, _parent, _path, ancestors) {
@@ -125,4 +138,4 @@ export function hasVariableInLiteral(document: DocumentNode): boolean {
     },
   });
   return found;
-}
+});
