@@ -1,6 +1,6 @@
 /** Every `extensions.code` an error of this API can carry. Clients branch on the code, never on the message. */
 export type ErrorCode =
-  /** Not a GraphQL request: invalid JSON or Content-Length, no query, a mutation over GET (HTTP 400 or 405). */
+  /** Not a GraphQL request: invalid JSON or Content-Length, no query, a mutation over GET (HTTP 400 or 405), a POST body that is not JSON (HTTP 415). */
   | 'BAD_REQUEST'
   /** Invalid input; `extensions.field` names the field (`variables`, `first`, `after`, …). Also two paid runs in one operation (HTTP 400). */
   | 'BAD_USER_INPUT'

@@ -40,7 +40,7 @@ export const ERROR_CODES = {
   REQUEST_ENTITY_TOO_LARGE: { description: 'The request body is over 1 MB (HTTP 413).' },
   BAD_REQUEST: {
     description:
-      'Not a GraphQL request: invalid JSON or Content-Length, no query, a mutation over GET (HTTP 400 or 405).',
+      'Not a GraphQL request: invalid JSON or Content-Length, no query, a mutation over GET (HTTP 400 or 405), a POST body that is not JSON (HTTP 415).',
   },
   GRAPHQL_PARSE_FAILED: { description: 'The document is not valid GraphQL syntax.' },
   GRAPHQL_VALIDATION_FAILED: { description: 'The document does not validate against the schema.' },
