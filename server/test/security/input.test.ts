@@ -19,7 +19,7 @@ const globalId = (text: string) => Buffer.from(text).toString('base64');
 const cursor = (text: string) => Buffer.from(text).toString('base64url');
 const UUID = '00000000-0000-4000-8000-000000000000';
 
-describe.each(transports(() => app))('over %s', (_transport, send) => {
+describe.each(transports(() => app))('over %s', (transport, send) => {
   const refusedWithoutWrite = async (
     query: string,
     variables: Record<string, unknown>,
@@ -137,6 +137,17 @@ describe.each(transports(() => app))('over %s', (_transport, send) => {
     await refusedWithoutWrite(`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, {
       ids: [globalId(`Template:${UUID}`), id],
     });
+  });
+
+  it.skipIf(transport === 'HTTP')('refuses malformed ids in a subscription', async () => {
+    for (const templateId of [globalId('Template:not-a-uuid'), '%%%', 'a\u0000']) {
+      const result = await send(
+        `subscription($templateId: ID!) { executionLogged(templateId: $templateId) { id } }`,
+        { templateId },
+        owner,
+      );
+      expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    }
   });
 
   it.each([
