@@ -55,6 +55,8 @@ export interface Env {
   suggestions: boolean;
   /** Browser origins allowed to call the API and open WebSockets (CORS_ORIGINS); '*' for any. */
   corsOrigins: string[];
+  /** Reverse proxies in front that append X-Forwarded-For (TRUST_PROXY_HOPS): per-IP limits' key. */
+  trustProxyHops: number;
 }
 
 export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
@@ -93,6 +95,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     graphiql: bool(source, 'GRAPHIQL', !production),
     suggestions: bool(source, 'GRAPHQL_SUGGESTIONS', !production),
     corsOrigins: list(source.CORS_ORIGINS) ?? [],
+    trustProxyHops: int(source, 'TRUST_PROXY_HOPS', 0, 0, 10),
   };
   for (const origin of env.corsOrigins) {
     if (origin !== '*' && (!URL.canParse(origin) || new URL(origin).origin !== origin)) {

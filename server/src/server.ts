@@ -62,6 +62,7 @@ export async function startServer(env: Env) {
       suggestions: env.suggestions,
       corsOrigins: env.corsOrigins,
       production: env.production,
+      trustProxyHops: env.trustProxyHops,
     },
   });
   const { url } = await app.start(env.port, env.host);

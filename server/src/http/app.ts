@@ -61,7 +61,7 @@ export function buildApp({
     devConveniences: devTokens,
     ...policyOptions,
   };
-  const { authenticate, context } = createContext(db, services);
+  const { authenticate, context } = createContext(db, services, policy.trustProxyHops);
   const requests = trackRequests();
 
   const yoga = createYoga<ServerContext, Context>({

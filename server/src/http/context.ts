@@ -9,6 +9,7 @@ import { lazyViewerClient } from '../db/viewer-client.ts';
 import { invalidToken } from '../lib/api-errors.ts';
 import type { Context, Services } from '../schema/context.ts';
 import { serviceUnavailableIfDatabaseDown } from './database-unavailable.ts';
+import { clientAddressOf } from './policy.ts';
 
 /**
  * The per-IP limits' key for a peer address: an IPv4 address (also when IPv4-mapped), or an
@@ -42,7 +43,7 @@ export const responseHeaders = new WeakMap<Request, Headers>();
 export type Authenticate = (authorization: unknown) => Promise<Viewer | null>;
 
 /** Yoga's context factory, per HTTP request or WebSocket operation, and how both authenticate. */
-export function createContext(db: Database, services: Services) {
+export function createContext(db: Database, services: Services, trustProxyHops = 0) {
   const ensureUser = createUserRegistry(db.prisma);
 
   const authenticate: Authenticate = async (authorization) => {
@@ -76,7 +77,7 @@ export function createContext(db: Database, services: Services) {
       readAsViewer: (statements: SqlText[]) =>
         db.runAs(REQUEST_ROLE, viewer?.id ?? null, statements),
       services,
-      clientAddress: addressKey(req?.socket.remoteAddress),
+      clientAddress: addressKey(clientAddressOf(req, trustProxyHops)),
       // A bearer credential until settled: read here, never logged.
       paymentHeader: socketKey ? null : request.headers.get('payment-signature'),
       resourceUrl: new URL('/graphql', request.url).toString(),

@@ -14,6 +14,11 @@ export interface HttpPolicy {
   corsOrigins: readonly string[];
   /** Sends Strict-Transport-Security. */
   production: boolean;
+  /**
+   * Reverse proxies in front of the server that append to X-Forwarded-For: the client address
+   * of the per-IP limits is that many entries from its right. 0: the TCP peer.
+   */
+  trustProxyHops: number;
 }
 
 /** What a development server does (tests build apps with it); production turns it down. */
@@ -24,7 +29,27 @@ export const DEVELOPMENT_HTTP_POLICY: HttpPolicy = {
   suggestions: true,
   corsOrigins: [],
   production: false,
+  trustProxyHops: 0,
 };
+
+/**
+ * The client's address: the TCP peer, or with `hops` trusted proxies the entry they appended
+ * for it to X-Forwarded-For (entries further left are the client's own claims, never trusted).
+ */
+export function clientAddressOf(
+  req: IncomingMessage | undefined,
+  hops: number,
+): string | undefined {
+  const peer = req?.socket.remoteAddress;
+  if (hops === 0 || !req) return peer;
+  const header = req.headers['x-forwarded-for'];
+  const forwarded = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  // [..., client, proxy 1, …, proxy hops-1] + peer (the last proxy): the client is `hops` from the right.
+  return forwarded[forwarded.length - hops] ?? peer;
+}
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 

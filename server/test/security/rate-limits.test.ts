@@ -88,6 +88,31 @@ describe('runs per IP address', () => {
   });
 });
 
+describe('behind a trusted reverse proxy (TRUST_PROXY_HOPS=1)', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ rateLimits: { runsPerIp: 2 }, policy: { trustProxyHops: 1 } });
+  });
+  afterAll(() => app?.close());
+
+  it('keys per-IP limits by the address the proxy saw, not one the client wrote', async () => {
+    const id = await createTemplate(app, await app.token('proxied-owner'));
+    const users = await Promise.all([1, 2, 3, 4].map((n) => app.token(`proxied-${n}`)));
+    const from = (token: string, forwardedFor: string) =>
+      app.gql(
+        EXECUTE,
+        { input: { templateId: id, variables: { topic: 'x' } } },
+        { token, network: true, headers: { 'x-forwarded-for': forwardedFor } },
+      );
+    // One client rotating what it claims (the left part): the proxy's entry stays the same.
+    expect((await from(users[0] as string, '1.1.1.1, 198.51.100.1')).errors).toBeUndefined();
+    expect((await from(users[1] as string, '2.2.2.2, 198.51.100.1')).errors).toBeUndefined();
+    expectRateLimited(await from(users[2] as string, '3.3.3.3, 198.51.100.1'), 'runsPerIp');
+    // Another client behind the same proxy has its own count.
+    expect((await from(users[3] as string, '198.51.100.2')).errors).toBeUndefined();
+  });
+});
+
 describe('publication', () => {
   let app: TestApp;
   beforeAll(async () => {
