@@ -6,6 +6,7 @@ import { UUID } from '../../lib/uuid.ts';
 export function databaseId(globalId: string, typename: string, field: string): string {
   let decoded: { typename: string; id: string };
   try {
+    if (globalId.length > 200) throw new Error('too long');
     decoded = decodeGlobalID(globalId);
   } catch {
     throw badInput(`${field} is not a valid ${typename} ID`, field);
