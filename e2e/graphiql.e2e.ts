@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { devToken, graphql } from './support/api.ts';
-import { launchBrowser, newContext } from './support/browser.ts';
+import { launchBrowser, newContext, watchErrors } from './support/browser.ts';
 
 // Issue 2, done-when 1: the newcomer's path in GraphiQL — served offline, signed in as the demo
 // user in development, a subscription that receives a run the moment it is logged.
@@ -16,6 +16,9 @@ describe('GraphiQL at /graphql', () => {
   it('watches executionLogged receive a run, with no network but this server', async () => {
     const context = await newContext(browser, baseURL);
     const page = await context.newPage();
+    // GraphiQL runs under the server's Content-Security-Policy: nothing it needs is refused.
+    const errors: string[] = [];
+    watchErrors(page, errors);
     const foreign: string[] = [];
     page.on('request', (request) => {
       if (!request.url().startsWith(baseURL) && !/^(data|blob):/.test(request.url())) {
@@ -31,7 +34,8 @@ describe('GraphiQL at /graphql', () => {
       .id as string;
 
     const subscription = `subscription { executionLogged(templateId: "${free}") { id status } }`;
-    await page.goto(`/graphql?query=${encodeURIComponent(subscription)}`);
+    const opened = await page.goto(`/graphql?query=${encodeURIComponent(subscription)}`);
+    expect(opened?.headers()['content-security-policy']).toContain("script-src 'self'");
     await page.locator('.graphiql-execute-button').click();
     await page.waitForTimeout(1000); // graphql-ws gives no "subscribed" signal to wait for
 
@@ -48,6 +52,7 @@ describe('GraphiQL at /graphql', () => {
     await expect.poll(response, { timeout: 5000 }).toContain('"status":"SUCCESS"');
     expect(await response()).toContain(run.executeTemplate.execution.id);
     expect(foreign).toEqual([]);
+    expect(errors).toEqual([]);
     await context.close();
   });
 });

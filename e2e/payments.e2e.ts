@@ -52,10 +52,11 @@ async function runUnpaid(page: Page, product: string) {
 }
 
 /** The paid run's outcome: output, receipt, and the live row in "Your Executions". */
-async function expectPaidRun(page: Page, product: string, payer: string) {
+async function expectPaidRun(page: Page, payer: string) {
   const output = page.getByRole('region', { name: 'Output' });
   await output.waitFor();
-  expect(await output.textContent()).toContain(product);
+  // The offline model answers with the prompt's size, never its text (the prompt is the owner's).
+  expect(await output.textContent()).toMatch(/offline model.*Your prompt had \d+ words/);
   expect(await receipt(page).textContent()).toMatch(/^Paid 0\.01 USDC on Base Sepolia from 0x/);
   expect((await receipt(page).locator('code').first().getAttribute('title'))?.toLowerCase()).toBe(
     payer.toLowerCase(),
@@ -112,7 +113,7 @@ describe('paying for a run from the template page', () => {
     await demo.getByRole('button', { name: 'Pay 0.01 USDC with the demo wallet' }).click();
     const stored = await page.waitForFunction(() => localStorage.getItem('promptmeter.demoWallet'));
     const demoWallet = JSON.parse((await stored.jsonValue()) as string) as { address: string };
-    await expectPaidRun(page, 'Brass lamp', demoWallet.address);
+    await expectPaidRun(page, demoWallet.address);
     expect(await documentIsMarked(page)).toBe(true);
 
     const main = [...pageScripts].map((url) => scripts.get(url) as Buffer);
@@ -186,7 +187,7 @@ describe('paying for a run from the template page', () => {
 
     // 3. The payer signs.
     await payButton.click();
-    await expectPaidRun(page, 'Walnut desk', wallet.address);
+    await expectPaidRun(page, wallet.address);
 
     const methods = wallet.calls.map((call) => call.method);
     expect(methods).toContain('eth_requestAccounts');

@@ -77,6 +77,15 @@ export async function runBench(
     ANTHROPIC_MAX_RETRIES: '0',
     // The bench's templates are free; payments never run, but production mode asks for a choice.
     X402_ALLOW_SIMULATED: 'true',
+    // The load comes from one address and a few users, far past the production limits: the bench
+    // measures throughput, so they are off (their cost per run is in README "Quotas and rate limits").
+    RATE_LIMIT_RUNS_PER_USER_PER_MINUTE: '0',
+    RATE_LIMIT_RUNS_PER_IP_PER_MINUTE: '0',
+    RATE_LIMIT_FREE_RUNS_PER_TEMPLATE_PER_MINUTE: '0',
+    RATE_LIMIT_FREE_RUNS_PER_USER_PER_DAY: '0',
+    RATE_LIMIT_RUNS_PER_PAYER_PER_MINUTE: '0',
+    RATE_LIMIT_PUBLICATIONS_PER_USER_PER_HOUR: '0',
+    RATE_LIMIT_PUBLICATIONS_PER_IP_PER_HOUR: '0',
   };
   const running: ServerProcess[] = [];
   const start = async (...params: Parameters<typeof startServerProcess>) => {

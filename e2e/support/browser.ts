@@ -28,9 +28,17 @@ export async function newContext(browser: Browser, baseURL: string): Promise<Bro
   return context;
 }
 
-/** Collects what would otherwise fail silently: uncaught errors in the page. */
+/**
+ * Collects what would otherwise fail silently: uncaught errors in the page, and anything the
+ * Content-Security-Policy refused (a script, style, worker or connection the page needed).
+ */
 export function watchErrors(page: Page, errors: string[]) {
   page.on('pageerror', (error) => errors.push(`${page.url()}: ${error.message}`));
+  page.on('console', (message) => {
+    if (/Content.Security.Policy/i.test(message.text())) {
+      errors.push(`${page.url()}: ${message.text()}`);
+    }
+  });
 }
 
 /** Marks the document, so a test can tell the page was never reloaded. */

@@ -7,6 +7,12 @@ import {
   type SocketLimits,
   type TokenLimits,
 } from './lib/limits.ts';
+import {
+  DEFAULT_TEMPLATE_POLICY,
+  type RateLimitSettings,
+  rateLimitsFromEnv,
+  type TemplatePolicy,
+} from './quotas/limits.ts';
 
 /** Every setting the server reads, parsed and validated once. See README "Configuration". */
 export interface Env {
@@ -52,6 +58,20 @@ export interface Env {
   interruptedAfterMs: number;
   /** On SIGTERM/SIGINT, how long runs and requests in flight may take to finish. */
   shutdownGraceMs: number;
+  /** Quotas and rate limits (RATE_LIMIT_*; README "Quotas and rate limits"). */
+  rateLimits: RateLimitSettings;
+  /** ANTHROPIC_MODELS (the models templates may use) and ANTHROPIC_MAX_TOKENS. */
+  templatePolicy: TemplatePolicy;
+  /** Introspection queries are answered (GRAPHQL_INTROSPECTION; default: off in production). */
+  introspection: boolean;
+  /** GraphiQL is served at GET /graphql (GRAPHIQL; default: off in production). */
+  graphiql: boolean;
+  /** Validation errors suggest names, "Did you mean …?" (GRAPHQL_SUGGESTIONS; off in production). */
+  suggestions: boolean;
+  /** Browser origins allowed to call the API and open WebSockets (CORS_ORIGINS); '*' for any. */
+  corsOrigins: string[];
+  /** Reverse proxies in front that append X-Forwarded-For (TRUST_PROXY_HOPS): per-IP limits' key. */
+  trustProxyHops: number;
 }
 
 export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
@@ -87,12 +107,38 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     journalDir: path.resolve(source.RUN_JOURNAL_DIR || path.join(dataDir, 'journal')),
     interruptedAfterMs: int(source, 'RUN_INTERRUPTED_AFTER_MS', 900_000, 1000, 86_400_000),
     shutdownGraceMs: int(source, 'SHUTDOWN_GRACE_MS', 30_000, 0, 3_600_000),
+    rateLimits: rateLimitsFromEnv(source),
+    templatePolicy: {
+      models: list(source.ANTHROPIC_MODELS) ?? DEFAULT_TEMPLATE_POLICY.models,
+      maxTokens: int(source, 'ANTHROPIC_MAX_TOKENS', DEFAULT_TEMPLATE_POLICY.maxTokens, 1, 64_000),
+    },
+    introspection: bool(source, 'GRAPHQL_INTROSPECTION', !production),
+    graphiql: bool(source, 'GRAPHIQL', !production),
+    suggestions: bool(source, 'GRAPHQL_SUGGESTIONS', !production),
+    corsOrigins: list(source.CORS_ORIGINS) ?? [],
+    trustProxyHops: int(source, 'TRUST_PROXY_HOPS', 0, 0, 10),
   };
   if (production && !env.jwtSecret && !env.jwtJwksUrl) {
     throw new Error('JWT_SECRET or JWT_JWKS_URL must be set when NODE_ENV=production');
   }
   if (env.jwtJwksUrl && !URL.canParse(env.jwtJwksUrl)) {
     throw new Error(`JWT_JWKS_URL must be a URL, got "${env.jwtJwksUrl}"`);
+  }
+  for (const origin of env.corsOrigins) {
+    if (origin !== '*' && (!URL.canParse(origin) || new URL(origin).origin !== origin)) {
+      throw new Error(`CORS_ORIGINS: "${origin}" is not an origin such as https://app.example`);
+    }
+  }
+  if (production && env.jwtSecret && !isHighEntropy(env.jwtSecret)) {
+    throw new Error(
+      'JWT_SECRET looks guessable (too few distinct or random characters): use e.g. `openssl rand -base64 48`',
+    );
+  }
+  // Settling real payments while a stand-in answers would sell the offline model's output.
+  if (production && env.facilitatorUrl && !env.anthropicApiKey) {
+    throw new Error(
+      'ANTHROPIC_API_KEY must be set when NODE_ENV=production settles real payments (X402_FACILITATOR_URL)',
+    );
   }
   // The built-in facilitator only simulates settlement: in production it would give runs away.
   if (production && !env.facilitatorUrl && !bool(source, 'X402_ALLOW_SIMULATED', false)) {
@@ -176,6 +222,30 @@ function readTokenLimits(source: NodeJS.ProcessEnv): TokenLimits {
     ),
     clockSkewSeconds: int(source, 'JWT_CLOCK_SKEW_SECONDS', defaults.clockSkewSeconds, 0, 600),
   };
+}
+
+/** A comma-separated list; undefined when unset or empty. */
+function list(raw: string | undefined): string[] | undefined {
+  const items = (raw ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+  return items.length > 0 ? items : undefined;
+}
+
+/**
+ * At least 100 bits by a character-frequency (Shannon) estimate and 12 distinct characters:
+ * refuses "aaaa…", "abcabc…" and repeated words; passes random base64 or hex of 16+ bytes.
+ */
+export function isHighEntropy(secret: string): boolean {
+  const counts = new Map<string, number>();
+  for (const char of secret) counts.set(char, (counts.get(char) ?? 0) + 1);
+  let bitsPerChar = 0;
+  for (const count of counts.values()) {
+    const p = count / secret.length;
+    bitsPerChar -= p * Math.log2(p);
+  }
+  return counts.size >= 12 && bitsPerChar * secret.length >= 100;
 }
 
 function int(source: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number) {

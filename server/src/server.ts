@@ -58,6 +58,14 @@ export async function startServer(env: Env) {
     clientDist: CLIENT_DIST,
     limits: env.operationLimits,
     socketLimits: env.socketLimits,
+    policy: {
+      introspection: env.introspection,
+      graphiql: env.graphiql,
+      suggestions: env.suggestions,
+      corsOrigins: env.corsOrigins,
+      production: env.production,
+      trustProxyHops: env.trustProxyHops,
+    },
   });
   const { url } = await app.start(env.port, env.host);
   const offline = !env.anthropicApiKey;

@@ -9,6 +9,7 @@ import { createRunsInFlight } from './executions/runs-in-flight.ts';
 import { createAnthropicModel } from './llm/anthropic.ts';
 import { createOfflineModel } from './llm/offline-messages-api.ts';
 import { createPaymentGate } from './payments/index.ts';
+import { createRateLimiter } from './quotas/rate-limits.ts';
 import type { Services } from './schema/context.ts';
 
 /**
@@ -73,7 +74,10 @@ export async function createServices(env: Env, db: Database, instanceId: string)
     }),
     runsInFlight: createRunsInFlight(),
     liveLog: createLiveLog(db, events),
+    rateLimits: createRateLimiter({ limits: env.rateLimits, redisUrl: env.redisUrl }),
+    templatePolicy: env.templatePolicy,
   };
+  closers.push(() => services.rateLimits.close());
   return {
     services,
     close: async () => {

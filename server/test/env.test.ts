@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readEnv } from '../src/env.ts';
 
-const secret = 'x'.repeat(32);
+/** Production refuses guessable secrets such as 'x'.repeat(32). */
+const strongSecret = 'k3J9-vQ2_pL8mZ4xW7rT1yB6nC5sD0aF';
 
 describe('configuration', () => {
   it('defaults to the offline set-up', () => {
@@ -48,20 +49,22 @@ describe('configuration', () => {
         NODE_ENV: 'production',
         JWT_JWKS_URL: 'https://id.example/.well-known/jwks.json',
         X402_FACILITATOR_URL: 'https://f.example',
+        ANTHROPIC_API_KEY: 'sk-test',
       }).jwtJwksUrl,
     ).toBe('https://id.example/.well-known/jwks.json');
-    expect(() => readEnv({ NODE_ENV: 'production', JWT_SECRET: secret })).toThrow(
+    expect(() => readEnv({ NODE_ENV: 'production', JWT_SECRET: strongSecret })).toThrow(
       /X402_FACILITATOR_URL must be set/,
     );
     expect(
-      readEnv({ NODE_ENV: 'production', JWT_SECRET: secret, X402_ALLOW_SIMULATED: 'true' })
+      readEnv({ NODE_ENV: 'production', JWT_SECRET: strongSecret, X402_ALLOW_SIMULATED: 'true' })
         .seedDemo,
     ).toBe(false);
     expect(
       readEnv({
         NODE_ENV: 'production',
-        JWT_SECRET: secret,
+        JWT_SECRET: strongSecret,
         X402_FACILITATOR_URL: 'https://f.example',
+        ANTHROPIC_API_KEY: 'sk-test',
       }).facilitatorUrl,
     ).toBe('https://f.example');
   });

@@ -1,6 +1,6 @@
 /** Every `extensions.code` an error of this API can carry. Clients branch on the code, never on the message. */
 export type ErrorCode =
-  /** Not a GraphQL request: invalid JSON or Content-Length, no query, a mutation over GET (HTTP 400 or 405). */
+  /** Not a GraphQL request: invalid JSON or Content-Length, no query, a mutation over GET (HTTP 400 or 405), a POST body that is not JSON (HTTP 415). */
   | 'BAD_REQUEST'
   /** Invalid input; `extensions.field` names the field (`variables`, `first`, `after`, …). Also two paid runs in one operation (HTTP 400). */
   | 'BAD_USER_INPUT'
@@ -26,6 +26,8 @@ export type ErrorCode =
   | 'PAYMENT_UNAVAILABLE'
   /** The operation is over a limit checked before anything runs (HTTP 400): `extensions.limit` names it (`tokens`, `nesting`, `depth`, `aliases`, `directives`, `cost`, `nodes`), `extensions.max` its value. README "Security". */
   | 'QUERY_TOO_COMPLEX'
+  /** A quota or rate limit was reached (HTTP 429 + `Retry-After`); `extensions.limit` names it and `extensions.retryAfter` gives the seconds to wait (also over WebSocket). Nothing was run, written or charged. */
+  | 'RATE_LIMITED'
   /** The request body is over 1 MB (HTTP 413). */
   | 'REQUEST_ENTITY_TOO_LARGE'
   /** The database (or the server, while it shuts down) cannot take the request now; nothing was run or charged. HTTP 503 with `Retry-After`: retry then. */

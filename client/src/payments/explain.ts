@@ -40,6 +40,10 @@ const INVALID: Record<string, Explanation> = {
     title: 'The payment was in another token.',
     detail: `Runs are paid in USDC. ${SIGN_AGAIN}`,
   },
+  resource_mismatch: {
+    title: 'The payment was signed for another template.',
+    detail: `A payment pays for the template it was signed for only. ${SIGN_AGAIN}`,
+  },
   scheme_mismatch: {
     title: 'The payment uses a scheme this server does not take.',
     detail: SIGN_AGAIN,

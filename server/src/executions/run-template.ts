@@ -6,6 +6,7 @@ import type { ModelClient, ModelResult } from '../llm/types.ts';
 import { settlementFailedError } from '../payments/errors.ts';
 import type { Charge, PaymentGate, SettleOutcome } from '../payments/payment-gate.ts';
 import type { ReservationEnd } from '../payments/reservations.ts';
+import type { TemplatePolicy } from '../quotas/limits.ts';
 import type { RunnableTemplate } from '../templates/ownership.ts';
 import { renderPrompt, type TemplateVariable } from '../templates/variables.ts';
 import type { ExecutionEnd, ExecutionStart } from './execution.ts';
@@ -15,6 +16,8 @@ export interface RunDeps {
   model: ModelClient;
   executionLog: ExecutionLog;
   payments: PaymentGate;
+  /** Caps a run's output tokens, also for templates published under a higher cap. */
+  templatePolicy?: Pick<TemplatePolicy, 'maxTokens'>;
 }
 
 export interface RunRequest {
@@ -66,7 +69,8 @@ export async function runTemplate(deps: RunDeps, request: RunRequest): Promise<R
   const startedAt = performance.now();
   let result: ModelResult;
   try {
-    result = await deps.model.run({ model: template.model, maxTokens: template.maxTokens, prompt });
+    const maxTokens = Math.min(template.maxTokens, deps.templatePolicy?.maxTokens ?? Infinity);
+    result = await deps.model.run({ model: template.model, maxTokens, prompt });
   } catch (error) {
     // A bug or an abort, not a model failure: still end the row, then surface it.
     result = {

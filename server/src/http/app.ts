@@ -27,14 +27,27 @@ import { useOperationLimits, useOperationTimeLimit } from './plugins/operation-l
 import { useRequestBodyLimit } from './plugins/request-body-limit.ts';
 import { useResponseHeaders } from './plugins/response-headers.ts';
 import { useSharedSubscriptions } from './plugins/shared-subscriptions.ts';
+import { hasVariableInLiteral, useVariableCoercion } from './plugins/variable-coercion.ts';
+import {
+  corsFor,
+  DEVELOPMENT_HTTP_POLICY,
+  type HttpPolicy,
+  useJsonPostsOnly,
+  useSchemaExposure,
+} from './policy.ts';
 import { trackRequests } from './requests-in-flight.ts';
 import { routeRequests } from './routes.ts';
 
 export interface AppDeps {
   db: Database;
   services: Services;
-  /** Development only: POST /dev/token mints a token for a demo user (the UI's "Sign in as"). */
+  /**
+   * Development only: POST /dev/token mints a token for a demo user (the UI's "Sign in as") and
+   * GraphiQL opens signed in — for loopback clients only. Same as policy.devConveniences.
+   */
   devTokens?: boolean;
+  /** What is exposed: introspection, GraphiQL, suggestions, CORS origins (policy.ts). */
+  policy?: Partial<HttpPolicy>;
   /** The built web client (client/dist), served at the paths outside the API. */
   clientDist?: string;
   /** Extra Yoga plugins. */
@@ -54,8 +67,14 @@ export function buildApp({
   plugins = [],
   limits: limitOptions,
   socketLimits,
+  policy: policyOptions,
 }: AppDeps) {
-  const { authenticate, context } = createContext(db, services);
+  const policy: HttpPolicy = {
+    ...DEVELOPMENT_HTTP_POLICY,
+    devConveniences: devTokens,
+    ...policyOptions,
+  };
+  const { authenticate, context } = createContext(db, services, policy.trustProxyHops);
   const limits = { ...DEFAULT_OPERATION_LIMITS, ...limitOptions };
   setRequestStatementTimeout(limits.statementTimeoutMs);
   const requests = trackRequests();
@@ -69,8 +88,10 @@ export function buildApp({
     // useRequestBodyLimit (last in the plugins below) limits bodies instead, at less cost.
     maxRequestBodySize: false,
     // Browsers may only read the x402 headers of a cross-origin response if they are exposed.
-    cors: { exposedHeaders: [PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER] },
+    cors: corsFor(policy.corsOrigins, [PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER]),
     plugins: [
+      useJsonPostsOnly(),
+      useSchemaExposure(policy),
       // Before anything runs: size, shape and cost of the operation.
       ...useOperationLimits(limits),
       // Queries and mutations run as compiled code (graphql-jit, cached per document); see
@@ -79,10 +100,12 @@ export function buildApp({
         {},
         {
           enableIf: ({ document, operationName }) =>
-            getOperationAST(document, operationName)?.operation !== 'subscription',
+            getOperationAST(document, operationName)?.operation !== 'subscription' &&
+            !hasVariableInLiteral(document),
         },
       ),
       useOperationTimeLimit(limits.operationTimeoutMs),
+      useVariableCoercion({ suggestions: policy.suggestions }),
       useResponseHeaders(),
       useOnePaidFieldPerOperation(),
       useSharedSubscriptions(),
@@ -92,10 +115,13 @@ export function buildApp({
       useRequestBodyLimit(),
     ],
     // A database outage is SERVICE_UNAVAILABLE (503 + Retry-After), logged in one line.
-    maskedErrors: { maskError },
+    // Never unmasked, whatever NODE_ENV says: the original error is in the server's log.
+    maskedErrors: { maskError, isDev: false },
     logging: loggerQuietOnDatabaseOutages(),
     renderGraphiQL: renderGraphiQLPage,
-    graphiql: graphiqlOptions(services.authenticator, devTokens),
+    graphiql: policy.graphiql
+      ? graphiqlOptions(services.authenticator, policy.devConveniences)
+      : false,
     context,
   });
 
@@ -103,12 +129,16 @@ export function buildApp({
     requests.counting(
       routeRequests(yoga, {
         clientDist,
-        devTokens: devTokens ? services.authenticator : undefined,
+        devTokens: policy.devConveniences ? services.authenticator : undefined,
         health: serveHealth({ db, services }),
+        production: policy.production,
       }),
     ),
   );
-  const closeGraphqlWs = serveGraphqlWs(server, yoga, authenticate, socketLimits);
+  const closeGraphqlWs = serveGraphqlWs(server, yoga, authenticate, {
+    limits: socketLimits,
+    corsOrigins: policy.corsOrigins,
+  });
 
   /**
    * The graceful stop: readiness answers 503 and new runs are refused at once; no new

@@ -14,6 +14,26 @@ import { lazyViewerClient } from '../db/viewer-client.ts';
 import { invalidToken, serviceUnavailable } from '../lib/api-errors.ts';
 import type { Context, Services } from '../schema/context.ts';
 import { serviceUnavailableIfDatabaseDown } from './database-unavailable.ts';
+import { clientAddressOf } from './policy.ts';
+
+/**
+ * The per-IP limits' key for a peer address: an IPv4 address (also when IPv4-mapped), or an
+ * IPv6 /64 — one subscriber's usual allocation, in which an address costs nothing to change.
+ */
+export function addressKey(address: string | undefined): string | null {
+  if (!address) return null;
+  const v4 = /^(?:::ffff:)?(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (v4) return v4[1] as string;
+  const [head = '', tail] = address.toLowerCase().split('%', 1)[0]?.split('::') ?? [];
+  const headGroups = head ? head.split(':') : [];
+  const tailGroups = tail ? tail.split(':') : [];
+  const zeros = Array(Math.max(0, 8 - headGroups.length - tailGroups.length)).fill('0');
+  const groups = tail === undefined ? headGroups : [...headGroups, ...zeros, ...tailGroups];
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
 
 /** What Yoga is given besides the request: Node's request, and for a WebSocket operation its key. */
 export type ServerContext = { socketKey?: object; req?: IncomingMessage };
@@ -41,7 +61,7 @@ export function authenticationFailure(error: unknown) {
 }
 
 /** Yoga's context factory, per HTTP request or WebSocket operation, and how both authenticate. */
-export function createContext(db: Database, services: Services) {
+export function createContext(db: Database, services: Services, trustProxyHops = 0) {
   const ensureUser = createUserRegistry(db.prisma);
 
   const authenticate: Authenticate = async (authorization) => {
@@ -53,6 +73,7 @@ export function createContext(db: Database, services: Services) {
   async function context({
     request,
     socketKey,
+    req,
   }: YogaInitialContext & ServerContext): Promise<Context> {
     let viewer: Viewer | null;
     if (socketKey) {
@@ -75,6 +96,7 @@ export function createContext(db: Database, services: Services) {
       readAsViewer: (statements: SqlText[]) =>
         db.runAs(REQUEST_ROLE, viewer?.id ?? null, statements),
       services,
+      clientAddress: addressKey(clientAddressOf(req, trustProxyHops)),
       // A bearer credential until settled: read here, never logged.
       paymentHeader: socketKey ? null : request.headers.get('payment-signature'),
       resourceUrl: new URL('/graphql', request.url).toString(),

@@ -17,7 +17,25 @@ interface GraphiQLAssets {
   favicon: string;
   /** Monaco's workers by label, as @graphql-yoga/render-graphiql names them. */
   workers: Record<string, string>;
+  /** The two steps the page used to inline, as files: the CSP allows no inline script. */
+  setup: string;
+  start: string;
 }
+
+// Read their data from the page's JSON block (data, not script, for the CSP).
+const SETUP_SCRIPT = `{
+  const config = JSON.parse(document.getElementById('graphiql-config').textContent);
+  self.MonacoEnvironment = {
+    globalAPI: false,
+    getWorkerUrl: (moduleId, label) => config.workers[label],
+  };
+}
+`;
+const START_SCRIPT = `{
+  const config = JSON.parse(document.getElementById('graphiql-config').textContent);
+  YogaGraphiQL.renderYogaGraphiQL(document.querySelector('#root'), config.options);
+}
+`;
 
 let assets: Promise<GraphiQLAssets> | undefined;
 
@@ -39,6 +57,8 @@ function graphiqlAssets(): Promise<GraphiQLAssets> {
     const icon = await fetch(build.favicon);
     return {
       files,
+      setup: script('monaco-environment', SETUP_SCRIPT),
+      start: script('graphiql-start', START_SCRIPT),
       script: script('graphiql', build.js),
       style: add('graphiql', '.css', 'text/css; charset=utf-8', Buffer.from(build.css)),
       favicon: add(
@@ -65,7 +85,7 @@ const inline = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c'
  * style, workers and icon linked instead of inlined: a few KB, the rest cached by the browser.
  */
 export async function renderGraphiQLPage(options: GraphiQLOptions): Promise<string> {
-  const { script, style, favicon, workers } = await graphiqlAssets();
+  const { script, style, favicon, workers, setup, start } = await graphiqlAssets();
   return `<!doctype html>
 <html lang="en">
   <head>
@@ -77,19 +97,10 @@ export async function renderGraphiQLPage(options: GraphiQLOptions): Promise<stri
   <body id="body" class="no-focus-outline">
     <noscript>You need to enable JavaScript to run this app.</noscript>
     <div id="root"></div>
-    <script>
-      {
-        const workers = ${inline(workers)};
-        self.MonacoEnvironment = {
-          globalAPI: false,
-          getWorkerUrl: (moduleId, label) => workers[label],
-        };
-      }
-    </script>
+    <script type="application/json" id="graphiql-config">${inline({ workers, options })}</script>
+    <script src="${setup}"></script>
     <script src="${script}"></script>
-    <script>
-      YogaGraphiQL.renderYogaGraphiQL(document.querySelector('#root'), ${inline(options)});
-    </script>
+    <script src="${start}"></script>
   </body>
 </html>
 `;

@@ -1,5 +1,7 @@
+import type { IncomingMessage } from 'node:http';
 import type { GraphiQLOptions } from 'graphql-yoga';
 import { type Authenticator, demoUserId } from '../auth/authenticator.ts';
+import { isLoopbackRequest } from './policy.ts';
 
 /** In development GraphiQL opens with a token for this demo user already in its headers. */
 export const GRAPHIQL_USER = { sub: demoUserId('alice'), name: 'alice' };
@@ -40,13 +42,18 @@ subscription Live($templateId: ID!) {
 
 /** Yoga's `graphiql` option, per page load. */
 export function graphiqlOptions(authenticator: Authenticator, signedIn: boolean) {
-  return async (): Promise<GraphiQLOptions> => ({
+  return async (
+    _request: Request,
+    serverContext?: { req?: IncomingMessage },
+  ): Promise<GraphiQLOptions> => ({
     title: 'promptmeter',
     subscriptionsProtocol: 'WS',
     defaultQuery: GRAPHIQL_DEFAULT_QUERY,
     // Development: open signed in as the demo user "alice", so the operations run as they are.
-    headers: signedIn
-      ? JSON.stringify({ Authorization: `Bearer ${await authenticator.mint(GRAPHIQL_USER)}` })
-      : undefined,
+    // Loopback clients only: a token on a page any address can load would be anyone's.
+    headers:
+      signedIn && isLoopbackRequest(serverContext?.req)
+        ? JSON.stringify({ Authorization: `Bearer ${await authenticator.mint(GRAPHIQL_USER)}` })
+        : undefined,
   });
 }

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { type ExecutionArgs, GraphQLError } from 'graphql';
 import type { ServerOptions } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -16,6 +16,7 @@ import {
 } from './context.ts';
 import { serviceUnavailableIfDatabaseDown } from './database-unavailable.ts';
 import { MAX_REQUEST_BODY_BYTES } from './plugins/request-body-limit.ts';
+import { originAllowed } from './policy.ts';
 
 /** How long close() waits for clients to answer the close frame before cutting them. */
 const SOCKET_CLOSE_TIMEOUT_MS = 1000;
@@ -37,15 +38,19 @@ export function serveGraphqlWs(
   server: Server,
   yoga: YogaServerInstance<ServerContext, Context>,
   authenticate: Authenticate,
-  limitOptions: Partial<SocketLimits> = {},
+  options: { limits?: Partial<SocketLimits>; corsOrigins?: readonly string[] } = {},
 ) {
-  const limits = { ...DEFAULT_SOCKET_LIMITS, ...limitOptions };
+  const limits = { ...DEFAULT_SOCKET_LIMITS, ...options.limits };
+  const corsOrigins = options.corsOrigins ?? [];
   // The HTTP body limit holds for a message too: ws closes the socket with 1009 past it,
   // before parsing it.
   const wsServer = new WebSocketServer({
     server,
     path: yoga.graphqlEndpoint,
     maxPayload: MAX_REQUEST_BODY_BYTES,
+    // Browsers send Origin and let any page open a socket: only this site's and allowed ones.
+    verifyClient: ({ origin, req }: { origin?: string; req: IncomingMessage }) =>
+      originAllowed(origin, req.headers.host, corsOrigins),
   });
   const sessions = new WeakMap<WebSocket, Session>();
   const socketsByUser = new Map<string, number>();

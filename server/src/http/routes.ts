@@ -3,6 +3,7 @@ import type { Authenticator } from '../auth/authenticator.ts';
 import { serveClientAssets } from './client-assets.ts';
 import { serveDevTokens } from './dev-tokens.ts';
 import { GRAPHIQL_ASSETS, serveGraphiQLAsset } from './graphiql-page.ts';
+import { isLoopbackRequest, setSecurityHeaders } from './policy.ts';
 
 /** Paths the API answers itself; everything else that is a GET may be the single-page app. */
 const API_PATHS = /^\/(?:graphql|health|dev)(?:\/|$)/;
@@ -16,6 +17,8 @@ export interface Routes {
   devTokens?: Authenticator;
   /** GET /health/live and /health/ready (health.ts); Yoga keeps answering GET /health. */
   health?: Handler;
+  /** Adds Strict-Transport-Security to the security headers. */
+  production?: boolean;
 }
 
 /**
@@ -23,13 +26,17 @@ export interface Routes {
  * client, /dev/token, /health/*), then Yoga for the rest (/graphql, its GraphiQL page, /health,
  * 404s).
  */
-export function routeRequests(yoga: Handler, { clientDist, devTokens, health }: Routes) {
+export function routeRequests(
+  yoga: Handler,
+  { clientDist, devTokens, health, production = false }: Routes,
+) {
   const clientAssets = clientDist ? serveClientAssets(clientDist) : null;
   const devToken = devTokens ? serveDevTokens(devTokens) : null;
 
   function handlerFor(req: IncomingMessage): Handler {
     const pathname = (req.url ?? '/').split('?', 1)[0] ?? '/';
-    if (devToken && pathname === '/dev/token') return devToken;
+    // Never to another address, nor to a page that reached us by a rebound DNS name.
+    if (devToken && pathname === '/dev/token' && isLoopbackRequest(req)) return devToken;
     if (health && pathname.startsWith('/health/')) return health;
     const read = req.method === 'GET' || req.method === 'HEAD';
     if (read && pathname.startsWith(GRAPHIQL_ASSETS)) return serveGraphiQLAsset;
@@ -39,6 +46,7 @@ export function routeRequests(yoga: Handler, { clientDist, devTokens, health }: 
 
   return async (req: IncomingMessage, res: ServerResponse) => {
     try {
+      setSecurityHeaders(req, res, production);
       await handlerFor(req)(req, res);
     } catch (error) {
       console.error('[http] failed to answer', req.method, req.url, error);

@@ -29,6 +29,10 @@ export const ERROR_CODES = {
   PAYMENT_UNAVAILABLE: {
     description: "The server takes no payments on the template's network.",
   },
+  RATE_LIMITED: {
+    description:
+      'A quota or rate limit was reached (HTTP 429 + `Retry-After`); `extensions.limit` names it and `extensions.retryAfter` gives the seconds to wait (also over WebSocket). Nothing was run, written or charged.',
+  },
   SUBSCRIPTION_OVERFLOW: {
     description:
       'A subscription fell too far behind (its connection could not keep up) and was ended: resubscribe.',
@@ -48,7 +52,7 @@ export const ERROR_CODES = {
   },
   BAD_REQUEST: {
     description:
-      'Not a GraphQL request: invalid JSON or Content-Length, no query, a mutation over GET (HTTP 400 or 405).',
+      'Not a GraphQL request: invalid JSON or Content-Length, no query, a mutation over GET (HTTP 400 or 405), a POST body that is not JSON (HTTP 415).',
   },
   GRAPHQL_PARSE_FAILED: { description: 'The document is not valid GraphQL syntax.' },
   GRAPHQL_VALIDATION_FAILED: { description: 'The document does not validate against the schema.' },

@@ -35,11 +35,14 @@ export function countTokens(text: string): number {
 
 const OFFLINE_NOTICE = '[offline model: ANTHROPIC_API_KEY is not set, this is not Claude] ';
 
+/**
+ * The stand-in's answer: what it received, in numbers only. It never quotes the prompt, which
+ * holds the template's owner-only text: a caller must not read it back through a run.
+ */
 function offlineReply(prompt: string, maxTokens: number): Reply {
-  const words = prompt.split(/\s+/).filter(Boolean);
-  const flat = words.join(' ');
-  const excerpt = flat.length > 200 ? `${flat.slice(0, 200)}...` : flat;
-  let text = `${OFFLINE_NOTICE}You asked (${words.length} words): ${excerpt}`;
+  const words = prompt.split(/\s+/).filter(Boolean).length;
+  const inputTokens = countTokens(prompt);
+  let text = `${OFFLINE_NOTICE}Your prompt had ${words} words (${inputTokens} tokens).`;
   let stopReason = 'end_turn';
   // Like the real API, stop at max_tokens, so usage never exceeds what the caller allowed.
   const cut = [...text.matchAll(TOKEN)][maxTokens];
@@ -47,7 +50,7 @@ function offlineReply(prompt: string, maxTokens: number): Reply {
     text = text.slice(0, cut.index).trimEnd();
     stopReason = 'max_tokens';
   }
-  return { text, inputTokens: countTokens(prompt), outputTokens: countTokens(text), stopReason };
+  return { text, inputTokens, outputTokens: countTokens(text), stopReason };
 }
 
 export interface MessagesApiServerOptions {

@@ -16,6 +16,7 @@ export const PAYMENT_INVALID_REASONS = [
   'not_yet_valid',
   'expired',
   'invalid_signature',
+  'resource_mismatch',
 ] as const;
 
 export type PaymentInvalidReason = (typeof PAYMENT_INVALID_REASONS)[number];

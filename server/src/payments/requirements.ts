@@ -21,7 +21,16 @@ const EVM_NETWORK_PATTERN = /^eip155:[1-9]\d*$/;
 export interface RequirementOptions {
   asset?: AssetOverride;
   maxTimeoutSeconds?: number;
+  /**
+   * What the payment buys, in `extra.resource`: a payment's `accepted` requirements must name
+   * it, so an authorization signed for one template cannot pay for another.
+   */
+  resource?: string;
 }
+
+/** The resource a run of a template is: its GraphQL global ID (what callers pass as templateId). */
+export const templateResource = (templateId: string) =>
+  Buffer.from(`Template:${templateId}`).toString('base64');
 
 /** "0.01" → "10000": exact decimal-string conversion, never through floating point. */
 export function priceToAtomicUnits(priceUsdc: string): string {
@@ -53,7 +62,11 @@ export function buildPaymentRequirements(
     amount: priceToAtomicUnits(template.priceUsdc),
     payTo: getAddress(template.payTo),
     maxTimeoutSeconds: options.maxTimeoutSeconds ?? DEFAULT_MAX_TIMEOUT_SECONDS,
-    extra: { name: asset.name, version: asset.version },
+    extra: {
+      name: asset.name,
+      version: asset.version,
+      ...(options.resource === undefined ? {} : { resource: options.resource }),
+    },
   };
 }
 

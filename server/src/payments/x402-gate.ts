@@ -6,13 +6,14 @@ import { decodePaymentSignature } from './decode.ts';
 import {
   paymentAlreadyUsedError,
   paymentFailedError,
+  paymentInvalidError,
   paymentRequiredError,
   paymentUnavailableError,
 } from './errors.ts';
 import { facilitatorRefusalError } from './facilitators/refusal-reasons.ts';
 import { withTimeout } from './facilitators/timeout.ts';
 import type { Charge, PaymentGate } from './payment-gate.ts';
-import { buildTemplatePaymentRequired, paymentAsset } from './requirements.ts';
+import { buildTemplatePaymentRequired, paymentAsset, templateResource } from './requirements.ts';
 import type { PaymentReservations } from './reservations.ts';
 import type {
   AssetOverride,
@@ -71,6 +72,7 @@ export function createX402Gate(options: X402GateOptions): PaymentGate {
     return buildTemplatePaymentRequired(priced, resourceUrl, {
       asset: token,
       maxTimeoutSeconds: options.maxTimeoutSeconds,
+      resource: templateResource(template.id),
     });
   }
 
@@ -89,6 +91,16 @@ export function createX402Gate(options: X402GateOptions): PaymentGate {
 
       const requirements = paymentRequired.accepts[0] as PaymentRequirements;
       const payload = decodePaymentSignature(payment, paymentRequired);
+      // The signature binds payer, payee, amount and nonce, not the resource: a payment for
+      // another template with the same payee and price would verify. Its accepted terms must
+      // name this template.
+      if (payload.accepted?.extra?.resource !== requirements.extra.resource) {
+        throw paymentInvalidError(
+          'resource_mismatch',
+          paymentRequired,
+          'payment was signed for another resource',
+        );
+      }
       const verified = await verifyPaymentLocally(payload, requirements, now(), paymentRequired);
       await verifyWithFacilitator(options.facilitator, payload, requirements, paymentRequired);
       // Verification is not a lock: two concurrent verifies of one payment both pass. The

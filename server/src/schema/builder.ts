@@ -8,6 +8,7 @@ import { getDatamodel } from '../generated/pothos-types.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { unauthenticated } from '../lib/api-errors.ts';
 import type { Context } from './context.ts';
+import { decodeNodeId } from './relay/ids.ts';
 import { DecimalResolver } from './scalars.ts';
 
 export const builder = new SchemaBuilder<{
@@ -38,6 +39,8 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
+    // Malformed ids are BAD_USER_INPUT, never a database error.
+    decodeGlobalID: decodeNodeId,
     nodeTypeOptions: { description: 'An object with a globally unique id (Relay).' },
     pageInfoTypeOptions: { description: 'Relay connection paging state.' },
   },

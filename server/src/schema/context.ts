@@ -7,6 +7,8 @@ import type { RunsInFlight } from '../executions/runs-in-flight.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { ModelClient } from '../llm/types.ts';
 import type { PaymentGate } from '../payments/payment-gate.ts';
+import type { TemplatePolicy } from '../quotas/limits.ts';
+import type { RateLimiter } from '../quotas/rate-limits.ts';
 
 /** The app's outside services, each behind one narrow interface. */
 export interface Services {
@@ -19,6 +21,10 @@ export interface Services {
   liveLog: LiveLog;
   /** Runs being executed here; draining while the server shuts down. */
   runsInFlight: RunsInFlight;
+  /** Quotas and rate limits of runs and publication (quotas/rate-limits.ts). */
+  rateLimits: RateLimiter;
+  /** The models templates may use and the most tokens a run may produce (operator settings). */
+  templatePolicy: TemplatePolicy;
 }
 
 /** Built per HTTP request, and per operation on a WebSocket. */
@@ -29,6 +35,8 @@ export type Context = Readonly<{
   /** SQL as the viewer (RLS) in one round trip; see Database.runAs. */
   readAsViewer(statements: SqlText[]): Promise<Record<string, unknown>[][]>;
   services: Services;
+  /** The client's IP address (the socket's peer), for per-IP limits; null when unknown. */
+  clientAddress: string | null;
   /** The x402 PAYMENT-SIGNATURE header of an HTTP request, if any. */
   paymentHeader: string | null;
   /** The URL payments are made out to (this server's GraphQL endpoint). */

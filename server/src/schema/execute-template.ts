@@ -1,11 +1,26 @@
 import { encodePaymentResponseHeader } from '@x402/core/http';
 import { runTemplate } from '../executions/run-template.ts';
 import { serviceUnavailable } from '../lib/api-errors.ts';
-import { PAYMENT_RESPONSE_HEADER } from '../payments/index.ts';
+import {
+  decodePaymentSignature,
+  PAYMENT_RESPONSE_HEADER,
+  parseExactEip3009Payload,
+} from '../payments/index.ts';
+import { isOwner } from '../templates/ownership.ts';
 import { builder } from './builder.ts';
 import type { Context } from './context.ts';
 import { Execution } from './execution.ts';
 import { findRunnableTemplate } from './template.ts';
+
+/** The payer a payment names (not yet verified: only a rate-limit key), or null. */
+function payerOf(payment: string): string | null {
+  try {
+    const payload = decodePaymentSignature(payment);
+    return parseExactEip3009Payload(payload.payload)?.authorization.from.toLowerCase() ?? null;
+  } catch {
+    return null; // refused as malformed by the payment step
+  }
+}
 
 const ExecuteTemplateInput = builder.inputType('ExecuteTemplateInput', {
   fields: (t) => ({
@@ -48,11 +63,26 @@ async function run(
   context: Context,
   input: { templateId: string | number; variables?: unknown; payment?: string | null },
 ): Promise<RunPayload> {
+  const { rateLimits } = context.services;
+  const { viewer, clientAddress } = context;
+  // Before anything is read: a flood costs no database work.
+  await rateLimits.consume({
+    runsPerUser: viewer ? viewer.id : clientAddress && `anonymous:${clientAddress}`,
+    runsPerIp: clientAddress,
+  });
+  const template = await findRunnableTemplate(context, String(input.templateId));
+  const payment = input.payment ?? context.paymentHeader;
+  // Before the payment is verified or reserved: a refusal here leaves nothing behind.
+  await rateLimits.consume(
+    isOwner(template, viewer) || template.priceUsdc.isZero()
+      ? { freeRunsPerTemplate: template.id, freeRunsPerUserPerDay: viewer?.id }
+      : { runsPerPayer: payment ? payerOf(payment) : null },
+  );
   const result = await runTemplate(context.services, {
-    template: await findRunnableTemplate(context, String(input.templateId)),
-    viewer: context.viewer,
+    template,
+    viewer,
     variables: input.variables,
-    payment: input.payment ?? context.paymentHeader,
+    payment,
     resourceUrl: context.resourceUrl,
   });
   // The x402 receipt, as the reference server sends it (clients read it with @x402/fetch).

@@ -162,10 +162,16 @@ builder.mutationField('createTemplate', (t) =>
     authScopes: { signedIn: true },
     args: { input: t.arg({ type: CreateTemplateInput, required: true }) },
     resolve: async (_root, { input }, context) => {
-      const template = parseTemplateInput(input, (network) =>
-        Boolean(context.services.payments.asset(network)),
-      );
       const viewer = context.viewer as NonNullable<typeof context.viewer>;
+      await context.services.rateLimits.consume({
+        publicationsPerUser: viewer.id,
+        publicationsPerIp: context.clientAddress,
+      });
+      const template = parseTemplateInput(
+        input,
+        (network) => Boolean(context.services.payments.asset(network)),
+        context.services.templatePolicy,
+      );
       return { templateId: await publishTemplate(context.db, viewer, template) };
     },
   }),

@@ -1,10 +1,16 @@
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import { badInput } from '../lib/api-errors.ts';
+import { badText, isCleanText } from '../lib/text.ts';
+import { DEFAULT_MODEL, DEFAULT_TEMPLATE_POLICY, type TemplatePolicy } from '../quotas/limits.ts';
+
+export { DEFAULT_MODEL };
+
 import { checkDeclaredVariables, type TemplateVariable } from './variables.ts';
 
-export const DEFAULT_MODEL = 'claude-sonnet-5';
 export const DEFAULT_NETWORK = 'eip155:84532';
 export const DEFAULT_MAX_TOKENS = 1024;
+/** A listing returns up to 100 descriptions: kept short, the prompt holds the long text. */
+export const MAX_DESCRIPTION_LENGTH = 2_000;
 const ZERO_ADDRESS = `0x${'0'.repeat(40)}`;
 
 /** createTemplate's input as GraphQL hands it over (defaults applied, nulls possible). */
@@ -32,23 +38,30 @@ export interface TemplateInput {
 export function parseTemplateInput(
   input: TemplateInput,
   takesPaymentsOn: (network: string) => boolean,
+  policy: TemplatePolicy = DEFAULT_TEMPLATE_POLICY,
 ) {
   const name = input.name.trim();
   if (name.length < 1 || name.length > 200) throw badInput('name must be 1-200 characters', 'name');
   const description = input.description ?? '';
-  if (description.length > 5000) {
-    throw badInput('description must be at most 5000 characters', 'description');
+  if (description.length > MAX_DESCRIPTION_LENGTH) {
+    throw badInput(
+      `description must be at most ${MAX_DESCRIPTION_LENGTH} characters`,
+      'description',
+    );
   }
   if (input.prompt.trim().length < 1 || input.prompt.length > 100_000) {
     throw badInput('prompt must be 1-100000 characters', 'prompt');
   }
   const maxTokens = input.maxTokens ?? DEFAULT_MAX_TOKENS;
-  if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > 64_000) {
-    throw badInput('maxTokens must be between 1 and 64000', 'maxTokens');
+  if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > policy.maxTokens) {
+    throw badInput(`maxTokens must be between 1 and ${policy.maxTokens}`, 'maxTokens');
   }
   const model = input.model ?? DEFAULT_MODEL;
-  if (!/^[A-Za-z0-9][A-Za-z0-9.\-_@]{0,99}$/.test(model)) {
-    throw badInput('model is not a model name', 'model');
+  if (!policy.models.includes(model)) {
+    throw badInput(
+      `model must be one of this server's models: ${policy.models.join(', ')}`,
+      'model',
+    );
   }
   const priceUsdc = input.priceUsdc ?? '0';
   if (!/^\d{1,4}(\.\d{1,6})?$/.test(priceUsdc)) {
@@ -71,6 +84,14 @@ export function parseTemplateInput(
   }
   if (priced && !takesPaymentsOn(network)) {
     throw badInput(`This server takes no payments on ${network}`, 'network');
+  }
+  for (const [field, value] of Object.entries(input)) {
+    if (typeof value === 'string' && !isCleanText(value)) throw badText(field);
+  }
+  for (const variable of input.variables ?? []) {
+    for (const value of [variable.name, variable.description, variable.default]) {
+      if (typeof value === 'string' && !isCleanText(value)) throw badText('variables');
+    }
   }
   const variables: TemplateVariable[] = (input.variables ?? []).map((variable) => ({
     name: variable.name,
@@ -101,18 +122,21 @@ export async function publishTemplate(
   viewer: { id: string; name: string | null },
   template: ReturnType<typeof parseTemplateInput>,
 ): Promise<string> {
-  const server =
-    (await db.server.findFirst({
-      where: { registeredById: viewer.id },
-      orderBy: { createdAt: 'asc' },
-      select: { id: true },
-    })) ??
-    (await db.server.create({
-      data: { name: `${viewer.name ?? 'My'} templates`, registeredById: viewer.id },
-      select: { id: true },
-    }));
+  const server = await db.server.findFirst({
+    where: { registeredById: viewer.id },
+    orderBy: { createdAt: 'asc' },
+    select: { id: true },
+  });
+  // One statement, hence one transaction: a refused first template leaves no server behind.
   const created = await db.template.create({
-    data: { serverId: server.id, ...template },
+    data: server
+      ? { serverId: server.id, ...template }
+      : {
+          ...template,
+          server: {
+            create: { name: `${viewer.name ?? 'My'} templates`, registeredById: viewer.id },
+          },
+        },
     select: { id: true },
   });
   return created.id;

@@ -37,7 +37,8 @@ describe('GraphiQL at GET /graphql', () => {
         types[extension as keyof typeof types] ?? 'image/x-icon',
       );
       expect(response.headers.get('cache-control'), path).toBe(IMMUTABLE);
-      expect((await response.arrayBuffer()).byteLength, path).toBeGreaterThan(1000);
+      // The two start-up steps are small files (the CSP allows no inline script).
+      expect((await response.arrayBuffer()).byteLength, path).toBeGreaterThan(100);
     }
   });
 

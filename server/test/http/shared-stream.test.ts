@@ -97,6 +97,7 @@ describe('the shared stream itself', () => {
       readAsViewer: async () => [],
       services: {},
       paymentHeader: 'a payment',
+      clientAddress: '192.0.2.7',
       resourceUrl: 'http://localhost/graphql',
       responseHeaders: new Headers({ 'x-first': 'subscriber' }),
       request: new Request('http://localhost/graphql'),
@@ -105,6 +106,7 @@ describe('the shared stream itself', () => {
     };
     await shared?.({ ...argsFor('viewer'), contextValue: context });
     expect(Object.keys(executedWith).sort()).toEqual([
+      'clientAddress',
       'db',
       'paymentHeader',
       'readAsViewer',
@@ -116,6 +118,8 @@ describe('the shared stream itself', () => {
     expect(executedWith.viewer).toBe(context.viewer);
     expect(executedWith.db).toBe(context.db);
     expect(executedWith.paymentHeader).toBeNull();
+    // The first subscriber's address is not the others'.
+    expect(executedWith.clientAddress).toBeNull();
     expect([...(executedWith.responseHeaders as Headers)]).toEqual([]);
   });
 

@@ -166,7 +166,7 @@ describe('offline model', () => {
     expect(countTokens('  ')).toBe(0);
   });
 
-  it('says it is offline and reports honest token counts', async () => {
+  it('says it is offline, reports honest token counts, and never quotes the prompt', async () => {
     const { model, server } = await createOfflineModel();
     try {
       const prompt = 'Summarise: the quick brown fox jumps over the lazy dog.';
@@ -174,15 +174,17 @@ describe('offline model', () => {
 
       const text =
         '[offline model: ANTHROPIC_API_KEY is not set, this is not Claude] ' +
-        'You asked (10 words): Summarise: the quick brown fox jumps over the lazy dog.';
+        'Your prompt had 10 words (12 tokens).';
       expect(result).toEqual({
         ok: true,
         text,
         inputTokens: 12,
-        outputTokens: 33, // notice 14 + "You asked (10 words):" 7 + the prompt 12
+        outputTokens: 24, // notice 14 + "Your prompt had 10 words (12 tokens)." 10
         stopReason: 'end_turn',
       });
-      expect([countTokens(prompt), countTokens(text)]).toEqual([12, 33]);
+      expect([countTokens(prompt), countTokens(text)]).toEqual([12, 24]);
+      // The prompt holds the owner's text: nothing of it comes back (issue 12).
+      expect(text).not.toMatch(/Summarise|fox|lazy/);
       expect(model.description).toBe(`offline (built-in Messages API on ${server.url})`);
 
       const short = await model.run({ model: MODEL, maxTokens: 5, prompt });

@@ -17,7 +17,8 @@ describe('quoting the price of a run', () => {
   const payTo = newAccount().address;
 
   beforeAll(async () => {
-    app = await startPaidApp();
+    // Cross-origin browsers: only the origins allowed (CORS_ORIGINS).
+    app = await startPaidApp({ policy: { corsOrigins: ['https://app.example'] } });
     [owner, caller] = await Promise.all([app.token('quinn'), app.token('quade')]);
     templateId = await createTemplate(app, owner, { priceUsdc: '0.01', payTo });
   });

@@ -8,6 +8,7 @@ import { createExecutionLog } from '../../src/executions/execution-log.ts';
 import { createLiveLog } from '../../src/executions/log-feed.ts';
 import { createRunsInFlight } from '../../src/executions/runs-in-flight.ts';
 import { type AppDeps, buildApp } from '../../src/http/app.ts';
+import type { HttpPolicy } from '../../src/http/policy.ts';
 import { createAnthropicModel } from '../../src/llm/anthropic.ts';
 import {
   type MessagesApiServer,
@@ -15,6 +16,8 @@ import {
 } from '../../src/llm/offline-messages-api.ts';
 import { createPaymentGate } from '../../src/payments/index.ts';
 import type { PaymentGate } from '../../src/payments/payment-gate.ts';
+import { DEFAULT_TEMPLATE_POLICY, type RateLimitSettings } from '../../src/quotas/limits.ts';
+import { createRateLimiter } from '../../src/quotas/rate-limits.ts';
 import type { Services } from '../../src/schema/context.ts';
 import { tracked } from './counted-events.ts';
 import { createTestDatabase, stack, type TestDatabase } from './databases.ts';
@@ -39,6 +42,10 @@ export interface TestAppOptions {
   socketLimits?: AppDeps['socketLimits'];
   /** The token policy (default: HS256 with TEST_JWT_SECRET and the default limits). */
   tokenPolicy?: Partial<TokenPolicy>;
+  /** Rate limits over the defaults (0 turns one off). */
+  rateLimits?: Partial<RateLimitSettings>;
+  /** What the HTTP layer exposes (AppDeps.policy). */
+  policy?: Partial<HttpPolicy>;
 }
 
 /** The real app on a loopback port, with the real SDK pointed at a loopback Messages API. */
@@ -68,6 +75,12 @@ export async function startTestApp(options: TestAppOptions = {}) {
       ...options.executionLog,
     }),
     runsInFlight: createRunsInFlight(),
+    rateLimits: createRateLimiter({
+      limits: options.rateLimits,
+      redisUrl: stack.redisUrl,
+      namespace: database.name,
+    }),
+    templatePolicy: DEFAULT_TEMPLATE_POLICY,
     ...options.services,
   };
   const services: Services = {
@@ -89,6 +102,7 @@ export async function startTestApp(options: TestAppOptions = {}) {
     plugins: [...(options.plugins ?? []), countSubscriptions],
     limits: options.limits,
     socketLimits: options.socketLimits,
+    policy: options.policy,
   });
   const { url } = await app.start(0);
   const sockets: Client[] = [];
@@ -172,6 +186,7 @@ export async function startTestApp(options: TestAppOptions = {}) {
       await app.stop();
       services.executionLog.close();
       await events.close();
+      await services.rateLimits.close();
       if (!options.modelServer) await modelServer.close();
       if (ownsDatabase) await database.close();
       else await db.close();

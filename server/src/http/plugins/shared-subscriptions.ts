@@ -65,6 +65,8 @@ function sharedArgs(args: ExecutionArgs): ExecutionArgs {
     readAsViewer: context.readAsViewer,
     services: context.services,
     resourceUrl: context.resourceUrl,
+    // Subscriptions are not rate-limited by address; a later joiner's is not the first's.
+    clientAddress: null,
     // A subscription pays for nothing: the first subscriber's credential must not outlive it.
     paymentHeader: null,
     // Not the first subscriber's response (if it is HTTP at all): these headers go nowhere.

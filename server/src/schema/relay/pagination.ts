@@ -6,19 +6,22 @@ import { UUID } from '../../lib/uuid.ts';
 export type Position = KeysetPosition;
 
 export const MAX_PAGE_SIZE = 100;
+/** 9999-12-31T23:59:59.999Z: the latest instant Prisma and a timestamp column both represent. */
+const LATEST_MILLIS = 253_402_300_799_999;
 
 export const encodeCursor = (row: Position) =>
   Buffer.from(`${row.createdAt.getTime()}:${row.id}`).toString('base64url');
 
 export function decodeCursor(cursor: string): Position {
-  const [millis, id, extra] = Buffer.from(cursor, 'base64url').toString('utf8').split(':');
+  const [millis, id, extra] =
+    cursor.length <= 200 ? Buffer.from(cursor, 'base64url').toString('utf8').split(':') : [];
   const createdAt = new Date(Number(millis));
   if (
     extra !== undefined ||
     !id ||
     !UUID.test(id) ||
-    !/^\d+$/.test(millis ?? '') ||
-    Number.isNaN(createdAt.getTime())
+    !/^\d{1,15}$/.test(millis ?? '') ||
+    !(createdAt.getTime() <= LATEST_MILLIS)
   ) {
     throw badInput('Malformed cursor: pass a cursor from a previous page unchanged', 'after');
   }
