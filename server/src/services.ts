@@ -3,6 +3,7 @@ import type { Database } from './db/database.ts';
 import type { Env } from './env.ts';
 import { createExecutionEvents } from './executions/execution-events.ts';
 import { createExecutionLog } from './executions/execution-log.ts';
+import { createRunCancellations } from './executions/run-cancellations.ts';
 import { createRunJournal } from './executions/run-journal.ts';
 import { createRunsInFlight } from './executions/runs-in-flight.ts';
 import { createAnthropicModel } from './llm/anthropic.ts';
@@ -54,11 +55,13 @@ export async function createServices(env: Env, db: Database, instanceId: string)
       events,
     }),
     runsInFlight: createRunsInFlight(),
+    cancellations: createRunCancellations(db),
   };
   return {
     services,
     close: async () => {
       services.executionLog.close();
+      services.cancellations.close();
       await Promise.allSettled(closers.map((close) => close()));
     },
   };

@@ -10,7 +10,7 @@ export type ErrorCode =
   | 'GRAPHQL_VALIDATION_FAILED'
   /** An unexpected server failure; its message is masked ("Unexpected error."). */
   | 'INTERNAL_SERVER_ERROR'
-  /** Unknown template. */
+  /** Unknown template or execution (or one the viewer may not read). */
   | 'NOT_FOUND'
   /** That authorization already paid for a run. */
   | 'PAYMENT_ALREADY_USED'

@@ -2,6 +2,7 @@ import type { Authenticator, Viewer } from '../auth/authenticator.ts';
 import type { SqlText } from '../db/sql.ts';
 import type { ExecutionEvents } from '../executions/execution-events.ts';
 import type { ExecutionLog } from '../executions/execution-log.ts';
+import type { RunCancellations } from '../executions/run-cancellations.ts';
 import type { RunsInFlight } from '../executions/runs-in-flight.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { ModelClient } from '../llm/types.ts';
@@ -16,6 +17,8 @@ export interface Services {
   executionLog: ExecutionLog;
   /** Runs being executed here; draining while the server shuts down. */
   runsInFlight: RunsInFlight;
+  /** Stopping runs, here or on another instance (cancelExecution). */
+  cancellations: RunCancellations;
 }
 
 /** Built per HTTP request, and per operation on a WebSocket. */

@@ -1,5 +1,5 @@
 import { encodePaymentResponseHeader } from '@x402/core/http';
-import { runTemplate } from '../executions/run-template.ts';
+import { type RunRequest, runTemplate } from '../executions/run-template.ts';
 import { serviceUnavailable } from '../lib/api-errors.ts';
 import { PAYMENT_RESPONSE_HEADER } from '../payments/index.ts';
 import { builder } from './builder.ts';
@@ -7,7 +7,7 @@ import type { Context } from './context.ts';
 import { Execution } from './execution.ts';
 import { findRunnableTemplate } from './template.ts';
 
-const ExecuteTemplateInput = builder.inputType('ExecuteTemplateInput', {
+export const ExecuteTemplateInput = builder.inputType('ExecuteTemplateInput', {
   fields: (t) => ({
     templateId: t.id({ required: true }),
     variables: t.field({ type: 'JSON', description: 'Values of the template variables by name.' }),
@@ -44,17 +44,28 @@ builder.mutationField('executeTemplate', (t) =>
   }),
 );
 
-async function run(
+export interface ExecuteTemplateArgs {
+  templateId: string | number;
+  variables?: unknown;
+  payment?: string | null;
+}
+
+/** The run an ExecuteTemplateInput asks for: the payment from the input, or the HTTP header. */
+export async function runRequest(
   context: Context,
-  input: { templateId: string | number; variables?: unknown; payment?: string | null },
-): Promise<RunPayload> {
-  const result = await runTemplate(context.services, {
+  input: ExecuteTemplateArgs,
+): Promise<RunRequest> {
+  return {
     template: await findRunnableTemplate(context, String(input.templateId)),
     viewer: context.viewer,
     variables: input.variables,
     payment: input.payment ?? context.paymentHeader,
     resourceUrl: context.resourceUrl,
-  });
+  };
+}
+
+async function run(context: Context, input: ExecuteTemplateArgs): Promise<RunPayload> {
+  const result = await runTemplate(context.services, await runRequest(context, input));
   // The x402 receipt, as the reference server sends it (clients read it with @x402/fetch).
   if (result.settlement?.ok) {
     const receipt = encodePaymentResponseHeader(result.settlement.response);

@@ -5,6 +5,7 @@ import { createAuthenticator, demoUserId } from '../../src/auth/authenticator.ts
 import type { Database } from '../../src/db/database.ts';
 import { createExecutionEvents } from '../../src/executions/execution-events.ts';
 import { createExecutionLog } from '../../src/executions/execution-log.ts';
+import { createRunCancellations } from '../../src/executions/run-cancellations.ts';
 import { createRunsInFlight } from '../../src/executions/runs-in-flight.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { createAnthropicModel } from '../../src/llm/anthropic.ts';
@@ -62,6 +63,7 @@ export async function startTestApp(options: TestAppOptions = {}) {
       ...options.executionLog,
     }),
     runsInFlight: createRunsInFlight(),
+    cancellations: createRunCancellations(db),
     ...options.services,
   };
   // Subscriptions share pub/sub streams: count subscribes that returned a stream instead.
@@ -153,6 +155,7 @@ export async function startTestApp(options: TestAppOptions = {}) {
       for (const socket of sockets) await socket.dispose();
       await app.stop();
       services.executionLog.close();
+      services.cancellations.close();
       await events.close();
       if (!options.modelServer) await modelServer.close();
       if (ownsDatabase) await database.close();
