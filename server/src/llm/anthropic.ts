@@ -81,8 +81,8 @@ async function run(
       error: cancelled
         ? CANCELLED
         : overDeadline
-        ? `run deadline exceeded (${deadlineMs / 1000} s)`
-        : describeFailure(error, connected, chunks),
+          ? `run deadline exceeded (${deadlineMs / 1000} s)`
+          : describeFailure(error, connected, chunks),
       inputTokens: usage?.input_tokens ?? null,
       outputTokens: usage?.output_tokens ?? null,
       partialText: text,

@@ -16,7 +16,13 @@ import type { ModelClient } from './types.ts';
 /** `chunkDelayMs`: a slow model, waiting that long before each text delta (one per word). */
 export type MessagesBehaviour =
   | { kind: 'offline'; chunkDelayMs?: number }
-  | { kind: 'text'; text: string; inputTokens?: number; outputTokens?: number; chunkDelayMs?: number }
+  | {
+      kind: 'text';
+      text: string;
+      inputTokens?: number;
+      outputTokens?: number;
+      chunkDelayMs?: number;
+    }
   | { kind: 'error'; status: number; type?: string; message?: string }
   | { kind: 'break'; text: string; afterChunks: number; chunkDelayMs?: number }
   | { kind: 'delay'; ms: number; after?: MessagesBehaviour };

@@ -53,7 +53,8 @@ const TYPENAMES = {
 } as const;
 
 const ExecutionStreamEvent = builder.unionType('ExecutionStreamEvent', {
-  description: 'What runTemplate sends, in order: ExecutionStarted, ExecutionOutputDelta…, ExecutionFinished.',
+  description:
+    'What runTemplate sends, in order: ExecutionStarted, ExecutionOutputDelta…, ExecutionFinished.',
   types: [ExecutionStarted, ExecutionOutputDelta, ExecutionFinished],
   resolveType: (event) => TYPENAMES[event.kind],
 });
