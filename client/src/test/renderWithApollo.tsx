@@ -29,7 +29,10 @@ export function renderWithApollo(ui: ReactElement, { mocks = [], signedIn = true
     dataMasking: true,
     link: record.concat(
       ApolloLink.split(
-        (operation) => operation.operationType === OperationTypeNode.SUBSCRIPTION,
+        // Live history by hand; a streamed run (runTemplate) is answered by a mock like a mutation.
+        (operation) =>
+          operation.operationType === OperationTypeNode.SUBSCRIPTION &&
+          operation.operationName !== 'RunTemplateStream',
         subscriptions,
         new MockLink(mocks),
       ),
