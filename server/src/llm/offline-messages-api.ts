@@ -75,7 +75,7 @@ export interface MessagesApiServerOptions {
 }
 
 /** How long the offline model takes over a prompt with `slowWhenPromptIncludes`. */
-export const SLOW_REPLY_MS = 3000;
+export const SLOW_REPLY_MS = 6000;
 /** Of which the wait before its first word. */
 const SLOW_FIRST_WORD_MS = 500;
 
