@@ -34,6 +34,8 @@ export interface ReplyPacing {
   breakAfter?: number;
   /** Wait this long before each text delta: a model that writes slowly. */
   chunkDelayMs?: number;
+  /** Called as each text delta is written (the benchmark times deltas from the model's side). */
+  onDelta?: () => void;
 }
 
 /**
@@ -87,6 +89,7 @@ export async function writeReply(
     if (chunkDelayMs > 0 && !(await waitUnlessClosed(res, chunkDelayMs))) return 'client-closed';
     if (res.destroyed) return 'client-closed';
     send('content_block_delta', { index: 0, delta: { type: 'text_delta', text } });
+    pacing.onDelta?.();
   }
   if (breakAfter !== undefined) {
     // Let the client read the deltas first: a reset can make it drop data not yet read.

@@ -34,6 +34,8 @@ export interface MessagesApiServer {
   readonly requests: ReadonlyArray<ReceivedRequest>;
   /** How each reply ended, by request (index as in `requests`); absent while it is being sent. */
   readonly replyEnds: ReadonlyArray<ReplyEnd | undefined>;
+  /** When each reply's first and last text deltas were written (performance.now()), by request. */
+  readonly deltaTimes: ReadonlyArray<{ first?: number; last?: number }>;
   close(): Promise<void>;
 }
 
@@ -85,6 +87,7 @@ export async function startMessagesApiServer(
   const queue: MessagesBehaviour[] = [];
   const requests: ReceivedRequest[] = [];
   const replyEnds: (ReplyEnd | undefined)[] = [];
+  const deltaTimes: { first?: number; last?: number }[] = [];
   let fallback: MessagesBehaviour = options.defaultBehaviour ?? { kind: 'offline' };
   let count = 0;
 
@@ -109,7 +112,13 @@ export async function startMessagesApiServer(
       : slowOnDemand
         ? slowOffline(request)
         : (queue.shift() ?? fallback);
-    replyEnds[index] = await respond(res, request, behaviour, `msg_offline_${n}`);
+    const times: { first?: number; last?: number } = {};
+    deltaTimes[index] = times;
+    const onDelta = () => {
+      times.last = performance.now();
+      times.first ??= times.last;
+    };
+    replyEnds[index] = await respond(res, request, behaviour, `msg_offline_${n}`, onDelta);
   }
 
   const server = createServer((req, res) => {
@@ -125,6 +134,7 @@ export async function startMessagesApiServer(
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     requests,
     replyEnds,
+    deltaTimes,
     enqueue: (...behaviours) => queue.push(...behaviours),
     setDefault: (behaviour) => {
       fallback = behaviour;
@@ -170,6 +180,7 @@ async function respond(
   request: ReceivedRequest,
   behaviour: MessagesBehaviour,
   messageId: string,
+  onDelta?: () => void,
 ): Promise<ReplyEnd> {
   const exact = (text: string, inputTokens?: number, outputTokens?: number): Reply => ({
     text,
@@ -180,16 +191,18 @@ async function respond(
   switch (behaviour.kind) {
     case 'offline': {
       const reply = offlineReply(request.prompt, request.maxTokens);
-      return writeReply(res, request, messageId, reply, behaviour);
+      return writeReply(res, request, messageId, reply, { ...behaviour, onDelta });
     }
     case 'text': {
       const { text, inputTokens, outputTokens } = behaviour;
-      return writeReply(res, request, messageId, exact(text, inputTokens, outputTokens), behaviour);
+      const reply = exact(text, inputTokens, outputTokens);
+      return writeReply(res, request, messageId, reply, { ...behaviour, onDelta });
     }
     case 'break':
       return writeReply(res, request, messageId, exact(behaviour.text), {
         breakAfter: behaviour.afterChunks,
         chunkDelayMs: behaviour.chunkDelayMs,
+        onDelta,
       });
     case 'error': {
       const [type, message] = ERROR_DEFAULTS[behaviour.status] ?? ['api_error', 'Error'];
@@ -198,7 +211,7 @@ async function respond(
     }
     case 'delay':
       if (!(await waitUnlessClosed(res, behaviour.ms))) return 'client-closed';
-      return respond(res, request, behaviour.after ?? { kind: 'offline' }, messageId);
+      return respond(res, request, behaviour.after ?? { kind: 'offline' }, messageId, onDelta);
   }
 }
 
