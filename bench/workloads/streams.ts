@@ -23,7 +23,8 @@ import type { ServerProcess } from '../harness/processes.ts';
 import { quantile } from '../harness/stats.ts';
 import type { Check } from './check.ts';
 
-const STREAMS = 100;
+// BENCH_STREAMS: a trial at another concurrency.
+const STREAMS = Number(process.env.BENCH_STREAMS ?? 100);
 const FIRST_TOKEN_MS = 200;
 const CHUNK_DELAY_MS = 20;
 
