@@ -122,7 +122,7 @@ export async function runBench(
     if (wants(7)) {
       log('workload 7: streamed runs');
       results.streams = await step('streams', () =>
-        runStreamWorkload(promptmeter, model, mode, log),
+        runStreamWorkload(promptmeter, model, mode, log, profiling ? profile : undefined),
       );
       model.setLatency(0);
       measured([7]);

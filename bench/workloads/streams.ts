@@ -20,6 +20,7 @@ import type { FakeModel } from '../clients/fake-model.ts';
 import { ACTORS, RUN_TEMPLATE } from '../dataset/actors.ts';
 import { JWT_SECRET, type Mode } from '../harness/config.ts';
 import type { ServerProcess } from '../harness/processes.ts';
+import type { WindowProfiler } from '../harness/profile.ts';
 import { quantile } from '../harness/stats.ts';
 import type { Check } from './check.ts';
 
@@ -77,6 +78,7 @@ export async function runStreamWorkload(
   model: FakeModel,
   mode: Mode,
   log: (line: string) => void,
+  profile?: WindowProfiler,
 ): Promise<StreamsResult> {
   const words = mode.name === 'quick' ? 40 : 100;
   const text = Array.from({ length: words }, (_, i) => `word${i}`).join(' ');
@@ -125,9 +127,16 @@ export async function runStreamWorkload(
     sockets.push(client);
     return client;
   };
-  const outcomes = await Promise.all(
-    Array.from({ length: STREAMS }, (_, i) => streamOne(socket(), 1_000_000 + i)),
-  );
+  const streamAll = () =>
+    Promise.all(Array.from({ length: STREAMS }, (_, i) => streamOne(socket(), 1_000_000 + i)));
+  const outcomes = await streamAll();
+  // Profiled on a second, unmeasured batch.
+  if (profile) {
+    await profile(`O: runTemplate, ${STREAMS} streams`, promptmeter, 0, async () => {
+      const again = await streamAll();
+      return again.reduce((sum, outcome) => sum + outcome.deltas, 0);
+    });
+  }
 
   // A stream its client ends: the model request must be aborted, the row end "cancelled".
   const stopped = await stopOne(socket(), 2_000_000);

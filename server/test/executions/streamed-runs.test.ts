@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { BACKEND_ROLE, REQUEST_ROLE } from '../../src/db/roles.ts';
+import { sql } from '../../src/db/sql.ts';
 import { countTokens } from '../../src/llm/offline-messages-api.ts';
 import { createTemplate, EXECUTE, EXECUTION_LOGGED } from '../support/operations.ts';
 import { runOverSse, sseResults, streamOverWs } from '../support/streamed-runs.ts';
@@ -216,7 +218,11 @@ describe('streamed runs', () => {
         ...SO_FAR,
         amountPaid: '0',
       });
-      expect(lastReplyEnd()).toBe('client-closed');
+      // The model sees its connection closed (the row can be written before it notices).
+      await vi.waitFor(() => expect(lastReplyEnd()).toBe('client-closed'), {
+        timeout: 1000,
+        interval: 10,
+      });
       await stream.until(() => stream.completed);
       expect(stream.finished()).toMatchObject({
         output: null,
@@ -279,5 +285,47 @@ describe('streamed runs', () => {
     const [result] = results;
     expect(result?.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect(app.modelServer.requests.length).toBe(before);
+  });
+
+  it("lets only a run's caller record its cancellation, only while it runs (RLS, not just the API)", async () => {
+    app.modelServer.enqueue({ kind: 'text', text: WORDS(30), chunkDelayMs: 100 });
+    const stream = streamOverWs(app.ws(caller), input());
+    await stream.until(() => stream.deltas().length >= 1);
+    const id = Buffer.from(stream.events[0]?.event.execution.id, 'base64')
+      .toString()
+      .replace(/^Execution:/, '');
+    const insert = (requestedBy: string) =>
+      sql`INSERT INTO x402_execution_cancellations (execution_id, requested_by) VALUES (${sql.uuid(id)}, ${sql.uuid(requestedBy)})`;
+    // The template's owner reads the run, but may not stop it, even naming the caller.
+    await expect(
+      app.db.runAs(REQUEST_ROLE, app.userId('owner'), [insert(app.userId('owner'))]),
+    ).rejects.toThrow(/row-level security/);
+    await expect(
+      app.db.runAs(REQUEST_ROLE, app.userId('owner'), [insert(app.userId('caller'))]),
+    ).rejects.toThrow(/row-level security/);
+    // The backend only reads them.
+    await expect(app.db.runAs(BACKEND_ROLE, null, [insert(app.userId('caller'))])).rejects.toThrow(
+      /permission denied/,
+    );
+    expect(stream.completed).toBe(false);
+
+    await app.db.runAs(REQUEST_ROLE, app.userId('caller'), [insert(app.userId('caller'))]);
+    await stream.until(() => stream.completed);
+    expect(stream.finished()?.execution).toMatchObject({
+      status: 'FAILED',
+      errorMessage: 'cancelled',
+    });
+    // Once it has ended, not even its caller can record one (nothing left to stop).
+    const done = await app.gql(EXECUTE, { input: input() }, { token: caller });
+    const ended = done.data?.executeTemplate.execution.id as string;
+    expect(done.data?.executeTemplate.execution.status).toBe('SUCCESS');
+    const endedId = Buffer.from(ended, 'base64')
+      .toString()
+      .replace(/^Execution:/, '');
+    await expect(
+      app.db.runAs(REQUEST_ROLE, app.userId('caller'), [
+        sql`INSERT INTO x402_execution_cancellations (execution_id, requested_by) VALUES (${sql.uuid(endedId)}, ${sql.uuid(app.userId('caller'))})`,
+      ]),
+    ).rejects.toThrow(/row-level security/);
   });
 });
