@@ -102,9 +102,13 @@ export const quoteMock = {
 export const PAYER = '0x2222222222222222222222222222222222222222';
 export const TX = `0x${'ab'.repeat(32)}`;
 
-export async function renderPage(extraMocks: object[] = []) {
+export async function renderPage(
+  extraMocks: object[] = [],
+  options: Pick<Parameters<typeof renderWithApollo>[1] & object, 'runStream'> = {},
+) {
   const view = renderWithApollo(<PromptTemplateDetailPage templateId={id} />, {
     mocks: [...pageMocks, ...(extraMocks as typeof pageMocks)],
+    ...options,
   });
   await screen.findByRole('heading', { name: 'Product description writer' });
   return view;
