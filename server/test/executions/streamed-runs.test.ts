@@ -98,6 +98,23 @@ describe('streamed runs', () => {
     });
   });
 
+  it('joins what the model writes within 50 ms into one delta event; the text is exact', async () => {
+    const text = WORDS(40);
+    app.modelServer.enqueue({ kind: 'text', text, chunkDelayMs: 5 });
+    const stream = streamOverWs(app.ws(caller), input(), () => performance.now());
+    await stream.until(() => stream.completed);
+
+    const deltas = stream.deltas();
+    expect(deltas.map(({ event }) => event.text).join('')).toBe(text);
+    expect(stream.finished()?.output).toBe(text);
+    // The server sends a delta at most every 50 ms, between the model's first word and the
+    // client's receipt of the end (this process holds both clocks).
+    const modelFirst = app.modelServer.deltaTimes.at(-1)?.first ?? 0;
+    const finishedAt = stream.events.at(-1)?.seen ?? 0;
+    expect(deltas.length).toBeLessThanOrEqual(Math.floor((finishedAt - modelFirst) / 50) + 2);
+    expect(deltas.length).toBeLessThan(40);
+  });
+
   it('streams over HTTP as server-sent events, in the same order', async () => {
     const text = 'alpha beta gamma delta';
     app.modelServer.enqueue({ kind: 'text', text, chunkDelayMs: 30 });
