@@ -12,7 +12,7 @@ import {
   PHONE,
   watchErrors,
 } from './support/browser.ts';
-import { executionRows, signInThroughUi, waitForCount } from './support/ui.ts';
+import { executionRows, finishedOutput, signInThroughUi, waitForCount } from './support/ui.ts';
 import { installTestWallet } from './support/wallet.ts';
 
 // Paying from the UI against the real development server, whose built-in facilitator settles
@@ -53,7 +53,7 @@ async function runUnpaid(page: Page, product: string) {
 
 /** The paid run's outcome: output, receipt, and the live row in "Your Executions". */
 async function expectPaidRun(page: Page, product: string, payer: string) {
-  const output = page.getByRole('region', { name: 'Output' });
+  const output = finishedOutput(page);
   await output.waitFor();
   expect(await output.textContent()).toContain(product);
   expect(await receipt(page).textContent()).toMatch(/^Paid 0\.01 USDC on Base Sepolia from 0x/);

@@ -12,7 +12,13 @@ import {
   PHONE,
   watchErrors,
 } from './support/browser.ts';
-import { executionRows, executionsPanel, signInThroughUi, waitForCount } from './support/ui.ts';
+import {
+  executionRows,
+  executionsPanel,
+  finishedOutput,
+  signInThroughUi,
+  waitForCount,
+} from './support/ui.ts';
 
 const baseURL = inject('baseURL');
 const failPattern = inject('failPattern');
@@ -45,8 +51,7 @@ async function open(context: BrowserContext, path: string): Promise<Page> {
 async function runFromForm(page: Page, topic: string) {
   await page.getByLabel('topic').fill(topic);
   await page.getByRole('button', { name: 'Run', exact: true }).click();
-  await page
-    .getByRole('region', { name: 'Output' })
+  await finishedOutput(page)
     .or(page.getByRole('alert').filter({ hasText: 'The run failed.' }))
     .waitFor();
 }
@@ -85,7 +90,7 @@ describe('the template page, live', () => {
   it('runs the template: the output shows and the row appears within 1 s, without a reload', async () => {
     await markDocument(tabA);
     await runFromForm(tabA, 'rainbows');
-    expect(await tabA.getByRole('region', { name: 'Output' }).textContent()).toContain('rainbows');
+    expect(await finishedOutput(tabA).textContent()).toContain('rainbows');
 
     await waitForCount(rows(tabA), 1, LIVE_WITHIN_MS);
     const row = rows(tabA).first();
