@@ -33,7 +33,8 @@ const mode = values.rounds ? { ...base, rounds: Number(values.rounds) } : base;
 const plan: BenchPlan = {
   mode,
   only: values.only?.split(',').map(Number),
-  profiling: mode.name === 'full' && !values['no-profile'],
+  // BENCH_PROFILE=1: profiles in quick mode too (a trial of one workload).
+  profiling: (mode.name === 'full' || process.env.BENCH_PROFILE === '1') && !values['no-profile'],
 };
 const outFile =
   values.out ?? (mode.name === 'quick' ? `${OUT_DIR}/BENCHMARKS.quick.md` : `${ROOT}BENCHMARKS.md`);

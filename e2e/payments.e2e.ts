@@ -12,7 +12,7 @@ import {
   PHONE,
   watchErrors,
 } from './support/browser.ts';
-import { executionRows, signInThroughUi, waitForCount } from './support/ui.ts';
+import { executionRows, finishedOutput, signInThroughUi, waitForCount } from './support/ui.ts';
 import { installTestWallet } from './support/wallet.ts';
 
 // Paying from the UI against the real development server, whose built-in facilitator settles
@@ -53,7 +53,7 @@ async function runUnpaid(page: Page, product: string) {
 
 /** The paid run's outcome: output, receipt, and the live row in "Your Executions". */
 async function expectPaidRun(page: Page, payer: string) {
-  const output = page.getByRole('region', { name: 'Output' });
+  const output = finishedOutput(page);
   await output.waitFor();
   // The offline model answers with the prompt's size, never its text (the prompt is the owner's).
   expect(await output.textContent()).toMatch(/offline model.*Your prompt had \d+ words/);

@@ -12,7 +12,13 @@ import {
   PHONE,
   watchErrors,
 } from './support/browser.ts';
-import { executionRows, executionsPanel, signInThroughUi, waitForCount } from './support/ui.ts';
+import {
+  executionRows,
+  executionsPanel,
+  finishedOutput,
+  signInThroughUi,
+  waitForCount,
+} from './support/ui.ts';
 
 const baseURL = inject('baseURL');
 const failPattern = inject('failPattern');
@@ -45,8 +51,7 @@ async function open(context: BrowserContext, path: string): Promise<Page> {
 async function runFromForm(page: Page, topic: string) {
   await page.getByLabel('topic').fill(topic);
   await page.getByRole('button', { name: 'Run', exact: true }).click();
-  await page
-    .getByRole('region', { name: 'Output' })
+  await finishedOutput(page)
     .or(page.getByRole('alert').filter({ hasText: 'The run failed.' }))
     .waitFor();
 }
@@ -86,7 +91,7 @@ describe('the template page, live', () => {
     await markDocument(tabA);
     await runFromForm(tabA, 'rainbows');
     // The offline model answers with the prompt's size, never its text (the prompt is the owner's).
-    expect(await tabA.getByRole('region', { name: 'Output' }).textContent()).toMatch(
+    expect(await finishedOutput(tabA).textContent()).toMatch(
       /offline model.*Your prompt had \d+ words/,
     );
 

@@ -40,6 +40,13 @@ export class FakeModel {
     return () => model.run({ model: 'claude-bench', maxTokens: 64, prompt: 'Bench run 0' });
   }
 
+  /** A direct SDK stream of `prompt`, each text delta handed to `onText`: the streamed floor. */
+  directStream() {
+    const model = createAnthropicModel({ apiKey: 'bench', baseURL: this.url, maxRetries: 0 });
+    return (prompt: string, onText: (delta: string) => void) =>
+      model.run({ model: 'claude-bench', maxTokens: 4096, prompt, onText });
+  }
+
   close() {
     return this.server.close();
   }

@@ -54,7 +54,8 @@ export const MODES: Record<Mode['name'], Mode> = {
   },
   quick: {
     name: 'quick',
-    database: 'promptmeter_bench_quick',
+    // BENCH_DATABASE: as in full mode (e.g. not to regenerate a shared quick dataset).
+    database: process.env.BENCH_DATABASE ?? 'promptmeter_bench_quick',
     rows: 100_000,
     deepOffset: 9_000,
     rounds: 2,

@@ -7,6 +7,7 @@ import { runColdStart } from '../workloads/coldstart.ts';
 import { runFanout } from '../workloads/fanout.ts';
 import { runPageWorkloads } from '../workloads/history-pages.ts';
 import { runRunWorkloads } from '../workloads/runs.ts';
+import { runStreamWorkload } from '../workloads/streams.ts';
 import { type Mode, OUT_DIR, REDIS_URL } from './config.ts';
 import { ensureBenchDependencies } from './deps.ts';
 import { describeEnvironment } from './environment.ts';
@@ -17,7 +18,7 @@ import { profilePages, profileRuns } from './profiled-loads.ts';
 
 export interface BenchPlan {
   mode: Mode;
-  /** The workloads (1-6) to run; all when undefined. */
+  /** The workloads (1-7) to run; all when undefined. */
   only?: number[];
   /** CPU profiles of the servers during extra, unmeasured windows. */
   profiling: boolean;
@@ -38,7 +39,8 @@ export async function runBench(
   const { mode, only, profiling } = plan;
   const started = performance.now();
   const wants = (workload: number) => !only || only.includes(workload);
-  ensureBenchDependencies(log);
+  // PostGraphile (and its Node 22) serve the history pages only.
+  if (wants(1) || wants(2) || wants(3)) ensureBenchDependencies(log);
   mkdirSync(OUT_DIR, { recursive: true });
   const environment = await describeEnvironment();
   log(`${mode.name} mode; dataset ${mode.rows.toLocaleString('en')} rows in ${mode.database}`);
@@ -95,15 +97,21 @@ export async function runBench(
   };
   try {
     const common = { databaseUrl: dataset.url };
-    log('starting the floor, PostGraphile and promptmeter');
-    const [floor, postgraphile, promptmeter] = await Promise.all([
-      start('floor', { ...common, name: 'floor' }),
-      start('postgraphile', { ...common, name: 'postgraphile' }),
-      start('promptmeter', { ...common, name: 'promptmeter', env: promptmeterEnv }),
-    ]);
-    const servers: Servers = { floor, postgraphile, promptmeter };
+    const pagesWanted = wants(1) || wants(2) || wants(3);
+    log(`starting ${pagesWanted ? 'the floor, PostGraphile and ' : ''}promptmeter`);
+    const promptmeter = await start('promptmeter', {
+      ...common,
+      name: 'promptmeter',
+      env: promptmeterEnv,
+    });
 
-    if (wants(1) || wants(2) || wants(3)) {
+    if (pagesWanted) {
+      // The floor and PostGraphile serve only the history pages.
+      const [floor, postgraphile] = await Promise.all([
+        start('floor', { ...common, name: 'floor' }),
+        start('postgraphile', { ...common, name: 'postgraphile' }),
+      ]);
+      const servers: Servers = { floor, postgraphile, promptmeter };
       log('workloads 1-3: history pages (checking that the three servers agree first)');
       results.pages = await step('pages', () => runPageWorkloads(servers, dataset, mode, log));
       results.plans = (await step('explain', () => explainPages(dataset))) ?? [];
@@ -119,6 +127,14 @@ export async function runBench(
       results.profiles = results.profiles.filter((p) => !/executeTemplate/.test(p.label));
       measured([4]);
       if (profiling && results.runs) await profileRuns(promptmeter, model, mode, profile);
+    }
+    if (wants(7)) {
+      log('workload 7: streamed runs');
+      results.streams = await step('streams', () =>
+        runStreamWorkload(promptmeter, model, mode, log, profiling ? profile : undefined),
+      );
+      model.setLatency(0);
+      measured([7]);
     }
     if (wants(5)) {
       log('workload 5: executionLogged fan-out over two instances sharing Redis');

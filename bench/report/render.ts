@@ -6,6 +6,7 @@ import { pagesDetails, pagesSummary } from './pages.ts';
 import { planSections, profileSections } from './profiles.ts';
 import { allChecks, type BenchResults } from './results.ts';
 import { runsDetails, runsSummary } from './runs.ts';
+import { streamsDetails, streamsSummary } from './streams.ts';
 import type { SummaryRow } from './table.ts';
 
 const verdict = (ok: boolean | null) => (ok === null ? '' : ok ? 'met' : '**missed**');
@@ -22,7 +23,7 @@ function measuredNote(results: BenchResults): string[] {
 
 /** BENCHMARKS.md from one run's results, plus the hand-written analysis (bench/analysis.md). */
 export function renderReport(results: BenchResults, analysisFile: string): string {
-  const { mode, dataset, pages, runs, fanout, coldStart } = results;
+  const { mode, dataset, pages, runs, fanout, coldStart, streams } = results;
   const checks = allChecks(results);
   const broken = checks.filter((check) => !check.ok);
   const summary: SummaryRow[] = [
@@ -30,6 +31,7 @@ export function renderReport(results: BenchResults, analysisFile: string): strin
     ...(runs ? runsSummary(runs) : []),
     ...(fanout ? fanoutSummary(fanout) : []),
     ...(coldStart ? coldStartSummary(coldStart) : []),
+    ...(streams ? streamsSummary(streams) : []),
   ];
   const lines = [
     '# Benchmarks',
@@ -61,6 +63,7 @@ export function renderReport(results: BenchResults, analysisFile: string): strin
     ...(pages?.firstPage ? pagesDetails(pages) : []),
     ...(runs ? runsDetails(runs, mode) : []),
     ...(fanout?.steps.length ? fanoutDetails(fanout) : []),
+    ...(streams ? streamsDetails(streams) : []),
     ...profileSections(results.profiles),
     ...planSections(results.plans),
   ];

@@ -8,6 +8,7 @@ import type { ColdStartResult } from '../workloads/coldstart.ts';
 import type { FanoutResult } from '../workloads/fanout.ts';
 import type { PagesResult } from '../workloads/history-pages.ts';
 import type { RunsResult } from '../workloads/runs.ts';
+import type { StreamsResult } from '../workloads/streams.ts';
 
 export interface Environment {
   cpu: string;
@@ -33,9 +34,10 @@ export interface BenchResults {
   runs?: RunsResult;
   fanout?: FanoutResult;
   coldStart?: ColdStartResult;
+  streams?: StreamsResult;
   profiles: LabelledProfile[];
   plans: Plan[];
-  /** When each workload (1-6) was last measured: --only reruns merge into earlier results. */
+  /** When each workload (1-7) was last measured: --only reruns merge into earlier results. */
   measuredAt?: Record<string, string>;
   /** Workloads that crashed: a broken behaviour too. */
   errors: string[];
@@ -46,6 +48,7 @@ export const allChecks = (results: BenchResults): Check[] => [
   ...(results.runs?.checks ?? []),
   ...(results.fanout?.checks ?? []),
   ...(results.coldStart?.checks ?? []),
+  ...(results.streams?.checks ?? []),
   ...results.errors.map((error) => ({ name: 'workload crashed', ok: false, detail: error })),
 ];
 
@@ -66,6 +69,7 @@ export function startResults(
     runs: previous.runs,
     fanout: previous.fanout,
     coldStart: previous.coldStart,
+    streams: previous.streams,
     profiles: previous.profiles,
     plans: previous.plans,
     measuredAt: { ...(previous.measuredAt ?? {}) },

@@ -9,7 +9,7 @@ import type { TestProject } from 'vitest/node';
 
 /** Text that makes the offline model answer 529 Overloaded (a run that fails on the model). */
 export const FAIL_PATTERN = 'E2E_MODEL_FAILS';
-/** A topic containing this is answered after 3 s by the offline model: a run to watch running. */
+/** A topic containing this is streamed over about 6 s by the offline model: a run to watch running. */
 export const SLOW_PATTERN = 'E2E_MODEL_IS_SLOW';
 
 declare module 'vitest' {

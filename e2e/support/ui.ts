@@ -31,3 +31,7 @@ export async function waitForCount(locator: Locator, count: number, timeout: num
 export const executionsPanel = (page: Page) =>
   page.getByRole('region', { name: /Your Executions/ });
 export const executionRows = (page: Page) => executionsPanel(page).getByRole('listitem');
+
+/** The output of a run that has ended (while it streams, the Output region is aria-busy). */
+export const finishedOutput = (page: Page) =>
+  page.getByRole('region', { name: 'Output' }).and(page.locator(':not([aria-busy="true"])'));

@@ -4,6 +4,7 @@ import type { Env } from './env.ts';
 import { createExecutionEvents } from './executions/execution-events.ts';
 import { createExecutionLog } from './executions/execution-log.ts';
 import { createLiveLog } from './executions/log-feed.ts';
+import { createRunCancellations } from './executions/run-cancellations.ts';
 import { createRunJournal } from './executions/run-journal.ts';
 import { createRunsInFlight } from './executions/runs-in-flight.ts';
 import { createAnthropicModel } from './llm/anthropic.ts';
@@ -76,12 +77,14 @@ export async function createServices(env: Env, db: Database, instanceId: string)
     liveLog: createLiveLog(db, events),
     rateLimits: createRateLimiter({ limits: env.rateLimits, redisUrl: env.redisUrl }),
     templatePolicy: env.templatePolicy,
+    cancellations: createRunCancellations(db),
   };
   closers.push(() => services.rateLimits.close());
   return {
     services,
     close: async () => {
       services.executionLog.close();
+      services.cancellations.close();
       await Promise.allSettled(closers.map((close) => close()));
     },
   };

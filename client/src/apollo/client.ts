@@ -7,7 +7,8 @@ import {
 } from '@apollo/client';
 import { ErrorLink } from '@apollo/client/link/error';
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
-import { OperationTypeNode } from 'graphql';
+import { getMainDefinition } from '@apollo/client/utilities';
+import { Kind, OperationTypeNode } from 'graphql';
 import { createClient } from 'graphql-ws';
 import { socketReconnected } from './socketEvents.ts';
 import { typePolicies } from './typePolicies.ts';
@@ -64,7 +65,14 @@ export function createApolloClient({ getToken, onInvalidToken }: Options): Apoll
   const http = new HttpLink({ uri: GRAPHQL_PATH });
   const transport = ApolloLink.split(
     (operation) => operation.operationType === OperationTypeNode.SUBSCRIPTION,
-    new GraphQLWsLink(socket.client),
+    ApolloLink.split(
+      runsATemplate,
+      // A run is never sent twice: graphql-ws resends a socket's subscriptions after a
+      // reconnect, which for runTemplate would start (and maybe pay for) a second run. Runs get
+      // a socket of their own that does not retry; the server stops a run whose socket drops.
+      new GraphQLWsLink(runSocket(authorization)),
+      new GraphQLWsLink(socket.client),
+    ),
     ApolloLink.from([withToken, http]),
   );
 
@@ -75,6 +83,33 @@ export function createApolloClient({ getToken, onInvalidToken }: Options): Apoll
   });
 
   return { client, restartSubscriptions: socket.restart };
+}
+
+/** Whether the operation is a streamed run (Subscription.runTemplate). */
+function runsATemplate(operation: ApolloLink.Operation): boolean {
+  const definition = getMainDefinition(operation.query);
+  return definition.selectionSet.selections.some(
+    (selection) => selection.kind === Kind.FIELD && selection.name.value === 'runTemplate',
+  );
+}
+
+/** The socket of streamed runs: opened by a run, closed after the last one, never retried. */
+function runSocket(authorization: () => string | null) {
+  return createClient({
+    url: socketUrl,
+    lazy: true,
+    connectionParams: () => {
+      const value = authorization();
+      return value ? { authorization: value } : {};
+    },
+    retryAttempts: 0,
+  });
+}
+
+function socketUrl() {
+  const url = new URL(GRAPHQL_PATH, window.location.href);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url.href;
 }
 
 /** A graphql-ws client that can be told to reconnect (graphql-ws's documented restart recipe). */
@@ -89,11 +124,7 @@ function createSocket(authorization: () => string | null, onForbidden: () => voi
   };
 
   const client = createClient({
-    url: () => {
-      const url = new URL(GRAPHQL_PATH, window.location.href);
-      url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-      return url.href;
-    },
+    url: socketUrl,
     lazy: true,
     connectionParams: () => {
       const value = authorization();

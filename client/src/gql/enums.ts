@@ -10,7 +10,7 @@ export type ErrorCode =
   | 'GRAPHQL_VALIDATION_FAILED'
   /** An unexpected server failure; its message is masked ("Unexpected error."). */
   | 'INTERNAL_SERVER_ERROR'
-  /** Unknown template. */
+  /** Unknown template or execution (or one the viewer may not read). */
   | 'NOT_FOUND'
   /** A query ran past its time limit, or one of its database statements did: it was stopped. Ask for less (smaller pages, fewer fields). */
   | 'OPERATION_TIMEOUT'

@@ -29,7 +29,8 @@ type Documents = {
     "\n  fragment RunTemplateForm_template on Template {\n    id\n    priceUsdc\n    variables {\n      name\n      description\n      required\n      default\n    }\n  }\n": typeof types.RunTemplateForm_TemplateFragmentDoc,
     "\n  fragment TemplateListItem_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    owner {\n      id\n      name\n    }\n  }\n": typeof types.TemplateListItem_TemplateFragmentDoc,
     "\n  fragment TemplateSummary_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    model\n    viewerIsOwner\n    owner {\n      id\n      name\n    }\n  }\n": typeof types.TemplateSummary_TemplateFragmentDoc,
-    "\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n        ...PaymentReceipt_execution\n        ...ExecutionRow_execution\n      }\n    }\n  }\n": typeof types.RunTemplateDocument,
+    "\n  subscription RunTemplateStream($input: ExecuteTemplateInput!) {\n    runTemplate(input: $input) {\n      __typename\n      ... on ExecutionStarted {\n        execution {\n          id\n          status\n          ...ExecutionRow_execution\n        }\n      }\n      ... on ExecutionOutputDelta {\n        text\n      }\n      ... on ExecutionFinished {\n        output\n        execution {\n          id\n          status\n          errorMessage\n          ...PaymentReceipt_execution\n          ...ExecutionRow_execution\n        }\n      }\n    }\n  }\n": typeof types.RunTemplateStreamDocument,
+    "\n  mutation CancelExecution($id: ID!) {\n    cancelExecution(id: $id) {\n      id\n      status\n      errorMessage\n    }\n  }\n": typeof types.CancelExecutionDocument,
 };
 const documents: Documents = {
     "\n  query AppLayoutQuery {\n    viewer {\n      id\n      ...ViewerMenu_viewer\n    }\n  }\n": types.AppLayoutQueryDocument,
@@ -47,7 +48,8 @@ const documents: Documents = {
     "\n  fragment RunTemplateForm_template on Template {\n    id\n    priceUsdc\n    variables {\n      name\n      description\n      required\n      default\n    }\n  }\n": types.RunTemplateForm_TemplateFragmentDoc,
     "\n  fragment TemplateListItem_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    owner {\n      id\n      name\n    }\n  }\n": types.TemplateListItem_TemplateFragmentDoc,
     "\n  fragment TemplateSummary_template on Template {\n    id\n    name\n    description\n    priceUsdc\n    model\n    viewerIsOwner\n    owner {\n      id\n      name\n    }\n  }\n": types.TemplateSummary_TemplateFragmentDoc,
-    "\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n        ...PaymentReceipt_execution\n        ...ExecutionRow_execution\n      }\n    }\n  }\n": types.RunTemplateDocument,
+    "\n  subscription RunTemplateStream($input: ExecuteTemplateInput!) {\n    runTemplate(input: $input) {\n      __typename\n      ... on ExecutionStarted {\n        execution {\n          id\n          status\n          ...ExecutionRow_execution\n        }\n      }\n      ... on ExecutionOutputDelta {\n        text\n      }\n      ... on ExecutionFinished {\n        output\n        execution {\n          id\n          status\n          errorMessage\n          ...PaymentReceipt_execution\n          ...ExecutionRow_execution\n        }\n      }\n    }\n  }\n": types.RunTemplateStreamDocument,
+    "\n  mutation CancelExecution($id: ID!) {\n    cancelExecution(id: $id) {\n      id\n      status\n      errorMessage\n    }\n  }\n": types.CancelExecutionDocument,
 };
 
 /**
@@ -127,7 +129,11 @@ export function graphql(source: "\n  fragment TemplateSummary_template on Templa
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n        ...PaymentReceipt_execution\n        ...ExecutionRow_execution\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation RunTemplate($input: ExecuteTemplateInput!) {\n    executeTemplate(input: $input) {\n      output\n      execution {\n        id\n        status\n        errorMessage\n        ...PaymentReceipt_execution\n        ...ExecutionRow_execution\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  subscription RunTemplateStream($input: ExecuteTemplateInput!) {\n    runTemplate(input: $input) {\n      __typename\n      ... on ExecutionStarted {\n        execution {\n          id\n          status\n          ...ExecutionRow_execution\n        }\n      }\n      ... on ExecutionOutputDelta {\n        text\n      }\n      ... on ExecutionFinished {\n        output\n        execution {\n          id\n          status\n          errorMessage\n          ...PaymentReceipt_execution\n          ...ExecutionRow_execution\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription RunTemplateStream($input: ExecuteTemplateInput!) {\n    runTemplate(input: $input) {\n      __typename\n      ... on ExecutionStarted {\n        execution {\n          id\n          status\n          ...ExecutionRow_execution\n        }\n      }\n      ... on ExecutionOutputDelta {\n        text\n      }\n      ... on ExecutionFinished {\n        output\n        execution {\n          id\n          status\n          errorMessage\n          ...PaymentReceipt_execution\n          ...ExecutionRow_execution\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CancelExecution($id: ID!) {\n    cancelExecution(id: $id) {\n      id\n      status\n      errorMessage\n    }\n  }\n"): (typeof documents)["\n  mutation CancelExecution($id: ID!) {\n    cancelExecution(id: $id) {\n      id\n      status\n      errorMessage\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

@@ -1,10 +1,10 @@
 import { Link, paths } from '../app/router.tsx';
-import type { RunTemplateMutation as RunTemplateResult } from '../gql/graphql.ts';
 import { type ApiErrorCode, describeError, errorCode } from '../lib/errors.ts';
 import { explainPaymentProblem } from '../payments/explain.ts';
 import { PaymentPrompt } from '../payments/PaymentPrompt.tsx';
 import { PaymentReceipt } from '../payments/PaymentReceipt.tsx';
-import type { Checkout } from './useCheckout.ts';
+import { Elapsed } from '../ui/Elapsed.tsx';
+import type { Checkout, RunState } from './useCheckout.ts';
 
 /** Answers to a paid run that keep the payment prompt open, to pay again. */
 const PAYMENT_RETRY_CODES: ReadonlyArray<ApiErrorCode | undefined> = [
@@ -14,42 +14,44 @@ const PAYMENT_RETRY_CODES: ReadonlyArray<ApiErrorCode | undefined> = [
   'PAYMENT_FAILED',
 ];
 
-/** What became of the last run: busy, the payment prompt, an error, or the output and receipt. */
+/** What became of the last run: the payment prompt, an error, or its output as it is written. */
 export function RunOutcome({
-  result,
+  run,
   priceUsdc,
   templateId,
   checkout,
   onPay,
+  onStop,
 }: {
-  result: { data?: RunTemplateResult | null; error?: unknown; loading: boolean };
+  run: RunState;
   priceUsdc: string;
   templateId: string;
   checkout: Checkout | null;
   onPay: (payment: string) => Promise<void>;
+  onStop: () => void;
 }) {
-  const code = result.error ? errorCode(result.error) : undefined;
-  if (checkout && (result.loading || PAYMENT_RETRY_CODES.includes(code))) {
+  const code = run.phase === 'error' ? errorCode(run.error) : undefined;
+  if (checkout && (run.phase === 'starting' || PAYMENT_RETRY_CODES.includes(code))) {
     return (
       <PaymentPrompt
         templateId={templateId}
         priceUsdc={priceUsdc}
         requirements={checkout.requirements}
         onPay={onPay}
-        paying={result.loading}
-        error={code === 'PAYMENT_REQUIRED' ? undefined : result.error}
+        paying={run.phase === 'starting'}
+        error={code === 'PAYMENT_REQUIRED' ? undefined : run.error}
       />
     );
   }
-  if (result.loading) {
+  if (run.phase === 'starting') {
     return (
       <p className="muted" role="status">
-        Running… the model is answering.
+        Starting the run…
       </p>
     );
   }
-  if (result.error) {
-    const payment = explainPaymentProblem(result.error);
+  if (run.phase === 'error') {
+    const payment = explainPaymentProblem(run.error);
     if (payment) {
       return (
         <div className="notice notice--error" role="alert">
@@ -68,27 +70,64 @@ export function RunOutcome({
     }
     return (
       <p className="notice notice--error" role="alert">
-        The run could not start: {describeError(result.error)}
+        The run could not start: {describeError(run.error)}
       </p>
     );
   }
-  const payload = result.data?.executeTemplate;
-  if (!payload) return null;
-  if (payload.execution.status === 'FAILED') {
+  if (run.phase === 'running') return <StreamingOutput run={run} onStop={onStop} />;
+  const finished = run.finished;
+  if (run.phase !== 'finished' || !finished) return null;
+  if (finished.execution.status === 'FAILED') {
+    const cancelled = finished.execution.errorMessage === 'cancelled';
     return (
       <div className="notice notice--error" role="alert">
         <p>
-          <strong>The run failed.</strong> {payload.execution.errorMessage ?? 'No reason given.'}
+          <strong>{cancelled ? 'You stopped the run.' : 'The run failed.'}</strong>{' '}
+          {cancelled ? '' : (finished.execution.errorMessage ?? 'No reason given.')}
         </p>
+        {run.text && <pre className="output__text output__text--partial">{run.text}</pre>}
         {checkout && <p>You were not charged: failed runs are never paid for.</p>}
       </div>
     );
   }
   return (
-    <section className="output" aria-live="polite" aria-label="Output">
+    <section className="output" aria-label="Output">
       <h3>Output</h3>
-      <pre className="output__text">{payload.output}</pre>
-      <PaymentReceipt execution={payload.execution} />
+      <p className="visually-hidden" role="status">
+        The run has finished.
+      </p>
+      <pre className="output__text">{finished.output}</pre>
+      <PaymentReceipt execution={finished.execution} />
+    </section>
+  );
+}
+
+/**
+ * The text as the model writes it. Not a live region (a screen reader would read every word):
+ * a status line announces the start, and the finished output announces its end.
+ */
+function StreamingOutput({ run, onStop }: { run: RunState; onStop: () => void }) {
+  return (
+    <section className="output output--streaming" aria-label="Output" aria-busy="true">
+      <div className="output__header">
+        <h3>Output</h3>
+        <span className="output__running" role="status">
+          <span className="status-dot" data-status="RUNNING" aria-hidden="true" />
+          Running · {run.startedAt && <Elapsed since={run.startedAt} />}
+        </span>
+        <button
+          type="button"
+          className="button output__stop"
+          onClick={onStop}
+          disabled={run.stopping}
+        >
+          {run.stopping ? 'Stopping…' : 'Stop'}
+        </button>
+      </div>
+      <pre className="output__text">
+        {run.text}
+        <span className="output__cursor" aria-hidden="true" />
+      </pre>
     </section>
   );
 }

@@ -60,9 +60,6 @@ describe('RunTemplateForm', () => {
     );
     await screen.findByText(/Paying and running/);
     expect(payWithDemoWallet).toHaveBeenCalledWith(x402);
-    // Signing comes first, then the run: wait for the run's busy state rather than race it.
-    const running = (await screen.findByRole('button', { name: 'Running…' })) as HTMLButtonElement;
-    expect(running.disabled).toBe(true);
 
     const output = await screen.findByRole('region', { name: 'Output' });
     expect(output.textContent).toContain('A paid-for lamp.');
@@ -71,7 +68,7 @@ describe('RunTemplateForm', () => {
     expect(within(receipt).getByTitle(TX).textContent).toBe('0xabab…abab');
     expect(within(receipt).getByText('simulated')).toBeTruthy();
     expect(screen.queryByRole('region', { name: 'Payment required' })).toBeNull();
-    expect(requests.filter((name) => name === 'RunTemplate')).toHaveLength(2);
+    expect(requests.filter((name) => name === 'RunTemplateStream')).toHaveLength(2);
   });
 
   it('keeps the prompt open and explains a refused payment, to pay again', async () => {

@@ -22,7 +22,7 @@ describe('RunTemplateForm', () => {
     expect(product.getAttribute('aria-invalid')).toBe('true');
     expect(screen.getByText('Enter a value for product.')).toBeTruthy();
     expect(document.activeElement).toBe(product);
-    expect(requests).not.toContain('RunTemplate');
+    expect(requests).not.toContain('RunTemplateStream');
   });
 
   it('sends the filled-in variables, shows the busy state, then the output', async () => {

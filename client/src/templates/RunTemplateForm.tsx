@@ -41,14 +41,15 @@ export function RunTemplateForm({
   const formId = useId();
   const [values, setValues] = useState<Values>({});
   const [invalid, setInvalid] = useState<string[]>([]);
-  const { result, checkout, start, pay } = useCheckout();
+  const { run, checkout, start, pay, stop } = useCheckout();
+  const busy = run.phase === 'starting' || run.phase === 'running';
 
   if (!complete) return null;
   const fieldId = (name: string) => `${formId}-${name}`;
 
   async function onSubmit(event: FormEvent) {
     event.preventDefault();
-    if (!complete || result.loading) return;
+    if (!complete || busy) return;
     const missing = missingRequired(data.variables, values);
     setInvalid(missing);
     if (missing.length > 0) {
@@ -65,7 +66,7 @@ export function RunTemplateForm({
   return (
     <section className="run" aria-labelledby={`${formId}-title`}>
       <h2 id={`${formId}-title`}>Run this template</h2>
-      <form className="form" noValidate onSubmit={onSubmit} aria-busy={result.loading}>
+      <form className="form" noValidate onSubmit={onSubmit} aria-busy={busy}>
         {data.variables.length === 0 && (
           <p className="muted">This template takes no input: just run it.</p>
         )}
@@ -88,8 +89,8 @@ export function RunTemplateForm({
           );
         })}
         <div className="form__actions">
-          <button type="submit" className="button button--primary" disabled={result.loading}>
-            {result.loading ? 'Running…' : 'Run'}
+          <button type="submit" className="button button--primary" disabled={busy}>
+            {busy ? 'Running…' : 'Run'}
           </button>
           {data.variables.some((variable) => variable.required) && (
             <span className="muted">
@@ -99,11 +100,12 @@ export function RunTemplateForm({
         </div>
       </form>
       <RunOutcome
-        result={result}
+        run={run}
         priceUsdc={data.priceUsdc}
         templateId={data.id}
         checkout={checkout}
         onPay={pay}
+        onStop={() => void stop()}
       />
     </section>
   );

@@ -11,13 +11,18 @@ import { tokenStore } from '../session/tokenStore.ts';
 interface Options {
   mocks?: ReadonlyArray<MockLink.MockedResponse>;
   signedIn?: boolean;
+  /** Drives streamed runs (runTemplate) by hand; without it a mock answers them. */
+  runStream?: MockSubscriptionLink;
 }
 
 /**
  * Renders with a client configured like the app's (same cache policies, data masking on), queries
  * and mutations answered by MockLink, subscriptions driven by hand through MockSubscriptionLink.
  */
-export function renderWithApollo(ui: ReactElement, { mocks = [], signedIn = true }: Options = {}) {
+export function renderWithApollo(
+  ui: ReactElement,
+  { mocks = [], signedIn = true, runStream }: Options = {},
+) {
   const subscriptions = new MockSubscriptionLink();
   const requests: string[] = [];
   const record = new ApolloLink((operation, forward) => {
@@ -29,9 +34,16 @@ export function renderWithApollo(ui: ReactElement, { mocks = [], signedIn = true
     dataMasking: true,
     link: record.concat(
       ApolloLink.split(
-        (operation) => operation.operationType === OperationTypeNode.SUBSCRIPTION,
+        // Live history by hand; a streamed run (runTemplate) is answered by a mock like a mutation.
+        (operation) =>
+          operation.operationType === OperationTypeNode.SUBSCRIPTION &&
+          operation.operationName !== 'RunTemplateStream',
         subscriptions,
-        new MockLink(mocks),
+        ApolloLink.split(
+          (operation) => Boolean(runStream) && operation.operationName === 'RunTemplateStream',
+          runStream ?? new MockLink([]),
+          new MockLink(mocks),
+        ),
       ),
     ),
   });

@@ -7,7 +7,7 @@ import {
   PromptTemplateDetailPage,
   PromptTemplateDetailPageQuery,
 } from '../routes/TemplatePage.tsx';
-import { RunTemplateMutation } from '../templates/useCheckout.ts';
+import { RunTemplateStream } from '../templates/useCheckout.ts';
 import { executionsConnection, paymentRequired as x402 } from './factories.ts';
 
 export { x402 };
@@ -55,10 +55,31 @@ export const pageMocks = [
   },
 ];
 
+/**
+ * A run's answer, written as the synchronous run's payload (`{ data: { executeTemplate } }`) or
+ * an error, delivered as the stream's last event (ExecutionFinished) or its error.
+ */
 export function runMock(variables: Record<string, string>, result: object, payment?: string) {
   const input = { templateId: id, variables, ...(payment && { payment }) };
+  const payload = (result as { data?: { executeTemplate?: Record<string, unknown> } }).data
+    ?.executeTemplate;
+  const streamed = payload
+    ? {
+        data: {
+          runTemplate: {
+            __typename: 'ExecutionFinished',
+            output: payload.output,
+            execution: payload.execution,
+          },
+        },
+      }
+    : result;
   // A short delay keeps the busy state on screen long enough to be asserted on a loaded machine.
-  return { request: { query: RunTemplateMutation, variables: { input } }, result, delay: 100 };
+  return {
+    request: { query: RunTemplateStream, variables: { input } },
+    result: streamed,
+    delay: 100,
+  };
 }
 
 export const paymentRequired = {
@@ -81,9 +102,13 @@ export const quoteMock = {
 export const PAYER = '0x2222222222222222222222222222222222222222';
 export const TX = `0x${'ab'.repeat(32)}`;
 
-export async function renderPage(extraMocks: object[] = []) {
+export async function renderPage(
+  extraMocks: object[] = [],
+  options: Pick<Parameters<typeof renderWithApollo>[1] & object, 'runStream'> = {},
+) {
   const view = renderWithApollo(<PromptTemplateDetailPage templateId={id} />, {
     mocks: [...pageMocks, ...(extraMocks as typeof pageMocks)],
+    ...options,
   });
   await screen.findByRole('heading', { name: 'Product description writer' });
   return view;

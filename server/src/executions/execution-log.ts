@@ -18,8 +18,8 @@ export interface Completion {
 }
 
 export interface ExecutionLog {
-  /** Writes the `running` row of this instance. False when the database refused every attempt. */
-  start(run: ExecutionStart): Promise<boolean>;
+  /** Writes the `running` row of this instance; null when the database refused every attempt. */
+  start(run: ExecutionStart): Promise<Execution | null>;
   /**
    * Writes the run's final row with its reservation's end in one transaction, then publishes the
    * event. What the database cannot take now is journaled (durably, before this resolves) and
@@ -136,13 +136,14 @@ export function createExecutionLog(
   return {
     async start(run) {
       try {
-        await withRetries(() => lastRows([startRunSql(run, instanceId)]));
+        const [row] = await withRetries(() => lastRows([startRunSql(run, instanceId)]));
+        if (!row) throw new Error('the running row was not returned');
         // Starts are live too: open panels show the run RUNNING, then its final state.
         events?.publish({ id: run.id, templateId: run.templateId });
-        return true;
+        return toExecution(row);
       } catch (error) {
         report(`writing the running row of run ${run.id} failed: ${message(error)}`, run);
-        return false;
+        return null;
       }
     },
 

@@ -65,9 +65,9 @@ export const executionByIdSql = (id: string) =>
 
 const nullableUuid = (id: string | null) => (id === null ? null : sql.uuid(id));
 
-/** A run's `running` row, owned by `instanceId` (created_at: the database's now()). */
+/** A run's `running` row, owned by `instanceId` (created_at: the database's now()); returns it. */
 export const startRunSql = (run: ExecutionStart, instanceId: string | null) =>
-  sql`INSERT INTO ${LOG} (id, template_id, caller_id, payer_address, network, status, instance_id) VALUES (${sql.uuid(run.id)}, ${sql.uuid(run.templateId)}, ${nullableUuid(run.callerId)}, ${run.payerAddress}, ${run.network}, 'running', ${nullableUuid(instanceId)}) RETURNING id`;
+  sql`INSERT INTO ${LOG} (id, template_id, caller_id, payer_address, network, status, instance_id) VALUES (${sql.uuid(run.id)}, ${sql.uuid(run.templateId)}, ${nullableUuid(run.callerId)}, ${run.payerAddress}, ${run.network}, 'running', ${nullableUuid(instanceId)}) RETURNING ${ALL_COLUMNS}`;
 
 /** What a run's end sets, on its `running` row or on the whole row if that was never written. */
 const END_FIELDS = [

@@ -11,6 +11,7 @@ import type { RunnableTemplate } from '../templates/ownership.ts';
 import { renderPrompt, type TemplateVariable } from '../templates/variables.ts';
 import type { ExecutionEnd, ExecutionStart } from './execution.ts';
 import type { ExecutionLog } from './execution-log.ts';
+import type { RunCancellations } from './run-cancellations.ts';
 
 export interface RunDeps {
   model: ModelClient;
@@ -18,6 +19,8 @@ export interface RunDeps {
   payments: PaymentGate;
   /** Caps a run's output tokens, also for templates published under a higher cap. */
   templatePolicy?: Pick<TemplatePolicy, 'maxTokens'>;
+  /** Lets a caller stop the run from anywhere (cancelExecution); without it, only `signal` does. */
+  cancellations?: RunCancellations;
 }
 
 export interface RunRequest {
@@ -36,6 +39,24 @@ export interface RunResult {
   settlement: SettleOutcome | null;
 }
 
+/** A run that was validated and paid for (reserved), and has written nothing yet. */
+export interface PreparedRun {
+  run: ExecutionStart;
+  charge: Charge;
+  prompt: string;
+  template: RunnableTemplate;
+}
+
+/** What a streamed run is told while it runs. */
+export interface RunObserver {
+  /** Stops the run (its caller went away): it ends FAILED "cancelled", never charged. */
+  signal?: AbortSignal;
+  /** The `running` row, once written. */
+  onStarted?(execution: Execution): void;
+  /** Each piece of the model's text as it is written. */
+  onText?(delta: string): void;
+}
+
 /**
  * The run pipeline: validate → authorize payment → log `running` → model → settle → log final
  * (which publishes). Input and payment errors happen before the first write, so they leave no
@@ -43,6 +64,17 @@ export interface RunResult {
  * outage (the journal) and a crash (the sweeper).
  */
 export async function runTemplate(deps: RunDeps, request: RunRequest): Promise<RunResult> {
+  const result = await performRun(deps, await prepareRun(deps, request));
+  // The model ran but the caller did not pay: the output is withheld (the row keeps the tokens).
+  const { settlement } = result;
+  if (settlement && !settlement.ok) {
+    throw settlementFailedError(settlement.reason, settlement.response, result.execution.id);
+  }
+  return result;
+}
+
+/** Validates the input and authorizes the payment; throws (writing nothing) when refused. */
+export async function prepareRun(deps: RunDeps, request: RunRequest): Promise<PreparedRun> {
   const { template, viewer } = request;
   const prompt = renderPrompt(
     template.prompt,
@@ -61,18 +93,41 @@ export async function runTemplate(deps: RunDeps, request: RunRequest): Promise<R
     payerAddress: charge.kind === 'paid' ? charge.payer : null,
     network: charge.kind === 'paid' ? charge.network : null,
   };
+  return { run, charge, prompt, template };
+}
+
+/**
+ * Runs a prepared run to its final row. A settlement failure is in the result (the synchronous
+ * run turns it into PAYMENT_FAILED); throws only when the `running` row cannot be written.
+ */
+export async function performRun(
+  deps: RunDeps,
+  { run, charge, prompt, template }: PreparedRun,
+  observer: RunObserver = {},
+): Promise<RunResult> {
   // No connection is held from here until the model answers: each write is its own transaction.
   // Without its `running` row a run could vanish in a crash: nothing runs (the reservation is
   // released by the sweeper).
-  if (!(await deps.executionLog.start(run))) throw serviceUnavailable();
+  const started = await deps.executionLog.start(run);
+  if (!started) throw serviceUnavailable();
+  observer.onStarted?.(started);
 
+  const stop = deps.cancellations?.watch(run.id);
+  const signals = [observer.signal, stop?.signal].filter((signal) => signal !== undefined);
   const startedAt = performance.now();
   let result: ModelResult;
   try {
+    // Caps a run's output tokens, also for templates published under a higher cap.
     const maxTokens = Math.min(template.maxTokens, deps.templatePolicy?.maxTokens ?? Infinity);
-    result = await deps.model.run({ model: template.model, maxTokens, prompt });
+    result = await deps.model.run({
+      model: template.model,
+      maxTokens,
+      prompt,
+      signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0],
+      onText: observer.onText,
+    });
   } catch (error) {
-    // A bug or an abort, not a model failure: still end the row, then surface it.
+    // A bug, not a model failure: still end the row, then surface it.
     result = {
       ok: false,
       error: `internal error: ${(error as Error).message}`,
@@ -80,9 +135,11 @@ export async function runTemplate(deps: RunDeps, request: RunRequest): Promise<R
       outputTokens: null,
       partialText: '',
     };
+  } finally {
+    stop?.dispose();
   }
   const executionTimeMs = Math.round(performance.now() - startedAt);
-  // Charged only for a successful run, once; a failed run frees its payment for a retry.
+  // Charged only for a successful run, once; a failed (or stopped) run frees its payment.
   const settlement = charge.kind === 'paid' && result.ok ? await charge.settle() : null;
   const reservation: ReservationEnd | null =
     charge.kind === 'paid'
@@ -96,12 +153,8 @@ export async function runTemplate(deps: RunDeps, request: RunRequest): Promise<R
     completedAt: new Date(),
     reservation,
   });
-
-  // The model ran but the caller did not pay: the output is withheld (the row keeps the tokens).
-  if (settlement && !settlement.ok) {
-    throw settlementFailedError(settlement.reason, settlement.response, run.id);
-  }
-  return { execution: row, output: result.ok ? result.text : null, settlement };
+  const paid = !settlement || settlement.ok;
+  return { execution: row, output: result.ok && paid ? result.text : null, settlement };
 }
 
 function endOfRun(

@@ -13,6 +13,7 @@ export const GRAPHIQL_DEFAULT_QUERY = `# Welcome to promptmeter.
 # 1. Run "Templates", copy a template id, and put it in Variables: { "templateId": "<id>" }
 # 2. Open a second GraphiQL tab (same headers and variables) and run "Live": it waits.
 # 3. Run "Run" here: the run's output comes back, and the other tab shows it arrive.
+# 4. Run "Stream": the same run, its text arriving as the model writes it (stop it to cancel).
 
 query Templates {
   templates(first: 10) {
@@ -24,6 +25,15 @@ mutation Run($templateId: ID!) {
   executeTemplate(input: { templateId: $templateId, variables: { topic: "GraphQL subscriptions" } }) {
     output
     execution { id status inputTokens outputTokens amountPaid executionTimeMs createdAt }
+  }
+}
+
+subscription Stream($templateId: ID!) {
+  runTemplate(input: { templateId: $templateId, variables: { topic: "tides" } }) {
+    __typename
+    ... on ExecutionStarted { execution { id status } }
+    ... on ExecutionOutputDelta { text }
+    ... on ExecutionFinished { output execution { id status errorMessage inputTokens outputTokens amountPaid } }
   }
 }
 

@@ -9,7 +9,7 @@ export const ERROR_CODES = {
   UNAUTHENTICATED: {
     description: 'Signed-in only operation without a token; a bad token (HTTP 401).',
   },
-  NOT_FOUND: { description: 'Unknown template.' },
+  NOT_FOUND: { description: 'Unknown template or execution (or one the viewer may not read).' },
   BAD_USER_INPUT: {
     description:
       'Invalid input; `extensions.field` names the field (`variables`, `first`, `after`, …). Also two paid runs in one operation (HTTP 400).',

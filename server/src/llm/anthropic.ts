@@ -60,6 +60,7 @@ async function run(
     .on('text', (delta) => {
       text += delta;
       chunks++;
+      request.onText?.(delta);
     });
   try {
     const message = await stream.finalMessage();
@@ -71,19 +72,26 @@ async function run(
       stopReason: message.stop_reason,
     };
   } catch (error) {
-    if (request.signal?.aborted) throw request.signal.reason;
-    const overDeadline = deadline?.aborted && deadlineMs !== undefined;
+    // The caller stopped the run: the request is aborted (the API sees the connection close).
+    const cancelled = request.signal?.aborted === true;
+    const overDeadline = !cancelled && deadline?.aborted && deadlineMs !== undefined;
     return {
       ok: false,
-      error: overDeadline
-        ? `run deadline exceeded (${deadlineMs / 1000} s)`
-        : describeFailure(error, connected, chunks),
+      ...(cancelled ? { cancelled: true } : {}),
+      error: cancelled
+        ? CANCELLED
+        : overDeadline
+          ? `run deadline exceeded (${deadlineMs / 1000} s)`
+          : describeFailure(error, connected, chunks),
       inputTokens: usage?.input_tokens ?? null,
       outputTokens: usage?.output_tokens ?? null,
       partialText: text,
     };
   }
 }
+
+/** The error of a run its caller stopped. */
+export const CANCELLED = 'cancelled';
 
 function describeFailure(error: unknown, connected: boolean, chunks: number): string {
   // An HTTP error status: the SDK already retried it if it was retryable, and no stream began.

@@ -28,13 +28,28 @@ export const ERROR_DEFAULTS: Record<number, [type: string, message: string]> = {
   529: ['overloaded_error', 'Overloaded'],
 };
 
-export function writeReply(
+/** How a streamed reply is paced and cut. */
+export interface ReplyPacing {
+  /** Stop after this many text deltas and break the connection (a stream that dies mid-way). */
+  breakAfter?: number;
+  /** Wait this long before each text delta: a model that writes slowly. */
+  chunkDelayMs?: number;
+  /** Called as each text delta is written (the benchmark times deltas from the model's side). */
+  onDelta?: () => void;
+}
+
+/**
+ * Writes the reply; resolves with how it ended: "complete", "broken" (breakAfter), or
+ * "client-closed" (the client closed the connection first, e.g. an aborted request).
+ */
+export async function writeReply(
   res: ServerResponse,
   request: ReceivedRequest,
   id: string,
   answer: Reply,
-  breakAfter?: number,
-): void {
+  pacing: ReplyPacing = {},
+): Promise<ReplyEnd> {
+  const { breakAfter, chunkDelayMs = 0 } = pacing;
   const message = (content: unknown[], stopReason: string | null, outputTokens: number) => ({
     id,
     type: 'message',
@@ -52,11 +67,14 @@ export function writeReply(
     },
   });
   if (!request.stream) {
-    if (breakAfter !== undefined) return void res.destroy();
+    if (breakAfter !== undefined) {
+      res.destroy();
+      return 'broken';
+    }
     const content = [{ type: 'text', text: answer.text, citations: null }];
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify(message(content, answer.stopReason, answer.outputTokens)));
-    return;
+    return 'complete';
   }
 
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
@@ -68,12 +86,15 @@ export function writeReply(
   send('ping', {});
   const chunks = textChunks(answer.text);
   for (const text of chunks.slice(0, breakAfter)) {
+    if (chunkDelayMs > 0 && !(await waitUnlessClosed(res, chunkDelayMs))) return 'client-closed';
+    if (res.destroyed) return 'client-closed';
     send('content_block_delta', { index: 0, delta: { type: 'text_delta', text } });
+    pacing.onDelta?.();
   }
   if (breakAfter !== undefined) {
     // Let the client read the deltas first: a reset can make it drop data not yet read.
     res.write(': breaking the connection\n\n', () => setTimeout(() => res.destroy(), 20));
-    return;
+    return 'broken';
   }
   send('content_block_stop', { index: 0 });
   send('message_delta', {
@@ -82,6 +103,25 @@ export function writeReply(
   });
   send('message_stop', {});
   res.end();
+  return 'complete';
+}
+
+export type ReplyEnd = 'complete' | 'broken' | 'client-closed';
+
+/** Resolves false, early, if the client disconnects: a delay must not outlive the request. */
+export function waitUnlessClosed(res: ServerResponse, ms: number): Promise<boolean> {
+  if (res.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onClose = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      res.off('close', onClose);
+      resolve(true);
+    }, ms);
+    res.once('close', onClose);
+  });
 }
 
 /** One delta per word with its trailing space: a few tokens each, and they join back exactly. */

@@ -6,16 +6,25 @@ import {
   parseRequest,
   type ReceivedRequest,
   type Reply,
+  type ReplyEnd,
   sendError,
+  waitUnlessClosed,
   writeReply,
 } from './messages-api-wire.ts';
 import type { ModelClient } from './types.ts';
 
+/** `chunkDelayMs`: a slow model, waiting that long before each text delta (one per word). */
 export type MessagesBehaviour =
-  | { kind: 'offline' }
-  | { kind: 'text'; text: string; inputTokens?: number; outputTokens?: number }
+  | { kind: 'offline'; chunkDelayMs?: number }
+  | {
+      kind: 'text';
+      text: string;
+      inputTokens?: number;
+      outputTokens?: number;
+      chunkDelayMs?: number;
+    }
   | { kind: 'error'; status: number; type?: string; message?: string }
-  | { kind: 'break'; text: string; afterChunks: number }
+  | { kind: 'break'; text: string; afterChunks: number; chunkDelayMs?: number }
   | { kind: 'delay'; ms: number; after?: MessagesBehaviour };
 
 export interface MessagesApiServer {
@@ -23,6 +32,10 @@ export interface MessagesApiServer {
   enqueue(...behaviours: MessagesBehaviour[]): void;
   setDefault(behaviour: MessagesBehaviour): void;
   readonly requests: ReadonlyArray<ReceivedRequest>;
+  /** How each reply ended, by request (index as in `requests`); absent while it is being sent. */
+  readonly replyEnds: ReadonlyArray<ReplyEnd | undefined>;
+  /** When each reply's first and last text deltas were written (performance.now()), by request. */
+  readonly deltaTimes: ReadonlyArray<{ first?: number; last?: number }>;
   close(): Promise<void>;
 }
 
@@ -59,18 +72,25 @@ export interface MessagesApiServerOptions {
   defaultBehaviour?: MessagesBehaviour;
   /** Answers 529 overloaded to any prompt containing this text: failures on demand (e2e, demos). */
   failWhenPromptIncludes?: string;
-  /** Answers any prompt containing this text after SLOW_REPLY_MS: a run to watch while it runs. */
+  /**
+   * Streams its answer to any prompt containing this text over about SLOW_REPLY_MS: a run to
+   * watch while it runs (its text grows word by word).
+   */
   slowWhenPromptIncludes?: string;
 }
 
 /** How long the offline model takes over a prompt with `slowWhenPromptIncludes`. */
-export const SLOW_REPLY_MS = 3000;
+export const SLOW_REPLY_MS = 6000;
+/** Of which the wait before its first word. */
+const SLOW_FIRST_WORD_MS = 500;
 
 export async function startMessagesApiServer(
   options: MessagesApiServerOptions = {},
 ): Promise<MessagesApiServer> {
   const queue: MessagesBehaviour[] = [];
   const requests: ReceivedRequest[] = [];
+  const replyEnds: (ReplyEnd | undefined)[] = [];
+  const deltaTimes: { first?: number; last?: number }[] = [];
   let fallback: MessagesBehaviour = options.defaultBehaviour ?? { kind: 'offline' };
   let count = 0;
 
@@ -85,7 +105,7 @@ export async function startMessagesApiServer(
     if (!request) {
       return sendError(res, 400, 'invalid_request_error', 'expected model, max_tokens, messages');
     }
-    requests.push(request);
+    const index = requests.push(request) - 1;
     const failOnDemand =
       options.failWhenPromptIncludes && request.prompt.includes(options.failWhenPromptIncludes);
     const slowOnDemand =
@@ -93,9 +113,15 @@ export async function startMessagesApiServer(
     const behaviour: MessagesBehaviour = failOnDemand
       ? { kind: 'error', status: 529 }
       : slowOnDemand
-        ? { kind: 'delay', ms: SLOW_REPLY_MS }
+        ? slowOffline(request)
         : (queue.shift() ?? fallback);
-    await respond(res, request, behaviour, `msg_offline_${n}`);
+    const times: { first?: number; last?: number } = {};
+    deltaTimes[index] = times;
+    const onDelta = () => {
+      times.last = performance.now();
+      times.first ??= times.last;
+    };
+    replyEnds[index] = await respond(res, request, behaviour, `msg_offline_${n}`, onDelta);
   }
 
   const server = createServer((req, res) => {
@@ -110,6 +136,8 @@ export async function startMessagesApiServer(
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     requests,
+    replyEnds,
+    deltaTimes,
     enqueue: (...behaviours) => queue.push(...behaviours),
     setDefault: (behaviour) => {
       fallback = behaviour;
@@ -143,12 +171,20 @@ export async function createOfflineModel(
   return { model, server };
 }
 
+/** The offline answer, its words spread over SLOW_REPLY_MS after a first wait. */
+function slowOffline(request: ReceivedRequest): MessagesBehaviour {
+  const words = offlineReply(request.prompt, request.maxTokens).text.split(/\s+/).length;
+  const chunkDelayMs = Math.max(1, Math.floor((SLOW_REPLY_MS - SLOW_FIRST_WORD_MS) / words));
+  return { kind: 'delay', ms: SLOW_FIRST_WORD_MS, after: { kind: 'offline', chunkDelayMs } };
+}
+
 async function respond(
   res: ServerResponse,
   request: ReceivedRequest,
   behaviour: MessagesBehaviour,
   messageId: string,
-): Promise<void> {
+  onDelta?: () => void,
+): Promise<ReplyEnd> {
   const exact = (text: string, inputTokens?: number, outputTokens?: number): Reply => ({
     text,
     inputTokens: inputTokens ?? countTokens(request.prompt),
@@ -156,22 +192,29 @@ async function respond(
     stopReason: 'end_turn',
   });
   switch (behaviour.kind) {
-    case 'offline':
-      return writeReply(res, request, messageId, offlineReply(request.prompt, request.maxTokens));
+    case 'offline': {
+      const reply = offlineReply(request.prompt, request.maxTokens);
+      return writeReply(res, request, messageId, reply, { ...behaviour, onDelta });
+    }
     case 'text': {
       const { text, inputTokens, outputTokens } = behaviour;
-      return writeReply(res, request, messageId, exact(text, inputTokens, outputTokens));
+      const reply = exact(text, inputTokens, outputTokens);
+      return writeReply(res, request, messageId, reply, { ...behaviour, onDelta });
     }
     case 'break':
-      return writeReply(res, request, messageId, exact(behaviour.text), behaviour.afterChunks);
+      return writeReply(res, request, messageId, exact(behaviour.text), {
+        breakAfter: behaviour.afterChunks,
+        chunkDelayMs: behaviour.chunkDelayMs,
+        onDelta,
+      });
     case 'error': {
       const [type, message] = ERROR_DEFAULTS[behaviour.status] ?? ['api_error', 'Error'];
-      return sendError(res, behaviour.status, behaviour.type ?? type, behaviour.message ?? message);
+      sendError(res, behaviour.status, behaviour.type ?? type, behaviour.message ?? message);
+      return 'complete';
     }
     case 'delay':
-      if (await waitUnlessClosed(res, behaviour.ms)) {
-        await respond(res, request, behaviour.after ?? { kind: 'offline' }, messageId);
-      }
+      if (!(await waitUnlessClosed(res, behaviour.ms))) return 'client-closed';
+      return respond(res, request, behaviour.after ?? { kind: 'offline' }, messageId, onDelta);
   }
 }
 
@@ -179,20 +222,4 @@ async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/** Resolves false, early, if the client disconnects: the delay must not outlive the request. */
-function waitUnlessClosed(res: ServerResponse, ms: number): Promise<boolean> {
-  if (res.destroyed) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const onClose = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      res.off('close', onClose);
-      resolve(true);
-    }, ms);
-    res.once('close', onClose);
-  });
 }

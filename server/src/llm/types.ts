@@ -2,7 +2,10 @@ export interface ModelRequest {
   model: string;
   maxTokens: number;
   prompt: string;
+  /** Aborts the request (the caller stopped the run): resolves `cancelled`, tokens so far. */
   signal?: AbortSignal;
+  /** Called with each piece of text as the model writes it, in order; they join to `text`. */
+  onText?: (delta: string) => void;
 }
 
 export type ModelResult =
@@ -14,10 +17,12 @@ export type ModelResult =
       inputTokens: number | null;
       outputTokens: number | null;
       partialText: string;
+      /** True when `signal` aborted the request; `error` is then "cancelled". */
+      cancelled?: boolean;
     };
 
 export interface ModelClient {
   readonly description: string;
-  // Resolves with ok: false for API, network and stream failures; rejects only when `signal` aborts.
+  // Resolves with ok: false for API, network and stream failures and for an abort by `signal`.
   run(request: ModelRequest): Promise<ModelResult>;
 }

@@ -3,6 +3,7 @@ import type { SqlText } from '../db/sql.ts';
 import type { ExecutionEvents } from '../executions/execution-events.ts';
 import type { ExecutionLog } from '../executions/execution-log.ts';
 import type { LiveLog } from '../executions/log-feed.ts';
+import type { RunCancellations } from '../executions/run-cancellations.ts';
 import type { RunsInFlight } from '../executions/runs-in-flight.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { ModelClient } from '../llm/types.ts';
@@ -25,6 +26,8 @@ export interface Services {
   rateLimits: RateLimiter;
   /** The models templates may use and the most tokens a run may produce (operator settings). */
   templatePolicy: TemplatePolicy;
+  /** Stopping runs, here or on another instance (cancelExecution). */
+  cancellations: RunCancellations;
 }
 
 /** Built per HTTP request, and per operation on a WebSocket. */

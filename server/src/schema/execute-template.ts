@@ -1,5 +1,5 @@
 import { encodePaymentResponseHeader } from '@x402/core/http';
-import { runTemplate } from '../executions/run-template.ts';
+import { type RunRequest, runTemplate } from '../executions/run-template.ts';
 import { serviceUnavailable } from '../lib/api-errors.ts';
 import {
   decodePaymentSignature,
@@ -22,7 +22,7 @@ function payerOf(payment: string): string | null {
   }
 }
 
-const ExecuteTemplateInput = builder.inputType('ExecuteTemplateInput', {
+export const ExecuteTemplateInput = builder.inputType('ExecuteTemplateInput', {
   fields: (t) => ({
     templateId: t.id({ required: true }),
     variables: t.field({ type: 'JSON', description: 'Values of the template variables by name.' }),
@@ -59,10 +59,17 @@ builder.mutationField('executeTemplate', (t) =>
   }),
 );
 
-async function run(
+export interface ExecuteTemplateArgs {
+  templateId: string | number;
+  variables?: unknown;
+  payment?: string | null;
+}
+
+/** The run an ExecuteTemplateInput asks for: the payment from the input, or the HTTP header. */
+export async function runRequest(
   context: Context,
-  input: { templateId: string | number; variables?: unknown; payment?: string | null },
-): Promise<RunPayload> {
+  input: ExecuteTemplateArgs,
+): Promise<RunRequest> {
   const { rateLimits } = context.services;
   const { viewer, clientAddress } = context;
   // Before anything is read: a flood costs no database work.
@@ -78,13 +85,17 @@ async function run(
       ? { freeRunsPerTemplate: template.id, freeRunsPerUserPerDay: viewer?.id }
       : { runsPerPayer: payment ? payerOf(payment) : null },
   );
-  const result = await runTemplate(context.services, {
+  return {
     template,
     viewer,
     variables: input.variables,
     payment,
     resourceUrl: context.resourceUrl,
-  });
+  };
+}
+
+async function run(context: Context, input: ExecuteTemplateArgs): Promise<RunPayload> {
+  const result = await runTemplate(context.services, await runRequest(context, input));
   // The x402 receipt, as the reference server sends it (clients read it with @x402/fetch).
   if (result.settlement?.ok) {
     const receipt = encodePaymentResponseHeader(result.settlement.response);

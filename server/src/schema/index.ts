@@ -3,6 +3,8 @@ import './user.ts';
 import './template.ts';
 import './execution.ts';
 import './execute-template.ts';
+import './run-template.ts';
+import './cancel-execution.ts';
 import './execution-logged.ts';
 import './payment.ts';
 import './errors.ts';

@@ -70,7 +70,7 @@ describe.skipIf(Boolean(process.env.TEST_DATABASE_URL))(
         report: () => {},
       });
       const state = finalState();
-      expect(await log.start(state.run)).toBe(true);
+      expect(await log.start(state.run)).toMatchObject({ id: state.run.id, status: 'running' });
 
       await cluster.stop();
       const completion = await log.complete(state);

@@ -6,6 +6,7 @@ import type { Database } from '../../src/db/database.ts';
 import { createExecutionEvents } from '../../src/executions/execution-events.ts';
 import { createExecutionLog } from '../../src/executions/execution-log.ts';
 import { createLiveLog } from '../../src/executions/log-feed.ts';
+import { createRunCancellations } from '../../src/executions/run-cancellations.ts';
 import { createRunsInFlight } from '../../src/executions/runs-in-flight.ts';
 import { type AppDeps, buildApp } from '../../src/http/app.ts';
 import type { HttpPolicy } from '../../src/http/policy.ts';
@@ -81,6 +82,7 @@ export async function startTestApp(options: TestAppOptions = {}) {
       namespace: database.name,
     }),
     templatePolicy: DEFAULT_TEMPLATE_POLICY,
+    cancellations: createRunCancellations(db),
     ...options.services,
   };
   const services: Services = {
@@ -185,6 +187,7 @@ export async function startTestApp(options: TestAppOptions = {}) {
       for (const socket of sockets) await socket.dispose();
       await app.stop();
       services.executionLog.close();
+      services.cancellations.close();
       await events.close();
       await services.rateLimits.close();
       if (!options.modelServer) await modelServer.close();

@@ -34,6 +34,8 @@ export function useSharedSubscriptions(): Plugin {
         // A stream resumed from a position first catches up: a subscriber joining it later
         // would miss what it had already delivered. It gets one of its own.
         if (resumesFromPosition(args)) return subscribe(args);
+        // A subscription that does something (runTemplate runs a template) is never shared.
+        if (!readsOnly(args)) return subscribe(args);
         const key = keyOf(args);
         let stream = streams.get(key);
         if (!stream) {
@@ -82,6 +84,17 @@ function sharedArgs(args: ExecutionArgs): ExecutionArgs {
     signal?: AbortSignal;
   };
   return { ...rest, contextValue };
+}
+
+/** Root fields whose streams only read, so subscribers with one key may share them. */
+const SHAREABLE_FIELDS = new Set(['executionLogged']);
+
+function readsOnly(args: ExecutionArgs): boolean {
+  const operation = getOperationAST(args.document, args.operationName);
+  const selections = operation?.selectionSet.selections ?? [];
+  return selections.every(
+    (selection) => selection.kind === Kind.FIELD && SHAREABLE_FIELDS.has(selection.name.value),
+  );
 }
 
 /** Whether the subscription's root field has a non-null `after` (a position to resume from). */
