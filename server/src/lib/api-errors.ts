@@ -10,6 +10,10 @@ export const ERROR_CODES = {
     description: 'Signed-in only operation without a token; a bad token (HTTP 401).',
   },
   NOT_FOUND: { description: 'Unknown template.' },
+  FORBIDDEN: {
+    description:
+      "Signed in, but not allowed: e.g. a template's analytics for someone who does not own it (HTTP 403 on the export route).",
+  },
   BAD_USER_INPUT: {
     description:
       'Invalid input; `extensions.field` names the field (`variables`, `first`, `after`, …). Also two paid runs in one operation (HTTP 400).',
@@ -86,6 +90,8 @@ export const serviceUnavailable = (
   apiError('SERVICE_UNAVAILABLE', message, {
     http: { status: 503, headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } },
   });
+
+export const forbidden = (message: string) => apiError('FORBIDDEN', message);
 
 export const notFound = (what: string) => apiError('NOT_FOUND', `${what} not found`);
 

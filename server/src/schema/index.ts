@@ -4,6 +4,7 @@ import './template.ts';
 import './execution.ts';
 import './execute-template.ts';
 import './execution-logged.ts';
+import './analytics.ts';
 import './payment.ts';
 import './errors.ts';
 
