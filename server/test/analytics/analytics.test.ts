@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nearestRank } from '../../src/analytics/latency.ts';
 import { microToUsdc } from '../../src/analytics/money.ts';
 import {
+  ANALYTICS,
   insertRandomRuns,
   insertTemplate,
   insertUsers,
@@ -14,28 +15,6 @@ import { startTestApp, type TestApp } from '../support/test-app.ts';
 
 // Issue 14, Tests: the analytics API (read from rollups) equals SQL over the raw rows, for random
 // runs written as the pipeline writes them (running, then final, sometimes overwritten again).
-
-export const ANALYTICS = /* GraphQL */ `
-  query Analytics($templateId: ID, $range: AnalyticsRangeInput!, $timeZone: String!, $granularity: AnalyticsGranularity, $top: Int) {
-    templateAnalytics(templateId: $templateId, range: $range, timeZone: $timeZone, granularity: $granularity, top: $top) {
-      timeZone granularity
-      totals { ...Totals }
-      previous { ...Totals }
-      buckets { start end ...Counters }
-      topCallersByRuns { caller { id name } payerAddress runs revenueUsdc }
-      topCallersByRevenue { caller { id name } payerAddress runs revenueUsdc }
-      topErrors { message runs }
-    }
-  }
-  fragment Counters on AnalyticsBucket {
-    runs running succeeded failed successRate paidRuns freeRuns inputTokens outputTokens revenueUsdc
-    executionTimeMs { runs p50 p95 p99 }
-  }
-  fragment Totals on AnalyticsTotals {
-    from to runs running succeeded failed successRate paidRuns freeRuns inputTokens outputTokens
-    revenueUsdc distinctCallers anonymousPayers executionTimeMs { runs p50 p95 p99 }
-  }
-`;
 
 const owner = { id: uuidFrom(1, 'aaaa'), name: 'owner' };
 const callers = Array.from({ length: 6 }, (_, n) => ({

@@ -102,3 +102,26 @@ export async function insertRandomRuns(db: Database, options: RandomRunsOptions)
     await db.exec(statements.slice(start, start + 500).join(';\n'));
   }
 }
+
+/** The analytics query with every field, as the tests send it. */
+export const ANALYTICS = /* GraphQL */ `
+  query Analytics($templateId: ID, $range: AnalyticsRangeInput!, $timeZone: String!, $granularity: AnalyticsGranularity, $top: Int) {
+    templateAnalytics(templateId: $templateId, range: $range, timeZone: $timeZone, granularity: $granularity, top: $top) {
+      timeZone granularity
+      totals { ...Totals }
+      previous { ...Totals }
+      buckets { start end ...Counters }
+      topCallersByRuns { caller { id name } payerAddress runs revenueUsdc }
+      topCallersByRevenue { caller { id name } payerAddress runs revenueUsdc }
+      topErrors { message runs }
+    }
+  }
+  fragment Counters on AnalyticsBucket {
+    runs running succeeded failed successRate paidRuns freeRuns inputTokens outputTokens revenueUsdc
+    executionTimeMs { runs p50 p95 p99 }
+  }
+  fragment Totals on AnalyticsTotals {
+    from to runs running succeeded failed successRate paidRuns freeRuns inputTokens outputTokens
+    revenueUsdc distinctCallers anonymousPayers executionTimeMs { runs p50 p95 p99 }
+  }
+`;
