@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
@@ -16,10 +16,19 @@ export interface Authenticator {
   /** `Bearer <jwt>` (or a bare token, as graphql-ws connectionParams often carry) → viewer. */
   viewerFromAuthorization(value: unknown): Promise<Viewer | null>;
   mint(claims: { sub: string; name?: string }, expiresIn?: string): Promise<string>;
+  /**
+   * A short-lived token for one purpose (e.g. a download link), signed with a key derived for
+   * that purpose: it is not an API token, and an API token is not one of these.
+   */
+  mintLink(purpose: string, claims: Record<string, unknown>, seconds: number): Promise<string>;
+  /** The claims of a link token of `purpose`; AuthError when forged, expired or of another purpose. */
+  verifyLink(purpose: string, token: string): Promise<Record<string, unknown>>;
 }
 
 export function createAuthenticator(secret: string): Authenticator {
   const key = new TextEncoder().encode(secret);
+  const linkKey = (purpose: string) =>
+    createHmac('sha256', secret).update(`promptmeter-link:${purpose}`).digest();
   // A verified token stays valid until its exp: verify each token once, not on every request
   // (HS256 through WebCrypto was ~10% of a page request's CPU). Bounded: cleared when full.
   const verified = new Map<string, { viewer: Viewer; until: number }>();
@@ -59,6 +68,24 @@ export function createAuthenticator(secret: string): Authenticator {
         .setIssuedAt()
         .setExpirationTime(expiresIn)
         .sign(key),
+    mintLink: (purpose, claims, seconds) =>
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setIssuedAt()
+        .setExpirationTime(Math.floor(Date.now() / 1000) + seconds)
+        .sign(linkKey(purpose)),
+    async verifyLink(purpose, token) {
+      try {
+        const { payload } = await jwtVerify(token, linkKey(purpose), {
+          algorithms: ['HS256'],
+          requiredClaims: ['exp'],
+        });
+        return payload as Record<string, unknown>;
+      } catch (error) {
+        if (error instanceof joseErrors.JWTExpired) throw new AuthError('link expired');
+        throw new AuthError('invalid link');
+      }
+    },
   };
 }
 

@@ -13,6 +13,7 @@ import type { Context, Services } from '../schema/context.ts';
 import { schema } from '../schema/index.ts';
 import { createContext, type ServerContext } from './context.ts';
 import { loggerQuietOnDatabaseOutages, maskError } from './database-unavailable.ts';
+import { serveExport } from './export-route.ts';
 import { graphiqlOptions } from './graphiql.ts';
 import { renderGraphiQLPage } from './graphiql-page.ts';
 import { serveGraphqlWs } from './graphql-ws.ts';
@@ -81,6 +82,7 @@ export function buildApp({ db, services, devTokens = false, clientDist, plugins 
         clientDist,
         devTokens: devTokens ? services.authenticator : undefined,
         health: serveHealth({ db, services }),
+        exportRuns: serveExport(db, services.authenticator),
       }),
     ),
   );

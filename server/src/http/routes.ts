@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Authenticator } from '../auth/authenticator.ts';
+import { EXPORT_PATH } from '../executions/run-export.ts';
 import { serveClientAssets } from './client-assets.ts';
 import { serveDevTokens } from './dev-tokens.ts';
 import { GRAPHIQL_ASSETS, serveGraphiQLAsset } from './graphiql-page.ts';
 
 /** Paths the API answers itself; everything else that is a GET may be the single-page app. */
-const API_PATHS = /^\/(?:graphql|health|dev)(?:\/|$)/;
+const API_PATHS = /^\/(?:graphql|health|dev|export)(?:\/|$)/;
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
@@ -16,14 +17,19 @@ export interface Routes {
   devTokens?: Authenticator;
   /** GET /health/live and /health/ready (health.ts); Yoga keeps answering GET /health. */
   health?: Handler;
+  /** GET /export/executions?token=… (export-route.ts). */
+  exportRuns?: Handler;
 }
 
 /**
  * The node:http request listener: the routes that are not GraphQL (GraphiQL's assets, the web
- * client, /dev/token, /health/*), then Yoga for the rest (/graphql, its GraphiQL page, /health,
+ * client, /dev/token, /health/*, /export/executions), then Yoga for the rest (/graphql, its GraphiQL page, /health,
  * 404s).
  */
-export function routeRequests(yoga: Handler, { clientDist, devTokens, health }: Routes) {
+export function routeRequests(
+  yoga: Handler,
+  { clientDist, devTokens, health, exportRuns }: Routes,
+) {
   const clientAssets = clientDist ? serveClientAssets(clientDist) : null;
   const devToken = devTokens ? serveDevTokens(devTokens) : null;
 
@@ -31,6 +37,7 @@ export function routeRequests(yoga: Handler, { clientDist, devTokens, health }: 
     const pathname = (req.url ?? '/').split('?', 1)[0] ?? '/';
     if (devToken && pathname === '/dev/token') return devToken;
     if (health && pathname.startsWith('/health/')) return health;
+    if (exportRuns && pathname === EXPORT_PATH) return exportRuns;
     const read = req.method === 'GET' || req.method === 'HEAD';
     if (read && pathname.startsWith(GRAPHIQL_ASSETS)) return serveGraphiQLAsset;
     if (clientAssets && read && !API_PATHS.test(pathname)) return clientAssets;

@@ -5,10 +5,10 @@ import {
   type CallerStat,
   type Counters,
   loadAnalytics,
-} from '../analytics/analytics.ts';
-import type { Preset } from '../analytics/analytics-range.ts';
-import { LATENCY_RELATIVE_ERROR, type Percentiles } from '../analytics/latency.ts';
-import { microToUsdc } from '../analytics/money.ts';
+} from '../executions/analytics/analytics.ts';
+import type { Preset } from '../executions/analytics/analytics-range.ts';
+import { LATENCY_RELATIVE_ERROR, type Percentiles } from '../executions/analytics/latency.ts';
+import { microToUsdc } from '../executions/analytics/money.ts';
 import { badInput, forbidden } from '../lib/api-errors.ts';
 import { isOwner } from '../templates/ownership.ts';
 import { builder } from './builder.ts';

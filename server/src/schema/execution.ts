@@ -123,8 +123,8 @@ async function executionPage(
       where: {
         templateId: filter.templateId,
         ...(filter.callerId === null ? {} : { callerId: filter.callerId }),
-        ...runLogWhere(filter.log),
-        ...after(position),
+        // AND: the filter's and the cursor's createdAt bounds must both hold.
+        AND: [runLogWhere(filter.log), after(position)],
       },
       orderBy: newestFirst,
       take: size + 1,

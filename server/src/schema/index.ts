@@ -5,6 +5,7 @@ import './execution.ts';
 import './execute-template.ts';
 import './execution-logged.ts';
 import './analytics.ts';
+import './run-export.ts';
 import './payment.ts';
 import './errors.ts';
 

@@ -1,7 +1,7 @@
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nearestRank } from '../../src/analytics/latency.ts';
-import { microToUsdc } from '../../src/analytics/money.ts';
+import { nearestRank } from '../../src/executions/analytics/latency.ts';
+import { microToUsdc } from '../../src/executions/analytics/money.ts';
 import {
   ANALYTICS,
   insertRandomRuns,

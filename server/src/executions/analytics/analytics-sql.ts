@@ -3,7 +3,7 @@
  * RLS shows a template's rollups to its owners only. `scope` is one template or all of the
  * viewer's; bucket boundaries and segments come from analytics-range.ts.
  */
-import { sql } from '../db/sql.ts';
+import { sql } from '../../db/sql.ts';
 import { GRAINS_MINUTES, type Segment } from './analytics-range.ts';
 
 export type Scope = { templateId: string } | { allOwned: true };

@@ -3,7 +3,7 @@
  * in their time zone, the second for every aggregate, read from the rollups only (never the raw
  * log): counters per quarter hour, histograms, callers and errors per the fewest hour/day segments.
  */
-import type { SqlText } from '../db/sql.ts';
+import type { SqlText } from '../../db/sql.ts';
 import {
   type AnalyticsRange,
   boundsSql,

@@ -3,8 +3,8 @@
  * zone, and the same number of buckets just before it (the previous period). Bucket boundaries
  * come from the database's time-zone rules (one statement), so DST days are 23 or 25 hours long.
  */
-import { type SqlText, sql } from '../db/sql.ts';
-import { badInput } from '../lib/api-errors.ts';
+import { type SqlText, sql } from '../../db/sql.ts';
+import { badInput } from '../../lib/api-errors.ts';
 
 export type Granularity = 'hour' | 'day';
 export type Preset = 'last24Hours' | 'last7Days' | 'last30Days' | 'last90Days';
