@@ -12,7 +12,7 @@ export const ERROR_CODES = {
   NOT_FOUND: { description: 'Unknown template.' },
   FORBIDDEN: {
     description:
-      "Signed in, but not allowed: e.g. a template's analytics for someone who does not own it (HTTP 403 on the export route).",
+      "Signed in, but not allowed: a template's analytics for someone who does not own it.",
   },
   BAD_USER_INPUT: {
     description:
