@@ -12,7 +12,7 @@ import { microToUsdc } from '../executions/analytics/money.ts';
 import { badInput, forbidden } from '../lib/api-errors.ts';
 import { isOwner } from '../templates/ownership.ts';
 import { builder } from './builder.ts';
-import { findRunnableTemplate } from './template.ts';
+import { findRunnableTemplate, Template } from './template.ts';
 import { User } from './user.ts';
 
 const AnalyticsPreset = builder.enumType('AnalyticsPreset', {
@@ -192,6 +192,26 @@ builder.queryField('templateAnalytics', (t) =>
         timeZone: args.timeZone,
         granularity: args.granularity ?? null,
         top,
+      });
+    },
+  }),
+);
+
+builder.queryField('ownedTemplates', (t) =>
+  t.prismaField({
+    type: [Template],
+    description:
+      "The viewer's templates (as registrant or verified owner of their server), newest first, at most 100.",
+    authScopes: { signedIn: true },
+    resolve: (query, _root, _args, context) => {
+      const viewerId = context.viewer?.id as string;
+      return context.db.template.findMany({
+        ...query,
+        where: {
+          server: { OR: [{ registeredById: viewerId }, { verifiedOwnerId: viewerId }] },
+        },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: 100,
       });
     },
   }),
