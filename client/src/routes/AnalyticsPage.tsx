@@ -112,6 +112,7 @@ function change(current: number | null, previous: number | null) {
 function Headline(props: {
   label: string;
   value: string;
+  detail?: string;
   current: number | null;
   previous: number | null;
 }) {
@@ -120,6 +121,7 @@ function Headline(props: {
     <div className="headline" data-testid={`headline-${props.label}`}>
       <div className="headline__label">{props.label}</div>
       <div className="headline__value">{props.value}</div>
+      {props.detail && <div className="headline__detail">{props.detail}</div>}
       {delta && <div className="headline__change muted">{delta} vs previous period</div>}
     </div>
   );
@@ -240,6 +242,7 @@ export default function AnalyticsPage({ templateId }: { templateId: string }) {
         <Headline
           label="Runs"
           value={number(totals.runs)}
+          detail={`${number(totals.succeeded)} succeeded · ${number(totals.failed)} failed · ${number(totals.running)} running`}
           current={totals.runs}
           previous={previous.runs}
         />

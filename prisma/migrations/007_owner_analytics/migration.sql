@@ -200,3 +200,18 @@ CREATE POLICY "Owners read template caller rollups" ON x402_usage_caller_rollups
   TO promptmeter_app USING (template_id IN (SELECT viewer_template_ids()));
 CREATE POLICY "Owners read template error rollups" ON x402_usage_error_rollups FOR SELECT
   TO promptmeter_app USING (template_id IN (SELECT viewer_template_ids()));
+
+-- One RFC 4180 CSV field of an export (README "Export"), written by the database so that a row
+-- leaves it as one ready line: text a spreadsheet would run as a formula (= + - @ tab CR first)
+-- gets a leading apostrophe; a field holding a quote, comma, CR or LF is quoted, quotes doubled.
+CREATE FUNCTION csv_field(value TEXT) RETURNS TEXT
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $$
+    SELECT CASE
+      WHEN value IS NULL THEN ''
+      WHEN safe ~ E'[",\r\n]' THEN '"' || replace(safe, '"', '""') || '"'
+      ELSE safe
+    END
+    FROM (SELECT CASE WHEN value ~ E'^[=+@\t\r-]' THEN '''' || value ELSE value END AS safe) AS s
+  $$;
+GRANT EXECUTE ON FUNCTION csv_field(TEXT) TO promptmeter_app;

@@ -7,7 +7,7 @@
  * literals.
  */
 
-import { sql } from '../db/sql.ts';
+import { type SqlText, sql } from '../db/sql.ts';
 import type { ExecutionEnd, ExecutionStart } from './execution.ts';
 import { EXECUTION_COLUMNS } from './execution-rows.ts';
 import type { LogPosition } from './log-position.ts';
@@ -44,13 +44,14 @@ export function executionPageSql(
   filter: ExecutionFilter,
   limit: number,
   after: KeysetPosition | null,
+  columns: SqlText = ALL_COLUMNS,
 ) {
   // (created_at, id) < cursor, written so that the index seeks to the cursor (the redundant
   // created_at <= bound) instead of walking every newer row.
   const keyset = after
     ? sql` AND created_at <= ${after.createdAt} AND (created_at < ${after.createdAt} OR (created_at = ${after.createdAt} AND id < ${sql.uuid(after.id)}))`
     : NOTHING;
-  return sql`SELECT ${ALL_COLUMNS} FROM ${LOG} WHERE ${where(filter)}${keyset} ORDER BY created_at DESC, id DESC LIMIT ${limit}`;
+  return sql`SELECT ${columns} FROM ${LOG} WHERE ${where(filter)}${keyset} ORDER BY created_at DESC, id DESC LIMIT ${limit}`;
 }
 
 /**

@@ -7,8 +7,8 @@ import { startTestApp, type TestApp } from '../support/test-app.ts';
 
 // Issue 14, Export: 1,000,000 rows stream with flat server memory. The server and this client
 // share the process: the client counts lines as they arrive and keeps nothing, so heap growth
-// would be the server buffering (the CSV is ~160 MB; the bound is 64 MB of live heap, sampled
-// after a full collection every second).
+// would be the server buffering (the CSV is ~160 MB; the bound is 64 MB of live heap, sampled after a
+// full collection every 3 s).
 
 // Live memory is what a full collection leaves: sample the heap right after one.
 v8.setFlagsFromString('--expose-gc');
@@ -59,7 +59,7 @@ describe(`an export of ${ROWS.toLocaleString('en')} runs`, () => {
     const sampler = setInterval(() => {
       peak = Math.max(peak, liveHeap());
       samples++;
-    }, 1000);
+    }, 3000);
     const started = Date.now();
     const response = await fetch(`${app.url}${result.data?.createExecutionExport.path}`);
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();
@@ -76,7 +76,7 @@ describe(`an export of ${ROWS.toLocaleString('en')} runs`, () => {
     console.log(
       `[export-scale] ${ROWS} rows, ${(bytes / 1e6).toFixed(0)} MB in ${seconds.toFixed(1)} s (${Math.round(ROWS / seconds)} rows/s); heap ${(baseline / 1e6).toFixed(0)} → peak ${(peak / 1e6).toFixed(0)} MB`,
     );
-    expect(samples).toBeGreaterThan(3);
+    expect(samples).toBeGreaterThan(2);
     expect(lines).toBe(ROWS + 1);
     expect(bytes).toBeGreaterThan(ROWS * 150);
     expect(peak - baseline).toBeLessThan(64e6);
