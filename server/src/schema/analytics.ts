@@ -51,7 +51,7 @@ const ExecutionTimePercentiles = builder
   });
 
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
-type CounterRow = Counters & { executionTime: Percentiles };
+type CounterRow = Counters & { executionTime: Percentiles | (() => Promise<Percentiles>) };
 type CounterFieldBuilder = PothosSchemaTypes.ObjectFieldBuilder<Types, CounterRow>;
 
 /** Fields every counter-bearing type shares. */
@@ -78,7 +78,8 @@ function counterFields(t: CounterFieldBuilder) {
     }),
     executionTimeMs: t.field({
       type: ExecutionTimePercentiles,
-      resolve: (row) => row.executionTime,
+      resolve: (row) =>
+        typeof row.executionTime === 'function' ? row.executionTime() : row.executionTime,
     }),
   };
 }

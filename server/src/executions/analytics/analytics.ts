@@ -42,7 +42,8 @@ export interface Counters {
 export interface AnalyticsBucket extends Counters {
   start: Date;
   end: Date;
-  executionTime: Percentiles;
+  /** Read only if asked for (a third round trip): per-bucket histograms are the costly part. */
+  executionTime: () => Promise<Percentiles>;
 }
 
 export interface AnalyticsTotals extends Counters {
@@ -119,11 +120,7 @@ async function aggregate(read: ReadAsViewer, request: AnalyticsRequest, range: A
   const { bounds, buckets: n } = range;
   const at = (index: number) => bounds[index] as number;
   // Keys: 0..n-1 the range's buckets, n the whole range, n + 1 the previous period.
-  const latencySegments: Segment[] = [];
-  for (let index = 0; index < n; index++) {
-    latencySegments.push(...segments(at(n + index), at(n + index + 1), index));
-  }
-  latencySegments.push(...segments(at(n), at(2 * n), n), ...segments(at(0), at(n), n + 1));
+  const latencySegments = [...segments(at(n), at(2 * n), n), ...segments(at(0), at(n), n + 1)];
   const setSegments = [
     ...segments(at(n), at(2 * n), 0, SET_GRAINS),
     ...segments(at(0), at(n), 1, SET_GRAINS),
@@ -135,20 +132,26 @@ async function aggregate(read: ReadAsViewer, request: AnalyticsRequest, range: A
     errorsSql(request.scope, setSegments, request.top),
   ]);
 
-  const histograms = new Map<number, Map<number, number>>();
-  for (const row of latencyRows) {
-    const key = Number(row.k);
-    const histogram = histograms.get(key) ?? new Map<number, number>();
-    histogram.set(Number(row.bin), Number(row.runs));
-    histograms.set(key, histogram);
-  }
+  const histograms = toHistograms(latencyRows);
   const executionTime = (key: number) => percentiles(histograms.get(key) ?? new Map());
+  let bucketHistograms: Promise<Map<number, Map<number, number>>> | undefined;
+  const bucketExecutionTime = (index: number) => {
+    bucketHistograms ??= (async () => {
+      const list: Segment[] = [];
+      for (let bucket = 0; bucket < n; bucket++) {
+        list.push(...segments(at(n + bucket), at(n + bucket + 1), bucket));
+      }
+      const [rows = []] = await read([latencySql(request.scope, list)]);
+      return toHistograms(rows);
+    })();
+    return bucketHistograms.then((all) => percentiles(all.get(index) ?? new Map()));
+  };
 
   const buckets: AnalyticsBucket[] = Array.from({ length: n }, (_, index) => ({
     start: new Date(at(n + index)),
     end: new Date(at(n + index + 1)),
     ...emptyCounters(),
-    executionTime: executionTime(index),
+    executionTime: () => bucketExecutionTime(index),
   }));
   const periodCounters = [emptyCounters(), emptyCounters()];
   for (const row of counterRows) {
@@ -203,6 +206,17 @@ async function aggregate(read: ReadAsViewer, request: AnalyticsRequest, range: A
     topCallersByRevenue,
     topErrors: errorRows.map((row) => ({ message: String(row.message), runs: Number(row.runs) })),
   };
+}
+
+function toHistograms(rows: Rows) {
+  const histograms = new Map<number, Map<number, number>>();
+  for (const row of rows) {
+    const key = Number(row.k);
+    const histogram = histograms.get(key) ?? new Map<number, number>();
+    histogram.set(Number(row.bin), Number(row.runs));
+    histograms.set(key, histogram);
+  }
+  return histograms;
 }
 
 /** The rollups' caller_key order (COLLATE "C": by code unit). */
