@@ -40,9 +40,13 @@ export function countersSql(scope: Scope, bounds: number[]) {
   return sql`SELECT width_bucket(r.bucket_start, ${instants(bounds)}) AS i, ${sql.join(sums, COMMA)} FROM x402_usage_rollups r WHERE ${scopeSql(scope, 'r')} AND r.bucket_start >= ${new Date(bounds[0] as number)} AND r.bucket_start < ${new Date(bounds.at(-1) as number)} GROUP BY 1`;
 }
 
+// Segments drive index lookups on (template_id, grain_minutes, bucket_start) through LATERAL:
+// a plain join (or a LATERAL the planner flattens: hence OFFSET 0) lets a planner without fresh
+// statistics scan every rollup row of the template.
+
 /** Histogram bins per answer key. */
 export function latencySql(scope: Scope, list: Segment[]) {
-  return sql`SELECT s.k, l.bin, sum(l.runs)::text AS runs FROM ${segmentTable(list)} JOIN x402_usage_latency_rollups l ON l.grain_minutes = s.g AND l.bucket_start = s.at WHERE ${scopeSql(scope, 'l')} GROUP BY s.k, l.bin HAVING sum(l.runs) <> 0`;
+  return sql`SELECT s.k, l.bin, sum(l.runs)::text AS runs FROM ${segmentTable(list)} CROSS JOIN LATERAL (SELECT l.bin, l.runs FROM x402_usage_latency_rollups l WHERE ${scopeSql(scope, 'l')} AND l.grain_minutes = s.g AND l.bucket_start = s.at OFFSET 0) l GROUP BY s.k, l.bin HAVING sum(l.runs) <> 0`;
 }
 
 /**
@@ -51,12 +55,12 @@ export function latencySql(scope: Scope, list: Segment[]) {
  */
 export function callersSql(scope: Scope, list: Segment[], top: number) {
   const columns = sql`c.caller_key, c.caller_id, c.payer_address, c.runs::text AS runs, c.revenue::text AS revenue`;
-  return sql`WITH c AS (SELECT s.k, c.caller_key, min(c.caller_id::text) AS caller_id, min(c.payer_address) AS payer_address, sum(c.runs) AS runs, sum(c.revenue_micro) AS revenue FROM ${segmentTable(list)} JOIN x402_usage_caller_rollups c ON c.grain_minutes = s.g AND c.bucket_start = s.at WHERE ${scopeSql(scope, 'c')} GROUP BY s.k, c.caller_key HAVING sum(c.runs) > 0) SELECT 'count' AS part, c.k, count(c.caller_id)::text AS callers, (count(*) - count(c.caller_id))::text AS payers, NULL AS caller_key, NULL AS caller_id, NULL AS payer_address, NULL AS runs, NULL AS revenue FROM c GROUP BY c.k UNION ALL (SELECT 'runs', c.k, NULL, NULL, ${columns} FROM c WHERE c.k = 0 ORDER BY c.runs DESC, c.caller_key COLLATE "C" LIMIT ${top}) UNION ALL (SELECT 'revenue', c.k, NULL, NULL, ${columns} FROM c WHERE c.k = 0 AND c.revenue > 0 ORDER BY c.revenue DESC, c.caller_key COLLATE "C" LIMIT ${top})`;
+  return sql`WITH c AS (SELECT s.k, c.caller_key, min(c.caller_id::text) AS caller_id, min(c.payer_address) AS payer_address, sum(c.runs) AS runs, sum(c.revenue_micro) AS revenue FROM ${segmentTable(list)} CROSS JOIN LATERAL (SELECT c.caller_key, c.caller_id, c.payer_address, c.runs, c.revenue_micro FROM x402_usage_caller_rollups c WHERE ${scopeSql(scope, 'c')} AND c.grain_minutes = s.g AND c.bucket_start = s.at OFFSET 0) c GROUP BY s.k, c.caller_key HAVING sum(c.runs) > 0) SELECT 'count' AS part, c.k, count(c.caller_id)::text AS callers, (count(*) - count(c.caller_id))::text AS payers, NULL AS caller_key, NULL AS caller_id, NULL AS payer_address, NULL AS runs, NULL AS revenue FROM c GROUP BY c.k UNION ALL (SELECT 'runs', c.k, NULL, NULL, ${columns} FROM c WHERE c.k = 0 ORDER BY c.runs DESC, c.caller_key COLLATE "C" LIMIT ${top}) UNION ALL (SELECT 'revenue', c.k, NULL, NULL, ${columns} FROM c WHERE c.k = 0 AND c.revenue > 0 ORDER BY c.revenue DESC, c.caller_key COLLATE "C" LIMIT ${top})`;
 }
 
 /** The range's most frequent error messages (first 300 characters). */
 export function errorsSql(scope: Scope, list: Segment[], top: number) {
-  return sql`SELECT e.message, sum(e.runs)::text AS runs FROM ${segmentTable(list)} JOIN x402_usage_error_rollups e ON e.grain_minutes = s.g AND e.bucket_start = s.at WHERE s.k = 0 AND ${scopeSql(scope, 'e')} GROUP BY e.message HAVING sum(e.runs) > 0 ORDER BY sum(e.runs) DESC, e.message COLLATE "C" LIMIT ${top}`;
+  return sql`SELECT e.message, sum(e.runs)::text AS runs FROM ${segmentTable(list)} CROSS JOIN LATERAL (SELECT e.message, e.runs FROM x402_usage_error_rollups e WHERE ${scopeSql(scope, 'e')} AND e.grain_minutes = s.g AND e.bucket_start = s.at OFFSET 0) e WHERE s.k = 0 GROUP BY e.message HAVING sum(e.runs) > 0 ORDER BY sum(e.runs) DESC, e.message COLLATE "C" LIMIT ${top}`;
 }
 
 export const SET_GRAINS = GRAINS_MINUTES.filter((grain) => grain !== 60);
