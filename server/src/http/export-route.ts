@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthError, type Authenticator } from '../auth/authenticator.ts';
 import type { Database } from '../db/database.ts';
@@ -79,9 +78,13 @@ export function serveExport(db: Pick<Database, 'runAs'>, authenticator: Authenti
     });
     if (req.method === 'HEAD') return res.end();
     let closed = false;
+    // One listener each for the whole download (not one per page: they would pile up).
+    let wake: (() => void) | null = null;
     res.on('close', () => {
       closed = true;
+      wake?.();
     });
+    res.on('drain', () => wake?.());
     const sink = {
       get closed() {
         return closed;
@@ -89,7 +92,12 @@ export function serveExport(db: Pick<Database, 'runAs'>, authenticator: Authenti
       async write(chunk: string) {
         if (closed || res.write(chunk)) return;
         // Backpressure: the next page is read only once the client took this one.
-        await Promise.race([once(res, 'drain'), once(res, 'close')]);
+        await new Promise<void>((resolve) => {
+          wake = () => {
+            wake = null;
+            resolve();
+          };
+        });
       },
     };
     try {
