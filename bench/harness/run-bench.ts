@@ -3,6 +3,7 @@ import { FakeModel } from '../clients/fake-model.ts';
 import type { Servers } from '../clients/page-requests.ts';
 import { ensureDataset } from '../dataset/dataset.ts';
 import { type BenchResults, startResults } from '../report/results.ts';
+import { ensureAnalyticsDatabase, runAnalyticsWorkloads } from '../workloads/analytics.ts';
 import { runColdStart } from '../workloads/coldstart.ts';
 import { runFanout } from '../workloads/fanout.ts';
 import { runPageWorkloads } from '../workloads/history-pages.ts';
@@ -163,6 +164,19 @@ export async function runBench(
         );
       });
       measured([5]);
+    }
+    if (wants(8)) {
+      log('workload 8: owner analytics and export (its own database and promptmeter process)');
+      results.analytics = await step('analytics', async () => {
+        const { url, runs } = await ensureAnalyticsDatabase(mode, log);
+        const server = await start('promptmeter', {
+          name: 'promptmeter-analytics',
+          databaseUrl: url,
+          env: promptmeterEnv,
+        });
+        return runAnalyticsWorkloads(mode, server, url, runs, log);
+      });
+      measured([8]);
     }
   } finally {
     await Promise.allSettled(running.map((server) => server.stop()));

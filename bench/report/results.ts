@@ -3,6 +3,7 @@ import type { Dataset } from '../dataset/dataset.ts';
 import type { Mode } from '../harness/config.ts';
 import type { Plan } from '../harness/explain.ts';
 import type { LabelledProfile } from '../harness/profile.ts';
+import type { AnalyticsResult } from '../workloads/analytics.ts';
 import type { Check } from '../workloads/check.ts';
 import type { ColdStartResult } from '../workloads/coldstart.ts';
 import type { FanoutResult } from '../workloads/fanout.ts';
@@ -35,9 +36,11 @@ export interface BenchResults {
   fanout?: FanoutResult;
   coldStart?: ColdStartResult;
   streams?: StreamsResult;
+  /** Workload 8 (bench/workloads/analytics.ts). */
+  analytics?: AnalyticsResult;
   profiles: LabelledProfile[];
   plans: Plan[];
-  /** When each workload (1-7) was last measured: --only reruns merge into earlier results. */
+  /** When each workload (1-8) was last measured: --only reruns merge into earlier results. */
   measuredAt?: Record<string, string>;
   /** Workloads that crashed: a broken behaviour too. */
   errors: string[];
@@ -49,6 +52,7 @@ export const allChecks = (results: BenchResults): Check[] => [
   ...(results.fanout?.checks ?? []),
   ...(results.coldStart?.checks ?? []),
   ...(results.streams?.checks ?? []),
+  ...(results.analytics?.checks ?? []),
   ...results.errors.map((error) => ({ name: 'workload crashed', ok: false, detail: error })),
 ];
 

@@ -10,4 +10,10 @@ export const typePolicies: TypePolicies = {
       templates: relayStylePagination(),
     },
   },
+  Template: {
+    fields: {
+      // The owner's run log: one list per filter.
+      executions: relayStylePagination(['filter']),
+    },
+  },
 };

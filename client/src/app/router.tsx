@@ -64,6 +64,7 @@ export const paths = {
   signIn: (next?: string) => (next ? `/sign-in?next=${encodeURIComponent(next)}` : '/sign-in'),
   template: (id: string) => `/templates/${encodeURIComponent(id)}`,
   executions: (id: string) => `/templates/${encodeURIComponent(id)}/executions`,
+  analytics: (id: string) => `/templates/${encodeURIComponent(id)}/analytics`,
 };
 
 export type Route =
@@ -71,6 +72,7 @@ export type Route =
   | { name: 'signIn'; next: string }
   | { name: 'template'; templateId: string }
   | { name: 'executions'; templateId: string }
+  | { name: 'analytics'; templateId: string }
   | { name: 'notFound' };
 
 export function matchRoute(location: URL): Route {
@@ -81,7 +83,7 @@ export function matchRoute(location: URL): Route {
     // Only same-site paths: never bounce a fresh session to another origin.
     return { name: 'signIn', next: next?.startsWith('/') && !next.startsWith('//') ? next : '/' };
   }
-  const match = /^\/templates\/([^/]+)(\/executions)?$/.exec(path);
+  const match = /^\/templates\/([^/]+)(\/executions|\/analytics)?$/.exec(path);
   if (match?.[1]) {
     let templateId: string;
     try {
@@ -89,6 +91,7 @@ export function matchRoute(location: URL): Route {
     } catch {
       return { name: 'notFound' };
     }
+    if (match[2] === '/analytics') return { name: 'analytics', templateId };
     return match[2] ? { name: 'executions', templateId } : { name: 'template', templateId };
   }
   return { name: 'notFound' };

@@ -1,9 +1,23 @@
+export type AnalyticsGranularity =
+  | 'DAY'
+  | 'HOUR';
+
+export type AnalyticsPreset =
+  /** Today and the 6 days before it. */
+  | 'LAST_7_DAYS'
+  /** The current hour and the 23 before it. */
+  | 'LAST_24_HOURS'
+  | 'LAST_30_DAYS'
+  | 'LAST_90_DAYS';
+
 /** Every `extensions.code` an error of this API can carry. Clients branch on the code, never on the message. */
 export type ErrorCode =
   /** Not a GraphQL request: invalid JSON or Content-Length, no query, a mutation over GET (HTTP 400 or 405), a POST body that is not JSON (HTTP 415). */
   | 'BAD_REQUEST'
   /** Invalid input; `extensions.field` names the field (`variables`, `first`, `after`, …). Also two paid runs in one operation (HTTP 400). */
   | 'BAD_USER_INPUT'
+  /** Signed in, but not allowed: a template's analytics for someone who does not own it. */
+  | 'FORBIDDEN'
   /** The document is not valid GraphQL syntax. */
   | 'GRAPHQL_PARSE_FAILED'
   /** The document does not validate against the schema. */
@@ -45,3 +59,9 @@ export type ExecutionStatus =
   /** Started; the model has not answered yet. */
   | 'RUNNING'
   | 'SUCCESS';
+
+export type ExportFormat =
+  /** RFC 4180, UTF-8, CRLF, a header row; formulas neutralised. */
+  | 'CSV'
+  /** One JSON object per line. */
+  | 'NDJSON';

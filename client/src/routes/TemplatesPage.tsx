@@ -6,6 +6,7 @@ import { graphql } from '../gql/index.ts';
 import { useSession } from '../session/SessionProvider.tsx';
 import { PublishTemplateForm } from '../templates/PublishTemplateForm.tsx';
 import { TemplateListItem } from '../templates/TemplateListItem.tsx';
+import { YourTemplates } from '../templates/YourTemplates.tsx';
 import { CollapsiblePanel } from '../ui/CollapsiblePanel.tsx';
 import { ErrorNotice, Loading } from '../ui/Feedback.tsx';
 
@@ -44,6 +45,7 @@ export function TemplatesPage() {
         <p className="muted">Run a template, pay per run, and watch your history update live.</p>
       </div>
       <PublishSection />
+      <OwnedTemplates />
       {error && !templates ? (
         <ErrorNotice
           error={error}
@@ -83,6 +85,10 @@ export function TemplatesPage() {
       )}
     </div>
   );
+}
+
+function OwnedTemplates() {
+  return useSession().signedIn ? <YourTemplates /> : null;
 }
 
 function PublishSection() {

@@ -1,5 +1,6 @@
 import type { FragmentType } from '@apollo/client';
 import { useFragment } from '@apollo/client/react';
+import { Link, paths } from '../app/router.tsx';
 import { graphql } from '../gql/index.ts';
 import { formatUsdc, isZeroAmount } from '../lib/format.ts';
 
@@ -38,7 +39,10 @@ export function TemplateSummary({
       </p>
       {data.description && <p className="template-summary__description">{data.description}</p>}
       {data.viewerIsOwner && (
-        <p className="notice notice--info">You own this template: your runs are free.</p>
+        <p className="notice notice--info">
+          You own this template: your runs are free.{' '}
+          <Link to={paths.analytics(data.id)}>Analytics, run log and export →</Link>
+        </p>
       )}
     </header>
   );

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -38,6 +38,13 @@ export interface Authenticator {
   sessionFromAuthorization(value: unknown): Promise<Session | null>;
   /** An HS256 token of ours; `expiresIn` (jose's "2h", "7d"…) defaults to the longest allowed. */
   mint(claims: { sub: string; name?: string }, expiresIn?: string): Promise<string>;
+  /**
+   * A short-lived token for one purpose (e.g. a download link), signed with a key derived for
+   * that purpose: it is not an API token, and an API token is not one of these.
+   */
+  mintLink(purpose: string, claims: Record<string, unknown>, seconds: number): Promise<string>;
+  /** The claims of a link token of `purpose`; AuthError when forged, expired or of another purpose. */
+  verifyLink(purpose: string, token: string): Promise<Record<string, unknown>>;
 }
 
 /** How tokens are verified (README "Security" → "Tokens"). */
@@ -103,6 +110,13 @@ export function createAuthenticator(
     }
   }
 
+  // Download links are signed with keys derived from the secret per purpose: never valid as an
+  // API token, nor an API token as a link. A server that only verifies JWKS tokens signs them
+  // with a key of its own process (a link then works on the instance that made it).
+  const linkSecret = policy.secret ?? randomBytes(32);
+  const linkKey = (purpose: string) =>
+    createHmac('sha256', linkSecret).update(`promptmeter-link:${purpose}`).digest();
+
   // A verified token stays valid until its exp: verify each token once, not on every request
   // (HS256 through WebCrypto was ~10% of a page request's CPU). Bounded: cleared when full.
   const verified = new Map<string, Session>();
@@ -154,6 +168,24 @@ export function createAuthenticator(
       if (policy.issuer) jwt.setIssuer(policy.issuer);
       if (policy.audience) jwt.setAudience(policy.audience);
       return jwt.sign(key);
+    },
+    mintLink: (purpose, claims, seconds) =>
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setIssuedAt()
+        .setExpirationTime(Math.floor(Date.now() / 1000) + seconds)
+        .sign(linkKey(purpose)),
+    async verifyLink(purpose, token) {
+      try {
+        const { payload } = await jwtVerify(token, linkKey(purpose), {
+          algorithms: ['HS256'],
+          requiredClaims: ['exp'],
+        });
+        return payload as Record<string, unknown>;
+      } catch (error) {
+        if (error instanceof joseErrors.JWTExpired) throw new AuthError('link expired');
+        throw new AuthError('invalid link');
+      }
     },
   };
 }

@@ -7,10 +7,11 @@
  * literals.
  */
 
-import { sql } from '../db/sql.ts';
+import { type SqlText, sql } from '../db/sql.ts';
 import type { ExecutionEnd, ExecutionStart } from './execution.ts';
 import { EXECUTION_COLUMNS } from './execution-rows.ts';
 import type { LogPosition } from './log-position.ts';
+import { hasRunLogFilter, type RunLogFilter, runLogConditionsSql } from './run-log-filter.ts';
 
 const LOG = sql`x402_prompt_template_usage_logs`;
 
@@ -30,24 +31,27 @@ export interface ExecutionFilter {
   templateId: string;
   /** Null: every row of the template the viewer may read (owners: all of them). */
   callerId: string | null;
+  /** The run log's filters (owners narrowing their log, README "Export"). */
+  log?: RunLogFilter;
 }
 
 const NOTHING = sql``;
 
-const where = ({ templateId, callerId }: ExecutionFilter) =>
-  sql`template_id = ${sql.uuid(templateId)}${callerId === null ? NOTHING : sql` AND caller_id = ${sql.uuid(callerId)}`}`;
+const where = ({ templateId, callerId, log }: ExecutionFilter) =>
+  sql`template_id = ${sql.uuid(templateId)}${callerId === null ? NOTHING : sql` AND caller_id = ${sql.uuid(callerId)}`}${runLogConditionsSql(log)}`;
 
 export function executionPageSql(
   filter: ExecutionFilter,
   limit: number,
   after: KeysetPosition | null,
+  columns: SqlText = ALL_COLUMNS,
 ) {
   // (created_at, id) < cursor, written so that the index seeks to the cursor (the redundant
   // created_at <= bound) instead of walking every newer row.
   const keyset = after
     ? sql` AND created_at <= ${after.createdAt} AND (created_at < ${after.createdAt} OR (created_at = ${after.createdAt} AND id < ${sql.uuid(after.id)}))`
     : NOTHING;
-  return sql`SELECT ${ALL_COLUMNS} FROM ${LOG} WHERE ${where(filter)}${keyset} ORDER BY created_at DESC, id DESC LIMIT ${limit}`;
+  return sql`SELECT ${columns} FROM ${LOG} WHERE ${where(filter)}${keyset} ORDER BY created_at DESC, id DESC LIMIT ${limit}`;
 }
 
 /**
@@ -55,7 +59,7 @@ export function executionPageSql(
  * reads the run counter kept with every insert (migration 003); a template's whole history counts.
  */
 export function executionCountSql(filter: ExecutionFilter) {
-  return filter.callerId === null
+  return filter.callerId === null || hasRunLogFilter(filter.log)
     ? sql`SELECT count(*) AS total FROM ${LOG} WHERE ${where(filter)}`
     : sql`SELECT coalesce((SELECT runs FROM x402_usage_log_counts WHERE ${where(filter)}), 0) AS total`;
 }

@@ -19,6 +19,7 @@ import type { Context, Services } from '../schema/context.ts';
 import { schema } from '../schema/index.ts';
 import { createContext, type ServerContext } from './context.ts';
 import { loggerQuietOnDatabaseOutages, maskError } from './database-unavailable.ts';
+import { serveExport } from './export-route.ts';
 import { graphiqlOptions } from './graphiql.ts';
 import { renderGraphiQLPage } from './graphiql-page.ts';
 import { serveGraphqlWs } from './graphql-ws.ts';
@@ -132,6 +133,7 @@ export function buildApp({
         devTokens: policy.devConveniences ? services.authenticator : undefined,
         health: serveHealth({ db, services }),
         production: policy.production,
+        exportRuns: serveExport(db, services.authenticator),
       }),
     ),
   );

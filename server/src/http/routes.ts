@@ -1,12 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Authenticator } from '../auth/authenticator.ts';
+import { EXPORT_PATH } from '../executions/run-export.ts';
 import { serveClientAssets } from './client-assets.ts';
 import { serveDevTokens } from './dev-tokens.ts';
 import { GRAPHIQL_ASSETS, serveGraphiQLAsset } from './graphiql-page.ts';
 import { isLoopbackRequest, setSecurityHeaders } from './policy.ts';
 
 /** Paths the API answers itself; everything else that is a GET may be the single-page app. */
-const API_PATHS = /^\/(?:graphql|health|dev)(?:\/|$)/;
+const API_PATHS = /^\/(?:graphql|health|dev|export)(?:\/|$)/;
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
@@ -19,16 +20,18 @@ export interface Routes {
   health?: Handler;
   /** Adds Strict-Transport-Security to the security headers. */
   production?: boolean;
+  /** GET /export/executions?token=… (export-route.ts). */
+  exportRuns?: Handler;
 }
 
 /**
  * The node:http request listener: the routes that are not GraphQL (GraphiQL's assets, the web
- * client, /dev/token, /health/*), then Yoga for the rest (/graphql, its GraphiQL page, /health,
+ * client, /dev/token, /health/*, /export/executions), then Yoga for the rest (/graphql, its GraphiQL page, /health,
  * 404s).
  */
 export function routeRequests(
   yoga: Handler,
-  { clientDist, devTokens, health, production = false }: Routes,
+  { clientDist, devTokens, health, production = false, exportRuns }: Routes,
 ) {
   const clientAssets = clientDist ? serveClientAssets(clientDist) : null;
   const devToken = devTokens ? serveDevTokens(devTokens) : null;
@@ -38,6 +41,7 @@ export function routeRequests(
     // Never to another address, nor to a page that reached us by a rebound DNS name.
     if (devToken && pathname === '/dev/token' && isLoopbackRequest(req)) return devToken;
     if (health && pathname.startsWith('/health/')) return health;
+    if (exportRuns && pathname === EXPORT_PATH) return exportRuns;
     const read = req.method === 'GET' || req.method === 'HEAD';
     if (read && pathname.startsWith(GRAPHIQL_ASSETS)) return serveGraphiQLAsset;
     if (clientAssets && read && !API_PATHS.test(pathname)) return clientAssets;

@@ -10,6 +10,10 @@ export const ERROR_CODES = {
     description: 'Signed-in only operation without a token; a bad token (HTTP 401).',
   },
   NOT_FOUND: { description: 'Unknown template or execution (or one the viewer may not read).' },
+  FORBIDDEN: {
+    description:
+      "Signed in, but not allowed: a template's analytics for someone who does not own it.",
+  },
   BAD_USER_INPUT: {
     description:
       'Invalid input; `extensions.field` names the field (`variables`, `first`, `after`, …). Also two paid runs in one operation (HTTP 400).',
@@ -110,6 +114,7 @@ export const queryTooComplex = (limit: string, max: number, message: string) =>
   apiError('QUERY_TOO_COMPLEX', message, { limit, max, http: { status: 400, spec: true } });
 
 export const operationTimeout = (message: string) => apiError('OPERATION_TIMEOUT', message);
+export const forbidden = (message: string) => apiError('FORBIDDEN', message);
 
 export const notFound = (what: string) => apiError('NOT_FOUND', `${what} not found`);
 

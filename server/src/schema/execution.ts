@@ -7,6 +7,7 @@ import {
   executionPageSql,
 } from '../executions/execution-sql.ts';
 import { encodePosition } from '../executions/log-position.ts';
+import { checkRunLogFilter, type RunLogFilter, runLogWhere } from '../executions/run-log-filter.ts';
 import type { Execution as ExecutionRow } from '../generated/prisma/client.ts';
 import { builder } from './builder.ts';
 import type { Context } from './context.ts';
@@ -23,7 +24,7 @@ import { selectedFields } from './relay/selection.ts';
 import { Template } from './template.ts';
 import { User } from './user.ts';
 
-const ExecutionStatus = builder.enumType('ExecutionStatus', {
+export const ExecutionStatus = builder.enumType('ExecutionStatus', {
   values: {
     RUNNING: { value: 'running', description: 'Started; the model has not answered yet.' },
     SUCCESS: { value: 'success' },
@@ -122,7 +123,8 @@ async function executionPage(
       where: {
         templateId: filter.templateId,
         ...(filter.callerId === null ? {} : { callerId: filter.callerId }),
-        ...after(position),
+        // AND: the filter's and the cursor's createdAt bounds must both hold.
+        AND: [runLogWhere(filter.log), after(position)],
       },
       orderBy: newestFirst,
       take: size + 1,
@@ -162,14 +164,49 @@ builder.queryField('myExecutions', (t) =>
   }),
 );
 
+export const ExecutionLogFilter = builder.inputType('ExecutionLogFilter', {
+  description: 'Narrows a run log; every field given must match. Also what an export selects.',
+  fields: (t) => ({
+    status: t.field({ type: ExecutionStatus }),
+    callerId: t.id({ description: 'A signed-in caller (User id).' }),
+    payerAddress: t.string({ description: "A payer's wallet address, any case." }),
+    from: t.field({ type: 'DateTime', description: 'Runs started at or after.' }),
+    to: t.field({ type: 'DateTime', description: 'Runs started before.' }),
+    paid: t.boolean({ description: 'true: charged runs only; false: free runs only.' }),
+  }),
+});
+
+/** The GraphQL filter as the log's filter; BAD_USER_INPUT names the field at fault. */
+export function toRunLogFilter(input: typeof ExecutionLogFilter.$inferInput | null | undefined) {
+  if (!input) return undefined;
+  return checkRunLogFilter({
+    status: (input.status as RunLogFilter['status']) ?? null,
+    callerId: input.callerId ? databaseId(String(input.callerId), 'User', 'callerId') : null,
+    payerAddress: input.payerAddress ?? null,
+    from: input.from ?? null,
+    to: input.to ?? null,
+    paid: input.paid ?? null,
+  });
+}
+
 builder.prismaObjectField(Template, 'executions', (t) =>
   t.field({
     type: ExecutionConnection,
-    description: 'Every run of this template for its owners (analytics); others see their own.',
+    description:
+      'Every run of this template for its owners (the run log), newest first; others see their own. `totalCount` is exact for the filter.',
     authScopes: { signedIn: true },
-    args: { first: t.arg.int({ defaultValue: 20 }), after: t.arg.string() },
+    args: {
+      first: t.arg.int({ defaultValue: 20 }),
+      after: t.arg.string(),
+      filter: t.arg({ type: ExecutionLogFilter }),
+    },
     select: { id: true },
     resolve: (template, args, context, info) =>
-      executionPage(context, info, { templateId: template.id, callerId: null }, args),
+      executionPage(
+        context,
+        info,
+        { templateId: template.id, callerId: null, log: toRunLogFilter(args.filter) },
+        args,
+      ),
   }),
 );

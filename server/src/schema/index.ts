@@ -6,6 +6,8 @@ import './execute-template.ts';
 import './run-template.ts';
 import './cancel-execution.ts';
 import './execution-logged.ts';
+import './analytics.ts';
+import './run-export.ts';
 import './payment.ts';
 import './errors.ts';
 

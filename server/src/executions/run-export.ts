@@ -1,0 +1,115 @@
+/**
+ * A run log as CSV or NDJSON, read in keyset pages as the viewer (RLS) and written as it is read:
+ * memory stays flat whatever the length (README "Export"). Pages rather than one long cursor: no
+ * connection (or PGlite's only one) is held while a slow client reads; a page waits for the
+ * client to drain the previous one.
+ */
+import type { Database } from '../db/database.ts';
+import { REQUEST_ROLE } from '../db/roles.ts';
+import { type SqlText, sql } from '../db/sql.ts';
+import { type ExecutionFilter, executionPageSql, type KeysetPosition } from './execution-sql.ts';
+import type { RunLogFilter } from './run-log-filter.ts';
+
+export type ExportFormat = 'csv' | 'ndjson';
+
+export const EXPORT_PAGE_SIZE = 2000;
+
+const ISO = (column: string) =>
+  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * The exported columns, in order (CSV header names and NDJSON keys), each as SQL: the database
+ * writes each row as one finished line, so the server only concatenates (README "Export").
+ */
+const COLUMNS: [name: string, text: string, json: string][] = [
+  ['id', 'id::text', 'id'],
+  ['createdAt', ISO('created_at'), ISO('created_at')],
+  ['completedAt', ISO('completed_at'), ISO('completed_at')],
+  ['status', 'status', 'status'],
+  ['callerId', 'caller_id::text', 'caller_id'],
+  ['payerAddress', 'payer_address', 'payer_address'],
+  // Exact, without trailing zeros, as the API writes Decimal ("0.25", "0").
+  ['amountPaid', 'trim_scale(amount_paid)::text', 'trim_scale(amount_paid)::text'],
+  ['network', 'network', 'network'],
+  ['paymentTransaction', 'payment_transaction', 'payment_transaction'],
+  ['inputTokens', 'input_tokens::text', 'input_tokens'],
+  ['outputTokens', 'output_tokens::text', 'output_tokens'],
+  ['executionTimeMs', 'execution_time_ms::text', 'execution_time_ms'],
+  ['errorMessage', 'error_message', 'error_message'],
+];
+
+const LINE_SQL: Record<ExportFormat, SqlText> = {
+  // Numbers are digits only: csv_field leaves them as they are.
+  csv: constantSql(COLUMNS.map(([, text]) => `csv_field(${text})`).join(" || ',' || ")),
+  ndjson: constantSql(
+    `json_build_object(${COLUMNS.map(([name, , json]) => `'${name}', ${json}`).join(', ')})::text`,
+  ),
+};
+
+/** Constant SQL text through the tag (no values: nothing is quoted, nothing comes from a request). */
+function constantSql(text: string): SqlText {
+  return sql(Object.assign([text], { raw: [text] }) as unknown as TemplateStringsArray);
+}
+
+export const csvHeader = () => `${COLUMNS.map(([name]) => name).join(',')}\r\n`;
+
+/** Where the export writes: `write` resolves once the sink can take more. */
+export interface ExportSink {
+  write(chunk: string): Promise<void>;
+  /** True once the client went away: stop reading. */
+  readonly closed: boolean;
+}
+
+/** The page's columns: its finished line, and its keyset position. */
+const pageColumns = (format: ExportFormat) =>
+  sql`${LINE_SQL[format]} AS line, (extract(epoch FROM created_at) * 1000)::bigint::text AS at, id::text AS id`;
+
+/** Streams every row of `filter` the viewer may read, newest first; returns the rows written. */
+export async function exportRuns(
+  db: Pick<Database, 'runAs'>,
+  viewerId: string,
+  filter: ExecutionFilter,
+  format: ExportFormat,
+  sink: ExportSink,
+): Promise<number> {
+  if (format === 'csv') await sink.write(csvHeader());
+  const end = format === 'csv' ? '\r\n' : '\n';
+  const columns = pageColumns(format);
+  let position: KeysetPosition | null = null;
+  let written = 0;
+  while (!sink.closed) {
+    const [rows = []] = await db.runAs(REQUEST_ROLE, viewerId, [
+      executionPageSql(filter, EXPORT_PAGE_SIZE, position, columns),
+    ]);
+    if (rows.length === 0) break;
+    let chunk = '';
+    for (const row of rows) chunk += row.line + end;
+    await sink.write(chunk);
+    written += rows.length;
+    const last = rows.at(-1) as Record<string, unknown>;
+    position = { createdAt: new Date(Number(last.at)), id: String(last.id) };
+    if (rows.length < EXPORT_PAGE_SIZE) break;
+  }
+  return written;
+}
+/** GET /export/executions?token=…: the download an export link (createExecutionExport) names. */
+export const EXPORT_PATH = '/export/executions';
+export const EXPORT_LINK_PURPOSE = 'export';
+/** How long an export link works: long enough to start a download, too short to be worth stealing. */
+export const EXPORT_LINK_SECONDS = 60;
+
+/** What an export link carries: who asked, and exactly what they may download. */
+export interface ExportClaims {
+  sub: string;
+  template: string;
+  format: ExportFormat;
+  filter: Record<string, string | boolean | null>;
+}
+
+export const filterClaims = (filter: RunLogFilter | undefined): ExportClaims['filter'] =>
+  Object.fromEntries(
+    Object.entries(filter ?? {}).map(([key, value]) => [
+      key,
+      value instanceof Date ? value.toISOString() : (value ?? null),
+    ]),
+  );
