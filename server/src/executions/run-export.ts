@@ -21,26 +21,31 @@ const ISO = (column: string) =>
  * The exported columns, in order (CSV header names and NDJSON keys), each as SQL: the database
  * writes each row as one finished line, so the server only concatenates (README "Export").
  */
-const COLUMNS: [name: string, text: string, json: string][] = [
+const COLUMNS: [name: string, text: string, json: string, freeText?: 'free text'][] = [
   ['id', 'id::text', 'id'],
   ['createdAt', ISO('created_at'), ISO('created_at')],
   ['completedAt', ISO('completed_at'), ISO('completed_at')],
   ['status', 'status', 'status'],
   ['callerId', 'caller_id::text', 'caller_id'],
-  ['payerAddress', 'payer_address', 'payer_address'],
+  ['payerAddress', 'payer_address', 'payer_address', 'free text'],
   // Exact, without trailing zeros, as the API writes Decimal ("0.25", "0").
   ['amountPaid', 'trim_scale(amount_paid)::text', 'trim_scale(amount_paid)::text'],
-  ['network', 'network', 'network'],
-  ['paymentTransaction', 'payment_transaction', 'payment_transaction'],
+  ['network', 'network', 'network', 'free text'],
+  ['paymentTransaction', 'payment_transaction', 'payment_transaction', 'free text'],
   ['inputTokens', 'input_tokens::text', 'input_tokens'],
   ['outputTokens', 'output_tokens::text', 'output_tokens'],
   ['executionTimeMs', 'execution_time_ms::text', 'execution_time_ms'],
-  ['errorMessage', 'error_message', 'error_message'],
+  ['errorMessage', 'error_message', 'error_message', 'free text'],
 ];
 
 const LINE_SQL: Record<ExportFormat, SqlText> = {
-  // Numbers are digits only: csv_field leaves them as they are.
-  csv: constantSql(COLUMNS.map(([, text]) => `csv_field(${text})`).join(" || ',' || ")),
+  // Only text that came from outside can hold a quote, a separator or a formula; the rest (ids,
+  // timestamps, the status, non-negative numbers) is written as it is, or empty when NULL.
+  csv: constantSql(
+    COLUMNS.map(([, text, , freeText]) =>
+      freeText ? `csv_field(${text})` : `coalesce(${text}, '')`,
+    ).join(" || ',' || "),
+  ),
   ndjson: constantSql(
     `json_build_object(${COLUMNS.map(([name, , json]) => `'${name}', ${json}`).join(', ')})::text`,
   ),
