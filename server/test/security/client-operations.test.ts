@@ -144,6 +144,10 @@ describe('a normal session never comes near the limits', () => {
         first: pages[name] ?? 20,
         after: null,
         input: { templateId, variables: { topic: 'tides' } },
+        // The analytics page: a week in the viewer's zone; its Export button.
+        range: { preset: 'LAST_7_DAYS' },
+        timeZone: 'America/New_York',
+        format: 'CSV',
       }
     );
   }
