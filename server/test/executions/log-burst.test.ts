@@ -41,7 +41,7 @@ describe.runIf(stack.postgres && stack.redisUrl)('a burst of completions on one 
   /** A run as the run pipeline logs it: its start, then its final state, on `app`. */
   async function logRun(app: TestApp, callerId: string) {
     const state = successfulRun(dbIdOf(templateId), callerId);
-    expect(await app.services.executionLog.start(state.run)).toBe(true);
+    expect((await app.services.executionLog.start(state.run))?.status).toBe('running');
     expect((await app.services.executionLog.complete(state)).saved).toBe(true);
     return state.run.id;
   }

@@ -24,8 +24,14 @@ describe.runIf(stack.postgres && stack.redisUrl)('resuming live history across i
   let owner: string;
 
   beforeAll(async () => {
-    const first = await startTestApp();
-    const second = await startTestApp({ database: first.database, modelServer: first.modelServer });
+    // A thousand free runs a minute from one address: this measures live history, not quotas.
+    const rateLimits = { freeRunsPerTemplate: 0, runsPerIp: 0, runsPerUser: 0 };
+    const first = await startTestApp({ rateLimits });
+    const second = await startTestApp({
+      database: first.database,
+      modelServer: first.modelServer,
+      rateLimits,
+    });
     apps = [first, second];
     [owner, caller] = await Promise.all([first.token('ovid'), first.token('cato')]);
     templateId = await createTemplate(first, owner);
