@@ -111,7 +111,8 @@ BEGIN
     FROM unnest(ARRAY[15, 60, 1440]) AS g
     ON CONFLICT (template_id, grain_minutes, bucket_start, bin) DO UPDATE SET runs = r.runs + EXCLUDED.runs;
   END IF;
-  IF callers THEN
+  -- A run with neither a signed-in caller nor a payer (an anonymous free run) has no one to count.
+  IF callers AND usage_caller_key(entry) IS NOT NULL THEN
     INSERT INTO x402_usage_caller_rollups AS r (template_id, grain_minutes, bucket_start,
       caller_key, caller_id, payer_address, runs, revenue_micro)
     SELECT entry.template_id, g, usage_rollup_bucket(entry.created_at, g), usage_caller_key(entry),
