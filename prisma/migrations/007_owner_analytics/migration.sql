@@ -111,8 +111,7 @@ BEGIN
     FROM unnest(ARRAY[15, 60, 1440]) AS g
     ON CONFLICT (template_id, grain_minutes, bucket_start, bin) DO UPDATE SET runs = r.runs + EXCLUDED.runs;
   END IF;
-  -- A run with neither a signed-in caller nor a payer (an anonymous free run) has no one to count.
-  IF callers AND usage_caller_key(entry) IS NOT NULL THEN
+  IF callers THEN
     INSERT INTO x402_usage_caller_rollups AS r (template_id, grain_minutes, bucket_start,
       caller_key, caller_id, payer_address, runs, revenue_micro)
     SELECT entry.template_id, g, usage_rollup_bucket(entry.created_at, g), usage_caller_key(entry),
@@ -207,15 +206,12 @@ CREATE POLICY "Owners read template error rollups" ON x402_usage_error_rollups F
 -- gets a leading apostrophe; a field holding a quote, comma, CR or LF is quoted, quotes doubled.
 CREATE FUNCTION csv_field(value TEXT) RETURNS TEXT
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
-  -- One expression, no FROM: PostgreSQL inlines it into the export's query (a function with a
-  -- subquery is called per value, about 7 times slower).
   AS $$
     SELECT CASE
       WHEN value IS NULL THEN ''
-      WHEN value ~ E'[",\r\n]'
-        THEN '"' || CASE WHEN value ~ E'^[=+@\t\r-]' THEN '''' ELSE '' END || replace(value, '"', '""') || '"'
-      WHEN value ~ E'^[=+@\t\r-]' THEN '''' || value
-      ELSE value
+      WHEN safe ~ E'[",\r\n]' THEN '"' || replace(safe, '"', '""') || '"'
+      ELSE safe
     END
+    FROM (SELECT CASE WHEN value ~ E'^[=+@\t\r-]' THEN '''' || value ELSE value END AS safe) AS s
   $$;
 GRANT EXECUTE ON FUNCTION csv_field(TEXT) TO promptmeter_app;
