@@ -39,3 +39,22 @@ export function toExecution(row: Record<string, unknown>): Execution {
 
 /** executionCountSql's `total`: bigint arrives as a string from pg, a number from PGlite. */
 export const totalOf = (rows: Record<string, unknown>[]) => Number(rows[0]?.total ?? 0);
+
+/** One read of a template's changes after a position (execution-sql.ts changesAfterSql). */
+export interface ChangesPage {
+  rows: Execution[];
+  /** Every change by a transaction older than this is visible to the read. */
+  watermark: bigint;
+  /** A change past the watermark is already committed: read again soon, even without a hint. */
+  held: boolean;
+}
+
+/** changesAfterSql's result: with no row to deliver, one row whose `id` is null carries the rest. */
+export function changesPageOf(rows: Record<string, unknown>[]): ChangesPage {
+  const [first] = rows;
+  return {
+    rows: rows.filter((row) => row.id !== null).map(toExecution),
+    watermark: BigInt(String(first?.watermark)),
+    held: first?.held === true,
+  };
+}

@@ -2,7 +2,7 @@ import type { Database } from '../db/database.ts';
 import { BACKEND_ROLE, REQUEST_ROLE, viewerSql } from '../db/roles.ts';
 import type { Execution } from '../generated/prisma/client.ts';
 import type { ExecutionEvents } from './execution-events.ts';
-import { toExecution } from './execution-rows.ts';
+import { changesPageOf } from './execution-rows.ts';
 import { batchIdsSql, changesAfterSql, visibleInBatchSql, watermarkSql } from './execution-sql.ts';
 import { beforeWatermark, isAfter, type LogPosition, positionOf } from './log-position.ts';
 
@@ -230,17 +230,16 @@ class TemplateFeed {
       changesAfterSql(this.templateId, from, pageSize),
     ]);
     counters.changeReads++;
-    const [first] = rows;
-    const changes = rows.filter((row) => row.id !== null).map(toExecution);
+    const page = changesPageOf(rows);
+    const changes = page.rows;
     counters.rowsRead += changes.length;
     let to = changes.length > 0 ? positionOf(changes.at(-1) as Execution) : from;
     if (changes.length === pageSize) {
       this.dirty = true; // more to read
     } else {
-      const caughtUp = beforeWatermark(BigInt(String(first?.watermark)));
+      const caughtUp = beforeWatermark(page.watermark);
       if (isAfter(caughtUp, to)) to = caughtUp;
-      const held = first?.held === true;
-      if (held)
+      if (page.held)
         this.later(HELD_RETRY_MS[Math.min(this.heldRetries++, HELD_RETRY_MS.length - 1)] ?? 1000);
       else this.heldRetries = 0;
     }

@@ -1,14 +1,8 @@
 import { Repeater } from 'graphql-yoga';
 import type { Execution } from '../generated/prisma/client.ts';
+import type { ChangesPage } from './execution-rows.ts';
 import type { FeedBatch, FeedMembership } from './log-feed.ts';
 import { beforeWatermark, isAfter, type LogPosition, positionOf } from './log-position.ts';
-
-/** One read of a template's changes after a position (execution-sql.ts changesAfterSql). */
-export interface ChangesPage {
-  rows: Execution[];
-  /** Every change by a transaction older than this is visible to the read. */
-  watermark: bigint;
-}
 
 export interface LogStreamOptions {
   /** Joins the template's feed on this instance (log-feed.ts): batches of this viewer's rows. */

@@ -1,4 +1,4 @@
-import { toExecution } from '../executions/execution-rows.ts';
+import { changesPageOf } from '../executions/execution-rows.ts';
 import { changesAfterSql } from '../executions/execution-sql.ts';
 import { decodePosition } from '../executions/log-position.ts';
 import { logStream } from '../executions/log-stream.ts';
@@ -42,11 +42,7 @@ builder.subscriptionField('executionLogged', (t) =>
           const [rows = []] = await context.readAsViewer([
             changesAfterSql(template.id, position, CATCH_UP_PAGE),
           ]);
-          const [first] = rows;
-          return {
-            rows: rows.filter((row) => row.id !== null).map(toExecution),
-            watermark: BigInt(String(first?.watermark)),
-          };
+          return changesPageOf(rows);
         },
       });
     },
