@@ -29,41 +29,6 @@ const KNOWN_TRIGGERS = new Set([
   'trg_rollup_usage_log',
 ]);
 
-const LOG = 'x402_prompt_template_usage_logs';
-const MICRO = '(amount_paid * 1000000)::bigint';
-
-/**
- * The analytics rollups (migration 007) as its trigger would have left them, set-based: the
- * migration's own back-fill applies each row in turn, minutes for a million rows.
- */
-const ROLLUP_REBUILD = [
-  'DELETE FROM x402_usage_rollups',
-  'DELETE FROM x402_usage_latency_rollups',
-  'DELETE FROM x402_usage_caller_rollups',
-  'DELETE FROM x402_usage_error_rollups',
-  `INSERT INTO x402_usage_rollups (template_id, bucket_start, runs, running, succeeded, failed,
-     paid_runs, input_tokens, output_tokens, revenue_micro)
-   SELECT template_id, usage_rollup_bucket(created_at, 15), count(*),
-     count(*) FILTER (WHERE status = 'running'), count(*) FILTER (WHERE status = 'success'),
-     count(*) FILTER (WHERE status = 'failed'), count(*) FILTER (WHERE amount_paid > 0),
-     sum(coalesce(input_tokens, 0)), sum(coalesce(output_tokens, 0)), sum(${MICRO})
-   FROM ${LOG} GROUP BY 1, 2`,
-  `INSERT INTO x402_usage_latency_rollups (template_id, grain_minutes, bucket_start, bin, runs)
-   SELECT template_id, g, usage_rollup_bucket(created_at, g), usage_latency_bin(execution_time_ms), count(*)
-   FROM ${LOG}, unnest(ARRAY[15, 60, 1440]) AS g
-   WHERE execution_time_ms IS NOT NULL AND status <> 'running' GROUP BY 1, 2, 3, 4`,
-  `INSERT INTO x402_usage_caller_rollups (template_id, grain_minutes, bucket_start, caller_key,
-     caller_id, payer_address, runs, revenue_micro)
-   SELECT template_id, g, usage_rollup_bucket(created_at, g), usage_caller_key(log),
-     min(caller_id::text)::uuid, min(CASE WHEN caller_id IS NULL THEN lower(payer_address) END),
-     count(*), sum(${MICRO})
-   FROM ${LOG} AS log, unnest(ARRAY[15, 1440]) AS g
-   WHERE usage_caller_key(log) IS NOT NULL GROUP BY 1, 2, 3, 4`,
-  `INSERT INTO x402_usage_error_rollups (template_id, grain_minutes, bucket_start, message, runs)
-   SELECT template_id, g, usage_rollup_bucket(created_at, g), left(error_message, 300), count(*)
-   FROM ${LOG}, unnest(ARRAY[15, 1440]) AS g WHERE status = 'failed' GROUP BY 1, 2, 3, 4`,
-];
-
 /**
  * The bulk load runs with triggers off (session_replication_role = replica), so state that
  * migrations keep by trigger is rebuilt here the way its migration back-fills it. An AFTER
@@ -82,7 +47,8 @@ async function rebuildTriggerState(client: pg.Client) {
     );
   }
   if (rows.some((row) => row.tgname === 'trg_rollup_usage_log')) {
-    for (const statement of ROLLUP_REBUILD) await client.query(statement);
+    // The analytics rollups as the trigger would have left them (migration 010's function).
+    await client.query('SELECT rebuild_usage_rollups()');
   }
   if (rows.length > 0) {
     await client.query('DELETE FROM x402_usage_log_counts');

@@ -15,7 +15,7 @@ import { startTestApp, type TestApp } from '../support/test-app.ts';
 
 const ROLLUPS = [
   'x402_usage_rollups',
-  'x402_usage_latency_rollups',
+  'x402_usage_latency_histograms',
   'x402_usage_caller_rollups',
   'x402_usage_error_rollups',
 ];

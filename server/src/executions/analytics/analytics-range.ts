@@ -100,35 +100,117 @@ export function toRange(text: unknown, timeZone: string, granularity: Granularit
   return { timeZone, granularity, bounds, buckets: (bounds.length - 1) / 2 };
 }
 
-export const GRAINS_MINUTES = [1440, 60, 15] as const;
+/** Rollup grains in minutes (migration 010), largest first; each divides the one before it. */
+export const COUNTER_GRAINS = [1440, 60, 15] as const;
+export const SET_GRAINS = [40320, 10080, 1440, 60, 15] as const;
 
-export interface Segment {
+/** An aligned UTC piece of a rollup, added (sign 1) or taken out (-1) of answer `key`. */
+export interface Piece {
   grain: number;
   start: number;
-  /** Which answer the segment adds to (a bucket index, or a whole period). */
   key: number;
+  sign: 1 | -1;
 }
 
+type Span = { grain: number; start: number; sign: 1 | -1 };
+
 /**
- * [start, end) as the fewest aligned UTC segments of the given grains (largest first): a day of a
- * zone 5 h behind UTC is 24 hour segments, a day of Asia/Kolkata 2 quarter hours + 23 hours + 2.
+ * [start, end) as the fewest signed aligned pieces of `grains`: rollups are additive, so a day of
+ * a zone 5 h behind UTC is its UTC day minus 5 hours plus 5 hours of the next (11 pieces, not
+ * 24), and 30 days are weeks and a few days and hours around them.
+ *
+ * With P(x) the indicator of [0, x): [a, b) = P(b) - P(a), and for any points ya, yb aligned to a
+ * core grain, P(b) - P(a) = (P(yb) - P(ya)) + (P(ya) - P(a)) + (P(b) - P(yb)): core blocks between
+ * ya and yb, then each boundary's remainder down a chain of finer aligned points, each the floor or
+ * ceiling of the boundary at its grain. Every choice is exact; the cheapest is kept.
  */
-export function segments(
+export function pieces(
   start: number,
   end: number,
   key: number,
-  grains: readonly number[] = GRAINS_MINUTES,
-): Segment[] {
-  const result: Segment[] = [];
-  let at = start;
-  while (at < end) {
-    const grain = grains.find((minutes) => {
-      const ms = minutes * 60_000;
-      return at % ms === 0 && at + ms <= end;
-    });
-    if (grain === undefined) throw new Error(`${at} is not on a quarter hour`);
-    result.push({ grain, start: at, key });
-    at += grain * 60_000;
+  grains: readonly number[] = SET_GRAINS,
+): Piece[] {
+  if (start === end) return [];
+  // A core piece over twice the interval's length saves nothing: its edges cost more.
+  const useful = grains.filter(
+    (grain, index) => grain * 60_000 <= 2 * (end - start) || index === grains.length - 1,
+  );
+  const sizes = useful.map((grain) => grain * 60_000);
+  // Consecutive buckets of a zone have the same shape: decompose once, shift it.
+  const offset = start % (sizes[0] as number);
+  const shape = `${end - start}:${offset}:${useful.join(',')}`;
+  let spans = shapes.get(shape);
+  if (!spans) {
+    spans = decompose(offset, offset + end - start, sizes);
+    if (shapes.size >= 10_000) shapes.clear();
+    shapes.set(shape, spans);
   }
-  return result;
+  const shift = start - offset;
+  return spans.map((span) => ({ ...span, start: span.start + shift, key }));
+}
+
+const shapes = new Map<string, Span[]>();
+
+function decompose(start: number, end: number, sizes: number[]): Span[] {
+  let best: { cost: number; build: () => Span[] } | null = null;
+  sizes.forEach((size, level) => {
+    for (const from of around(start, size)) {
+      for (const to of around(end, size)) {
+        const left = chain(start, from, level, sizes);
+        const right = chain(end, to, level, sizes);
+        const cost = Math.abs(to - from) / size + left.cost + right.cost;
+        if (best && cost >= best.cost) continue;
+        best = {
+          cost,
+          build: () => [
+            ...between(from, to, level, sizes),
+            ...left.steps.flatMap(([p, q, at]) => between(q, p, at, sizes)),
+            ...right.steps.flatMap(([p, q, at]) => between(p, q, at, sizes)),
+          ],
+        };
+      }
+    }
+  });
+  if (!best) throw new Error(`${start}-${end} is not on quarter hours`);
+  return (best as { build: () => Span[] }).build();
+}
+
+const around = (at: number, size: number) => {
+  const floor = Math.floor(at / size) * size;
+  return floor === at ? [at] : [floor, floor + size];
+};
+
+/**
+ * From `top` (aligned at `level`) down to `x` through one floor-or-ceiling point per finer grain:
+ * the fewest blocks, as steps [from, to, level of their blocks].
+ */
+function chain(x: number, top: number, level: number, sizes: number[]) {
+  let states = [{ at: top, cost: 0, steps: [] as [number, number, number][] }];
+  for (let finer = level + 1; finer < sizes.length; finer++) {
+    const size = sizes[finer] as number;
+    states = around(x, size).map((at) => {
+      const options = states.map((state) => ({
+        at,
+        cost: state.cost + Math.abs(at - state.at) / size,
+        steps:
+          at === state.at
+            ? state.steps
+            : [...state.steps, [state.at, at, finer] as [number, number, number]],
+      }));
+      return options.reduce((a, b) => (b.cost < a.cost ? b : a));
+    });
+  }
+  const [last] = states.filter((state) => state.at === x);
+  if (!last) throw new Error(`${x} is not on a quarter hour`);
+  return last;
+}
+
+/** P(to) - P(from) as blocks of the level's grain: added when from < to, taken out otherwise. */
+function between(from: number, to: number, level: number, sizes: number[]): Span[] {
+  const size = sizes[level] as number;
+  const grain = size / 60_000;
+  const [low, high, sign] = from <= to ? [from, to, 1 as const] : [to, from, -1 as const];
+  const list: Span[] = [];
+  for (let at = low; at < high; at += size) list.push({ grain, start: at, sign });
+  return list;
 }

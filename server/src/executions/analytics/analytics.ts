@@ -1,28 +1,21 @@
 /**
- * An owner's analytics: two round trips as the viewer (RLS), the first for the bucket boundaries
- * in their time zone, the second for every aggregate, read from the rollups only (never the raw
- * log): counters per quarter hour, histograms, callers and errors per the fewest hour/day segments.
+ * An owner's analytics as the viewer (RLS): one round trip for the bucket boundaries in their
+ * time zone, then every aggregate (two messages at once), read from the rollups only (never the raw
+ * log): each answer a signed sum of a few aligned pieces (analytics-range.ts `pieces`).
  */
 import type { SqlText } from '../../db/sql.ts';
 import {
   type AnalyticsRange,
   boundsSql,
+  COUNTER_GRAINS,
   checkTimeZone,
   type Granularity,
   PRESETS,
+  pieces,
   type RangeInput,
-  type Segment,
-  segments,
   toRange,
 } from './analytics-range.ts';
-import {
-  callersSql,
-  countersSql,
-  errorsSql,
-  latencySql,
-  type Scope,
-  SET_GRAINS,
-} from './analytics-sql.ts';
+import { callersSql, countersSql, errorsSql, latencySql, type Scope } from './analytics-sql.ts';
 import { type Percentiles, percentiles } from './latency.ts';
 
 type Rows = Record<string, unknown>[];
@@ -42,8 +35,7 @@ export interface Counters {
 export interface AnalyticsBucket extends Counters {
   start: Date;
   end: Date;
-  /** Read only if asked for (a third round trip): per-bucket histograms are the costly part. */
-  executionTime: () => Promise<Percentiles>;
+  executionTime: Percentiles;
 }
 
 export interface AnalyticsTotals extends Counters {
@@ -119,43 +111,41 @@ export async function loadAnalytics(
 async function aggregate(read: ReadAsViewer, request: AnalyticsRequest, range: AnalyticsRange) {
   const { bounds, buckets: n } = range;
   const at = (index: number) => bounds[index] as number;
-  // Keys: 0..n-1 the range's buckets, n the whole range, n + 1 the previous period.
-  const latencySegments = [...segments(at(n), at(2 * n), n), ...segments(at(0), at(n), n + 1)];
-  const setSegments = [
-    ...segments(at(n), at(2 * n), 0, SET_GRAINS),
-    ...segments(at(0), at(n), 1, SET_GRAINS),
-  ];
-  const [counterRows = [], latencyRows = [], callerRows = [], errorRows = []] = await read([
-    countersSql(request.scope, bounds),
-    latencySql(request.scope, latencySegments),
-    callersSql(request.scope, setSegments, request.top),
-    errorsSql(request.scope, setSegments, request.top),
-  ]);
+  // Counters per bucket of both periods (keys 0..2n-1, the previous period first); histograms
+  // per bucket of the range (0..n-1) and the previous period whole (n); callers and errors of the
+  // range (0) and the previous period (1). Period totals of counters and histograms are sums of
+  // their buckets.
+  const counterPieces = Array.from({ length: 2 * n }, (_, bucket) =>
+    pieces(at(bucket), at(bucket + 1), bucket, COUNTER_GRAINS),
+  ).flat();
+  const latencyPieces = Array.from({ length: n }, (_, bucket) =>
+    pieces(at(n + bucket), at(n + bucket + 1), bucket),
+  ).flat();
+  latencyPieces.push(...pieces(at(0), at(n), n));
+  const rangePieces = pieces(at(n), at(2 * n), 0);
+  // Callers, the costliest part, on a second connection at the same time.
+  const [[counterRows = [], latencyRows = [], errorRows = []], [callerRows = []]] =
+    await Promise.all([
+      read([
+        countersSql(request.scope, counterPieces),
+        latencySql(request.scope, latencyPieces),
+        errorsSql(request.scope, rangePieces, request.top),
+      ]),
+      read([callersSql(request.scope, [...rangePieces, ...pieces(at(0), at(n), 1)], request.top)]),
+    ]);
 
-  const histograms = toHistograms(latencyRows);
-  const executionTime = (key: number) => percentiles(histograms.get(key) ?? new Map());
-  let bucketHistograms: Promise<Map<number, Map<number, number>>> | undefined;
-  const bucketExecutionTime = (index: number) => {
-    bucketHistograms ??= (async () => {
-      const list: Segment[] = [];
-      for (let bucket = 0; bucket < n; bucket++) {
-        list.push(...segments(at(n + bucket), at(n + bucket + 1), bucket));
-      }
-      const [rows = []] = await read([latencySql(request.scope, list)]);
-      return toHistograms(rows);
-    })();
-    return bucketHistograms.then((all) => percentiles(all.get(index) ?? new Map()));
-  };
-
+  const histograms = toHistograms(latencyRows, n + 1);
+  const rangeHistogram = new Map<number, number>();
+  for (const histogram of histograms.slice(0, n)) addHistogram(rangeHistogram, histogram);
   const buckets: AnalyticsBucket[] = Array.from({ length: n }, (_, index) => ({
     start: new Date(at(n + index)),
     end: new Date(at(n + index + 1)),
     ...emptyCounters(),
-    executionTime: () => bucketExecutionTime(index),
+    executionTime: percentiles(histograms[index] as Map<number, number>),
   }));
   const periodCounters = [emptyCounters(), emptyCounters()];
   for (const row of counterRows) {
-    const bucket = Number(row.i) - 1;
+    const bucket = Number(row.k);
     if (bucket < 0 || bucket >= 2 * n) continue;
     addCounters(periodCounters[bucket < n ? 1 : 0] as Counters, row);
     if (bucket >= n) addCounters(buckets[bucket - n] as Counters, row);
@@ -194,7 +184,9 @@ async function aggregate(read: ReadAsViewer, request: AnalyticsRequest, range: A
     to: new Date(period === 0 ? at(2 * n) : at(n)),
     ...(periodCounters[period] as Counters),
     ...(people[period] as { distinctCallers: number; anonymousPayers: number }),
-    executionTime: executionTime(period === 0 ? n : n + 1),
+    executionTime: percentiles(
+      period === 0 ? rangeHistogram : (histograms[n] as Map<number, number>),
+    ),
   });
   return {
     timeZone: range.timeZone,
@@ -208,15 +200,25 @@ async function aggregate(read: ReadAsViewer, request: AnalyticsRequest, range: A
   };
 }
 
-function toHistograms(rows: Rows) {
-  const histograms = new Map<number, Map<number, number>>();
+/** One histogram (bin → runs) per key 0..keys-1, from latencySql's signed pieces. */
+function toHistograms(rows: Rows, keys: number) {
+  const histograms = Array.from({ length: keys }, () => new Map<number, number>());
   for (const row of rows) {
-    const key = Number(row.k);
-    const histogram = histograms.get(key) ?? new Map<number, number>();
-    histogram.set(Number(row.bin), Number(row.runs));
-    histograms.set(key, histogram);
+    const histogram = histograms[Number(row.k)];
+    if (!histogram) continue;
+    const sign = Number(row.sign);
+    let bin = Number(row.lo);
+    for (const count of String(row.counts).split(',')) {
+      const runs = sign * Number(count);
+      if (runs !== 0) histogram.set(bin, (histogram.get(bin) ?? 0) + runs);
+      bin++;
+    }
   }
   return histograms;
+}
+
+function addHistogram(into: Map<number, number>, histogram: Map<number, number>) {
+  for (const [bin, runs] of histogram) into.set(bin, (into.get(bin) ?? 0) + runs);
 }
 
 /** The rollups' caller_key order (COLLATE "C": by code unit). */
