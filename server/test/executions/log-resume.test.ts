@@ -96,10 +96,10 @@ describe('executionLogged resumes after a position', () => {
         await client.query('BEGIN');
         const [early] = (
           await client.query(
-            // Two days ago: the analytics rollups it updates (and locks until it commits) are
-            // not the ones the later run updates.
+            // 60 days ago: the analytics rollups it updates (and locks until it commits), up to
+            // the 28-day pieces of migration 010, are not the ones the later run updates.
             `INSERT INTO x402_prompt_template_usage_logs (template_id, caller_id, status, created_at, completed_at, execution_time_ms)
-           VALUES ($1, $2, 'success', now() - interval '2 days', now() - interval '2 days', 1) RETURNING id`,
+           VALUES ($1, $2, 'success', now() - interval '60 days', now() - interval '60 days', 1) RETURNING id`,
             [dbIdOf(templateId), app.userId('rhea')],
           )
         ).rows;
