@@ -91,8 +91,8 @@ class Pipeline {
   }
 
   submit(connection: Connection) {
-    let cache = caches.get(connection);
-    if (!cache) caches.set(connection, (cache = new StatementCache()));
+    const cache = caches.get(connection) ?? new StatementCache();
+    caches.set(connection, cache);
     this.connection = connection;
     this.cache = cache;
     connection.on('parseComplete', this.onParseComplete);
