@@ -1,8 +1,8 @@
 /**
  * Several parameterised statements on one pooled pg connection in ONE round trip: the extended
- * protocol, pipelined — for each statement Parse (only the first time this connection sees its
- * text: named prepared statements, cached per connection), Bind, Describe, Execute; then one
- * Sync. Everything before Sync is one implicit transaction: it all commits, or an error skips the
+ * protocol, pipelined — for each statement Parse and Describe (only the first time this
+ * connection sees its text: named prepared statements, cached per connection with their row
+ * parsers), Bind, Execute; then one Sync. Everything before Sync is one implicit transaction: it all commits, or an error skips the
  * rest and rolls it back (set_config(…, true) lasts exactly until Sync). node-postgres runs it as a
  * "Submittable" (as pg-cursor does): it writes the messages itself and receives the replies.
  */
@@ -32,51 +32,69 @@ const Result = pg.Result as unknown as new (rowMode: undefined, types: unknown) 
 /** Prepared statements kept per connection; the least recently used beyond this are closed. */
 export const STATEMENT_CACHE_SIZE = 500;
 
-/** One connection's prepared statements: text → name, least recently used first. */
+/**
+ * A statement prepared on a connection, with its result's row parser (null: it returns no rows),
+ * taken from the Describe sent with its Parse: later runs send only Bind and Execute.
+ */
+interface Prepared {
+  readonly name: string;
+  readonly rows: ParsingResult | null;
+}
+
+/** One connection's prepared statements by text, least recently used first. */
 class StatementCache {
-  readonly names = new Map<string, string>();
+  readonly statements = new Map<string, Prepared>();
   /** Evicted or invalidated statements, closed at the start of the connection's next pipeline. */
   toClose: string[] = [];
   private next = 0;
 
   newName = () => `pm_${++this.next}`;
 
-  /** The statement's name if prepared, marking it recently used. */
+  /** The statement if prepared, marked recently used. */
   use(text: string) {
-    const name = this.names.get(text);
-    if (name !== undefined) {
-      this.names.delete(text);
-      this.names.set(text, name);
+    const prepared = this.statements.get(text);
+    if (prepared !== undefined) {
+      this.statements.delete(text);
+      this.statements.set(text, prepared);
     }
-    return name;
+    return prepared;
   }
 
-  prepared(text: string, name: string) {
-    this.names.set(text, name);
-    for (const [oldest, oldName] of this.names) {
-      if (this.names.size <= STATEMENT_CACHE_SIZE) break;
-      this.names.delete(oldest);
-      this.toClose.push(oldName);
+  add(text: string, prepared: Prepared) {
+    this.statements.set(text, prepared);
+    for (const [oldest, { name }] of this.statements) {
+      if (this.statements.size <= STATEMENT_CACHE_SIZE) break;
+      this.statements.delete(oldest);
+      this.toClose.push(name);
     }
   }
 
   forgetAll() {
-    this.toClose.push(...this.names.values());
-    this.names.clear();
+    for (const { name } of this.statements.values()) this.toClose.push(name);
+    this.statements.clear();
   }
 }
 
 const caches = new WeakMap<object, StatementCache>();
 
-/** The Submittable: one pipeline's messages out, its replies in (client.ts calls the handlers). */
+/** A statement of this pipeline: prepared already, or parsed and described here. */
+interface Slot {
+  name: string;
+  rows: ParsingResult | null;
+}
+
+/** The Submittable: one pipeline's messages out, its replies in (pg's client calls handle*). */
 class Pipeline {
   readonly done: Promise<Rows[]>;
   private resolve!: (rows: Rows[]) => void;
   private reject!: (error: Error) => void;
   private readonly results: Rows[] = [];
-  private result: ParsingResult | null = null;
-  /** Statements parsed in this pipeline whose ParseComplete has not come yet, in order. */
-  private readonly parsing: { text: string; name: string }[] = [];
+  private rows: Rows = [];
+  /** Each statement's slot, in order; `current` indexes the statement being answered. */
+  private slots: Slot[] = [];
+  private current = 0;
+  /** Statements parsed here, awaiting their description (RowDescription or NoData), in order. */
+  private readonly describing: { text: string; slot: Slot; parsed: boolean }[] = [];
   private connection: Connection | null = null;
   private cache: StatementCache | null = null;
 
@@ -96,52 +114,68 @@ class Pipeline {
     this.connection = connection;
     this.cache = cache;
     connection.on('parseComplete', this.onParseComplete);
-    const parsedHere = new Map<string, string>();
+    connection.on('noData', this.onNoData);
+    const parsedHere = new Map<string, Slot>();
     connection.stream.cork();
     for (const name of cache.toClose.splice(0)) connection.close({ type: 'S', name });
-    for (const statement of this.statements) {
+    this.slots = this.statements.map((statement) => {
       const text = statement.text;
-      let name = cache.use(text) ?? parsedHere.get(text);
-      if (name === undefined) {
-        name = cache.newName();
-        parsedHere.set(text, name);
-        this.parsing.push({ text, name });
-        connection.parse({ name, text, types: [] });
+      let slot: Slot | undefined = cache.use(text) ?? parsedHere.get(text);
+      if (slot === undefined) {
+        slot = { name: cache.newName(), rows: null };
+        parsedHere.set(text, slot);
+        this.describing.push({ text, slot, parsed: false });
+        connection.parse({ name: slot.name, text, types: [] });
+        connection.describe({ type: 'S', name: slot.name });
       }
-      connection.bind({ statement: name, values: statement.values });
-      connection.describe({ type: 'P', name: '' });
+      connection.bind({ statement: slot.name, values: statement.values });
       connection.execute({ portal: '', rows: 0 });
-    }
+      return slot;
+    });
     connection.sync();
     connection.stream.uncork();
   }
 
   private onParseComplete = () => {
-    const parsed = this.parsing.shift();
-    if (parsed) this.cache?.prepared(parsed.text, parsed.name);
+    const parsing = this.describing.find((entry) => !entry.parsed);
+    if (parsing) parsing.parsed = true;
   };
+
+  /** A described statement is prepared: cached for the connection's later pipelines. */
+  private described(rows: ParsingResult | null) {
+    const entry = this.describing.shift();
+    if (!entry) return;
+    entry.slot.rows = rows;
+    this.cache?.add(entry.text, { name: entry.slot.name, rows });
+  }
+
+  private onNoData = () => this.described(null);
 
   private finish() {
     this.connection?.removeListener('parseComplete', this.onParseComplete);
+    this.connection?.removeListener('noData', this.onNoData);
   }
 
+  /** Only a statement Describe answers with one (portals are not described). */
   handleRowDescription(message: { fields: unknown[] }) {
-    this.result = new Result(undefined, this.types);
-    this.result.addFields(message.fields);
+    const rows = new Result(undefined, this.types);
+    rows.addFields(message.fields);
+    this.described(rows);
   }
 
   handleDataRow(message: { fields: unknown[] }) {
-    const result = this.result as ParsingResult;
-    result.rows.push(result.parseRow(message.fields));
+    const parser = this.slots[this.current]?.rows;
+    if (parser) this.rows.push(parser.parseRow(message.fields));
   }
 
   handleCommandComplete() {
-    this.results.push(this.result?.rows ?? []);
-    this.result = null;
+    this.results.push(this.rows);
+    this.rows = [];
+    this.current++;
   }
 
   handleEmptyQuery() {
-    this.results.push([]);
+    this.handleCommandComplete();
   }
 
   handleReadyForQuery() {
@@ -149,10 +183,15 @@ class Pipeline {
     this.resolve(this.results);
   }
 
-  /** A server error (the rest up to Sync skipped; its ReadyForQuery comes before any next query) or a lost connection. */
+  /**
+   * A server error (the rest up to Sync skipped; its ReadyForQuery comes before the connection's
+   * next query) or a lost connection.
+   */
   handleError(error: Error) {
-    // Statements whose Parse had no ParseComplete are not prepared: never counted as such.
-    this.parsing.length = 0;
+    // A statement parsed but not described is on the server, not in the cache: closed next time.
+    for (const entry of this.describing.splice(0)) {
+      if (entry.parsed) this.cache?.toClose.push(entry.slot.name);
+    }
     this.finish();
     this.reject(error);
   }

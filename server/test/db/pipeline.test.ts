@@ -103,16 +103,16 @@ describe('runAs: parameters, prepared statements, one round trip, one transactio
   });
 
   it('leaves no role or viewer on the connection after a pipeline that succeeds or fails midway', async () => {
-    const after = async () => (await one.query(LEFT_BEHIND))[0];
+    const leftBehind = async () => (await one.query(LEFT_BEHIND))[0];
     const clean = { role: expect.not.stringMatching(/^promptmeter_/), viewer: null };
     await one.runAs(REQUEST_ROLE, alice, [mine]);
-    expect(await after()).toEqual(clean);
+    expect(await leftBehind()).toEqual(clean);
     // The error skips the rest of the pipeline: 'never' was not even parsed.
     const never = sql`SELECT 'never' AS never`;
     await expect(one.runAs(REQUEST_ROLE, alice, [mine, sql`SELECT 1 / 0`, never])).rejects.toThrow(
       /division by zero/,
     );
-    expect(await after()).toEqual(clean);
+    expect(await leftBehind()).toEqual(clean);
     // The statement cache did not count the skipped Parse: it runs now (a missing statement fails).
     expect(await one.runAs(REQUEST_ROLE, bob, [never, mine])).toEqual([
       [{ never: 'never' }],
@@ -123,7 +123,7 @@ describe('runAs: parameters, prepared statements, one round trip, one transactio
     for (let i = 0; i < 2; i++) {
       await expect(one.runAs(REQUEST_ROLE, alice, [broken])).rejects.toThrow(/syntax error/);
     }
-    expect(await after()).toEqual(clean);
+    expect(await leftBehind()).toEqual(clean);
     expect(callers((await one.runAs(REQUEST_ROLE, alice, [mine]))[0] ?? [])).toEqual([
       alice,
       alice,
