@@ -55,14 +55,24 @@ export async function explainPages(dataset: Dataset): Promise<Plan[]> {
     for (const [name, sql, values, generic] of cases) {
       const params = [...values];
       await client.query('BEGIN');
-      if (generic) await client.query('SET LOCAL plan_cache_mode = force_generic_plan');
       await client.query(
         `SELECT set_config('role', 'promptmeter_app', true), set_config('app.user_id', $1, true)`,
         [ACTORS.hotCaller],
       );
+      // EXPLAIN plans with the parameters' values; a prepared statement shows its generic plan.
+      let explained = sql;
+      if (generic) {
+        await client.query('SET LOCAL plan_cache_mode = force_generic_plan');
+        await client.query(`PREPARE bench_generic AS ${sql}`);
+        // EXECUTE takes no protocol parameters: the bench's own values, quoted here.
+        const args = params.map((value) => client.escapeLiteral(String(value)));
+        explained = `EXECUTE bench_generic(${args.join(', ')})`;
+      }
+      const bound = generic ? [] : params;
       // Twice: the first run warms the cache; the second is the plan reported.
-      await client.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params);
-      const { rows } = await client.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params);
+      await client.query(`EXPLAIN (ANALYZE, BUFFERS) ${explained}`, bound);
+      const { rows } = await client.query(`EXPLAIN (ANALYZE, BUFFERS) ${explained}`, bound);
+      if (generic) await client.query('DEALLOCATE bench_generic');
       await client.query('COMMIT');
       plans.push({ name, sql, plan: rows.map((row) => row['QUERY PLAN']).join('\n') });
     }
