@@ -41,32 +41,33 @@ interface Prepared {
   readonly rows: ParsingResult | null;
 }
 
-/** One connection's prepared statements by text, least recently used first. */
+/** One connection's prepared statements by text; each stamped with its last use. */
 class StatementCache {
-  readonly statements = new Map<string, Prepared>();
+  readonly statements = new Map<string, Prepared & { used: number }>();
   /** Evicted or invalidated statements, closed at the start of the connection's next pipeline. */
   toClose: string[] = [];
   private next = 0;
+  private uses = 0;
 
   newName = () => `pm_${++this.next}`;
 
-  /** The statement if prepared, marked recently used. */
+  /** The statement if prepared, stamped as just used (a stamp, not a Map reorder: the hot path). */
   use(text: string) {
     const prepared = this.statements.get(text);
-    if (prepared !== undefined) {
-      this.statements.delete(text);
-      this.statements.set(text, prepared);
-    }
+    if (prepared !== undefined) prepared.used = ++this.uses;
     return prepared;
   }
 
   add(text: string, prepared: Prepared) {
-    this.statements.set(text, prepared);
-    for (const [oldest, { name }] of this.statements) {
-      if (this.statements.size <= STATEMENT_CACHE_SIZE) break;
-      this.statements.delete(oldest);
-      this.toClose.push(name);
-    }
+    this.statements.set(text, { ...prepared, used: ++this.uses });
+    if (this.statements.size <= STATEMENT_CACHE_SIZE) return;
+    // Past the bound (rare: the app has a few dozen statement texts): close the least recent.
+    let oldest: [string, { name: string; used: number }] | undefined;
+    for (const entry of this.statements)
+      if (!oldest || entry[1].used < oldest[1].used) oldest = entry;
+    if (!oldest) return;
+    this.statements.delete(oldest[0]);
+    this.toClose.push(oldest[1].name);
   }
 
   forgetAll() {

@@ -1,6 +1,7 @@
 import { connect, createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/database.ts';
+import { STATEMENT_CACHE_SIZE } from '../../src/db/pg-pipeline.ts';
 import { REQUEST_ROLE } from '../../src/db/roles.ts';
 import { sql } from '../../src/db/sql.ts';
 import { executionCountSql, executionPageSql } from '../../src/executions/execution-sql.ts';
@@ -142,6 +143,29 @@ describe('runAs: parameters, prepared statements, one round trip, one transactio
     await db.exec(`ALTER TABLE pipeline_probe ADD COLUMN note text DEFAULT 'added'`);
     expect(await one.runAs(REQUEST_ROLE, null, [probe])).toEqual([[{ id: 1, note: 'added' }]]);
   });
+
+  it.skipIf(!stack.postgres)(
+    'keeps at most STATEMENT_CACHE_SIZE statements prepared on a connection, the least recently used closed',
+    async () => {
+      const distinct = (i: number) => sql`SELECT ${i} AS ${sql.identifier(`n${i}`)}`;
+      const total = STATEMENT_CACHE_SIZE + 100;
+      for (let from = 0; from < total; from += 100) {
+        const batch = Array.from({ length: 100 }, (_, i) => distinct(from + i));
+        const results = await one.runAs(REQUEST_ROLE, null, batch);
+        expect(results.map((rows) => Object.values(rows[0] ?? {})[0])).toEqual(
+          batch.map((_, i) => from + i),
+        );
+      }
+      const [[kept] = []] = await one.runAs(REQUEST_ROLE, null, [
+        sql`SELECT count(*)::int AS n FROM pg_prepared_statements`,
+      ]);
+      // The cache's statements, plus the one just evicted for the count (closed next time).
+      expect(kept?.n).toBeLessThanOrEqual(STATEMENT_CACHE_SIZE + 1);
+      expect(kept?.n).toBeGreaterThanOrEqual(STATEMENT_CACHE_SIZE - 1);
+      // An evicted statement is prepared again when it comes back.
+      expect(await one.runAs(REQUEST_ROLE, null, [distinct(0)])).toEqual([[{ n0: 0 }]]);
+    },
+  );
 
   it.skipIf(!stack.postgres)('reads a history page and its count in one round trip', async () => {
     const filter = { templateId: template, callerId: alice };
