@@ -52,7 +52,8 @@ function timestamp(at: Date): SqlText {
 }
 
 /**
- * A string takes its type from the context, like a quoted literal. NUL characters are dropped:
+ * A string takes its type from the context, like a quoted literal; where the context gives none
+ * (`${value} IS NULL`), the statement casts it (`${value}::text`). NUL characters are dropped:
  * PostgreSQL text cannot hold them.
  */
 const text = (value: string) => param(value.replaceAll('\0', ''));
