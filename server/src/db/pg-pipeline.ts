@@ -2,9 +2,10 @@
  * Several parameterised statements on one pooled pg connection in ONE round trip: the extended
  * protocol, pipelined — for each statement Parse and Describe (only the first time this
  * connection sees its text: named prepared statements, cached per connection with their row
- * parsers), Bind, Execute; then one Sync. Everything before Sync is one implicit transaction: it all commits, or an error skips the
- * rest and rolls it back (set_config(…, true) lasts exactly until Sync). node-postgres runs it as a
- * "Submittable" (as pg-cursor does): it writes the messages itself and receives the replies.
+ * parsers), Bind, Execute; then one Sync. Everything before Sync is one implicit transaction: it
+ * all commits, or an error skips the rest and rolls it back (set_config(…, true) lasts exactly
+ * until Sync). node-postgres runs it as a "Submittable" (as pg-cursor does): it writes the
+ * messages itself and receives the replies.
  */
 import pg from 'pg';
 import type { SqlText } from './sql.ts';
@@ -202,16 +203,23 @@ class Pipeline {
   handleCopyData() {}
 }
 
+/** The server's ErrorResponse, by shape: the pool may come from another copy of pg (the bench's). */
+const serverError = (error: unknown) =>
+  error instanceof Error && 'severity' in error && 'code' in error
+    ? (error as Error & { severity: string; code: string })
+    : null;
+
 // Only the migration case: a statement missing on the server (26000) would be this cache's bug,
 // and must show, not be retried away.
 const isInvalidatedStatement = (error: unknown) =>
-  error instanceof pg.DatabaseError &&
-  error.code === '0A000' &&
-  /cached plan must not change result type/.test(error.message);
+  serverError(error)?.code === '0A000' &&
+  /cached plan must not change result type/.test((error as Error).message);
 
 /** A server error that leaves the connection usable (not FATAL, not a lost socket). */
-const connectionSurvives = (error: unknown) =>
-  error instanceof pg.DatabaseError && error.severity !== 'FATAL' && error.severity !== 'PANIC';
+const connectionSurvives = (error: unknown) => {
+  const severity = serverError(error)?.severity;
+  return severity !== undefined && severity !== 'FATAL' && severity !== 'PANIC';
+};
 
 function runOn(client: pg.PoolClient, statements: readonly SqlText[]) {
   // The client's type parsers, as pool.query would use (it has getTypeParser).

@@ -105,6 +105,8 @@ describe('runAs: parameters, prepared statements, one round trip, one transactio
 
   it('leaves no role or viewer on the connection after a pipeline that succeeds or fails midway', async () => {
     const leftBehind = async () => (await one.query(LEFT_BEHIND))[0];
+    const pid = async () => (await one.query('SELECT pg_backend_pid() AS pid'))[0]?.pid;
+    const connection = await pid();
     const clean = { role: expect.not.stringMatching(/^promptmeter_/), viewer: null };
     await one.runAs(REQUEST_ROLE, alice, [mine]);
     expect(await leftBehind()).toEqual(clean);
@@ -125,6 +127,8 @@ describe('runAs: parameters, prepared statements, one round trip, one transactio
       await expect(one.runAs(REQUEST_ROLE, alice, [broken])).rejects.toThrow(/syntax error/);
     }
     expect(await leftBehind()).toEqual(clean);
+    // A statement's error left the connection usable: kept in the pool, not replaced.
+    expect(await pid()).toBe(connection);
     expect(callers((await one.runAs(REQUEST_ROLE, alice, [mine]))[0] ?? [])).toEqual([
       alice,
       alice,
