@@ -1,6 +1,7 @@
 /**
  * (F) The floor: plain node:http + pg, no GraphQL layer. It sends the message promptmeter sends
- * for a history page (the app's own SQL builders: role + viewer, page, count, in one round trip)
+ * for a history page (the app's own SQL builders and pipeline: role + viewer, page, count, in one
+ * round trip)
  * and answers with byte-for-byte the JSON promptmeter answers for the bench's page operations.
  * Whatever promptmeter spends beyond this is its own overhead.
  */
@@ -11,7 +12,8 @@ import {
   executionCountSql,
   executionPageSql,
   REQUEST_ROLE,
-  runAsMessage,
+  runAsStatements,
+  runPipelined,
 } from '../../server/src/testing.ts';
 import { ready } from './child.ts';
 import { verifyBearer } from './jwt.ts';
@@ -76,12 +78,11 @@ async function myExecutions(viewer: string, variables: Record<string, unknown>, 
   const filter = { templateId, callerId: viewer };
   const statements = [executionPageSql(filter, size + 1, position)];
   if (count) statements.push(executionCountSql(filter));
-  // promptmeter's message: role + viewer, the page, the count — one round trip, one transaction.
-  const results = (await pool.query(
-    runAsMessage(REQUEST_ROLE, viewer, statements),
-  )) as unknown as pg.QueryResult[];
-  const rows = results[1]?.rows as Row[];
-  return page(rows, size, count ? Number(results[2]?.rows[0]?.total ?? 0) : null);
+  // promptmeter's pipeline: role + viewer, the page, the count (prepared statements) — one round
+  // trip, one transaction.
+  const results = await runPipelined(pool, runAsStatements(REQUEST_ROLE, viewer, statements));
+  const rows = results[1] as unknown as Row[];
+  return page(rows, size, count ? Number(results[2]?.[0]?.total ?? 0) : null);
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse) {

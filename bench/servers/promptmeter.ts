@@ -5,7 +5,7 @@
  * resolves (the root one), never the app's code.
  */
 import { createRequire } from 'node:module';
-import { readEnv, STATEMENT_SEPARATOR, startServer } from '../../server/src/testing.ts';
+import { readEnv, startServer } from '../../server/src/testing.ts';
 import { ready } from './child.ts';
 
 const appRequire = createRequire(new URL('../../server/src/testing.ts', import.meta.url));
@@ -14,14 +14,17 @@ const counters = { roundTrips: 0, statements: 0 };
 const logSql = process.env.BENCH_LOG_SQL === '1';
 const seen = new Set<string>();
 const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
-// One Client.query is one round trip. A simple-protocol message of Database.runAs carries
-// several statements joined by STATEMENT_SEPARATOR (a text literal holding that separator would
-// count extra; the bench's runs write none); a parameterised query (Prisma's) carries one.
+// One Client.query is one round trip. Database.runAs's pipeline (db/pg-pipeline.ts) carries its
+// `statements`; any other query (Prisma's) carries one.
 pg.Client.prototype.query = function countedQuery(this: unknown, ...args: unknown[]) {
-  const first = args[0] as string | { text?: string };
-  const text = typeof first === 'string' ? first : (first?.text ?? '');
+  const first = args[0] as string | { text?: string; statements?: { text: string }[] };
+  const statements = typeof first === 'string' ? undefined : first?.statements;
+  const text =
+    typeof first === 'string'
+      ? first
+      : (statements?.map((s) => s.text).join(';\n') ?? first?.text ?? '');
   counters.roundTrips++;
-  counters.statements += text.split(STATEMENT_SEPARATOR).length;
+  counters.statements += statements?.length ?? 1;
   if (logSql && !seen.has(text)) {
     seen.add(text);
     console.log(`[sql] ${text}`);

@@ -6,7 +6,8 @@
 export { createAuthenticator, demoUserId } from './auth/authenticator.ts';
 export { openDatabase } from './db/database.ts';
 export { migrate, readMigrations } from './db/migrate.ts';
-export { REQUEST_ROLE, runAsMessage, STATEMENT_SEPARATOR } from './db/roles.ts';
+export { runPipelined } from './db/pg-pipeline.ts';
+export { REQUEST_ROLE, runAsStatements } from './db/roles.ts';
 export { readEnv } from './env.ts';
 export { executionCountSql, executionPageSql } from './executions/execution-sql.ts';
 export { createAnthropicModel } from './llm/anthropic.ts';

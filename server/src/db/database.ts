@@ -4,7 +4,8 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.ts';
-import { runAsMessage, type ScopedRole } from './roles.ts';
+import { runPipelined } from './pg-pipeline.ts';
+import { runAsStatements, type ScopedRole } from './roles.ts';
 import type { SqlText } from './sql.ts';
 
 /** The database behind the app: Prisma for queries, plus the raw driver for migrations. */
@@ -18,10 +19,10 @@ export interface Database {
   /** Runs `fn` in one transaction on one connection (for the migrator). */
   transaction<T>(fn: (tx: Pick<Database, 'exec' | 'query'>) => Promise<T>): Promise<T>;
   /**
-   * Statements in one round trip: one simple-protocol message, hence one implicit transaction
-   * (all of it commits, or an error rolls all of it back), that first takes `role` and the viewer
-   * (RLS). Returns each statement's rows. The simple protocol has no parameters: statements carry
-   * their values as literals, written only by the `sql` tag (db/sql.ts).
+   * Statements in one round trip and one transaction (all of it commits, or an error rolls all of
+   * it back) that first takes `role` and the viewer (RLS). Returns each statement's rows.
+   * Statements are written by the `sql` tag (db/sql.ts): their values travel as parameters. On
+   * PostgreSQL they are prepared once per pooled connection (db/pg-pipeline.ts).
    */
   runAs(role: ScopedRole, viewerId: string | null, statements: SqlText[]): Promise<Rows[]>;
   /** PGlite only: a snapshot of the data directory, loaded by fast test databases. */
@@ -65,12 +66,8 @@ function openPostgres({ databaseUrl, poolSize = 10 }: { databaseUrl: string; poo
     },
     query: async (sql, params) => (await pool.query(sql, params)).rows,
     // An error aborts the implicit transaction: the connection goes back to the pool clean.
-    runAs: async (role, viewerId, statements) => {
-      const results = (await pool.query(
-        runAsMessage(role, viewerId, statements),
-      )) as unknown as pg.QueryResult[];
-      return results.slice(1).map((result) => result.rows);
-    },
+    runAs: async (role, viewerId, statements) =>
+      (await runPipelined(pool, runAsStatements(role, viewerId, statements))).slice(1),
     transaction: async (fn) => {
       const client = await pool.connect();
       try {
@@ -117,11 +114,15 @@ async function openPGlite({ dataDir, loadDataDir }: { dataDir?: string; loadData
     prisma,
     ...onDriver(pglite),
     transaction: (fn) => pglite.transaction((tx) => fn(onDriver(tx))),
-    // exec runs exclusively of PGlite's transactions, so no other query lands in between.
-    runAs: async (role, viewerId, statements) => {
-      const results = await pglite.exec(runAsMessage(role, viewerId, statements));
-      return results.slice(1).map((result) => result.rows as Rows);
-    },
+    // In-process, so round trips cost nothing: one transaction (set_config(…, true) ends with it).
+    runAs: (role, viewerId, statements) =>
+      pglite.transaction(async (tx) => {
+        const results: Rows[] = [];
+        for (const { text, values } of runAsStatements(role, viewerId, statements)) {
+          results.push((await tx.query<Rows[number]>(text, values as unknown[])).rows);
+        }
+        return results.slice(1);
+      }),
     dumpDataDir: () => pglite.dumpDataDir('none'),
     close: async () => {
       await prisma.$disconnect();

@@ -9,9 +9,6 @@ export const BACKEND_ROLE = 'promptmeter_backend';
 export const SCOPED_ROLES = [REQUEST_ROLE, BACKEND_ROLE] as const;
 export type ScopedRole = (typeof SCOPED_ROLES)[number];
 
-/** Joins the statements of one runAs message. */
-export const STATEMENT_SEPARATOR = ';\n';
-
 /** statement_timeout (ms) of every statement run as REQUEST_ROLE; see setRequestStatementTimeout. */
 let requestStatementTimeoutMs = 5000;
 
@@ -50,19 +47,20 @@ export function viewerSql(viewerId: string): SqlText {
 }
 
 /**
- * The text of one Database.runAs message: take `role` and the viewer for the rest of the
+ * The statements of one Database.runAs round trip: take `role` and the viewer for the rest of the
  * (implicit) transaction, then `statements`.
  */
-export function runAsMessage(role: ScopedRole, viewerId: string | null, statements: SqlText[]) {
-  return [takeRole(role, viewerId), ...statements]
-    .map((statement) => statement.text)
-    .join(STATEMENT_SEPARATOR);
-}
+export const runAsStatements = (
+  role: ScopedRole,
+  viewerId: string | null,
+  statements: readonly SqlText[],
+) => [takeRole(role, viewerId), ...statements];
 
 /**
  * The same role-taking statement on Prisma, to open a `prisma.$transaction([asRole(…), …])`:
- * what follows in that transaction runs as `role` with that viewer. The text is checked SqlText,
- * so the unparameterised call is safe.
+ * what follows in that transaction runs as `role` with that viewer, its values as parameters.
  */
-export const asRole = (prisma: PrismaClient, role: ScopedRole, viewerId: string | null = null) =>
-  prisma.$executeRawUnsafe(takeRole(role, viewerId).text);
+export function asRole(prisma: PrismaClient, role: ScopedRole, viewerId: string | null = null) {
+  const statement = takeRole(role, viewerId);
+  return prisma.$executeRawUnsafe(statement.text, ...statement.values);
+}

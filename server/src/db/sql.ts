@@ -1,90 +1,117 @@
 /**
- * SQL text for statements sent on the simple protocol (Database.runAs), which has no parameters.
- * Statements are written with the `sql` tag only: it writes each value as a checked literal, and
- * its result, SqlText, is what runAs accepts — a plain string does not type-check there. Each
- * literal helper checks its value's kind and throws on anything else, so a wrong value fails
- * here instead of becoming SQL.
+ * Statements for Database.runAs, written with the `sql` tag only: its result, SqlText, is what
+ * runAs accepts (a plain string does not type-check there). Every value travels as a parameter
+ * ($1…$n), never as SQL text: the tag checks each value's kind and gives it its type with a cast
+ * where the context would not (`$1::uuid`, `::timestamptz`, `::int`, `::numeric`). Fragments
+ * compose: a fragment spliced into another has its parameters renumbered.
  */
-import pg from 'pg';
 import { UUID } from '../lib/uuid.ts';
 
-export const uuid = (id: string) => {
-  if (!UUID.test(id)) throw new Error(`not a UUID: ${id}`);
-  return `'${id}'`;
-};
-
-export const timestamp = (at: Date) => {
-  if (Number.isNaN(at.getTime())) throw new Error('not a timestamp');
-  return `'${at.toISOString()}'::timestamptz`;
-};
-
-/** Non-negative only: a minus sign after another one would start a `--` comment. */
-export const integer = (value: number) => {
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new Error(`not a non-negative integer: ${value}`);
-  }
-  return String(value);
-};
-
-/** A non-negative decimal string such as a USDC amount ("0.25"). */
-export const decimal = (value: string) => {
-  if (!/^\d+(\.\d+)?$/.test(value)) throw new Error(`not a decimal: ${value}`);
-  return `'${value}'::numeric`;
-};
-
-/**
- * Any text, quoted by pg's escapeLiteral (doubled quotes; E'' when there are backslashes, so it
- * reads the same whatever standard_conforming_strings is). NUL characters are dropped:
- * PostgreSQL text cannot hold them.
- */
-export const text = (value: string) => pg.escapeLiteral(value.replaceAll('\0', ''));
-
-/** NULL, or `value` as text, timestamp or integer by its type. */
-export function literal(value: string | number | Date | null): string {
-  if (value === null) return 'NULL';
-  if (value instanceof Date) return timestamp(value);
-  if (typeof value === 'number') return integer(value);
-  if (typeof value === 'string') return text(value);
-  throw new Error(`no SQL literal for ${typeof value}`);
-}
+/** A parameter as it is sent: text, or NULL. */
+export type SqlParam = string | null;
 
 const checked: unique symbol = Symbol('SqlText');
 
 /** SQL written by the `sql` tag (or its helpers) only: an object a raw string cannot stand for. */
 export interface SqlText {
+  /** The statement, its parameters written $1…$n (each with its cast, if any). */
   readonly text: string;
-  readonly [checked]: true;
+  /** The parameters' values, $1 first. */
+  readonly values: readonly SqlParam[];
+  /** Text around the parameters (one more than params) and each parameter's cast: for splicing. */
+  readonly [checked]: { readonly chunks: readonly string[]; readonly casts: readonly string[] };
 }
 
-const sqlText = (text: string): SqlText => ({ text, [checked]: true });
+function sqlText(chunks: string[], values: SqlParam[], casts: string[]): SqlText {
+  let text: string | undefined;
+  return {
+    get text() {
+      text ??= chunks.reduce((all, chunk, i) => `${all}$${i}${casts[i - 1]}${chunk}`);
+      return text;
+    },
+    values,
+    [checked]: { chunks, casts },
+  };
+}
 
 const isSqlText = (value: unknown): value is SqlText =>
   typeof value === 'object' && value !== null && checked in value;
 
-/** What `${…}` in the `sql` tag takes: a fragment, spliced as is, or a value for literal(). */
-export type SqlValue = SqlText | string | number | Date | null;
+/** One parameter, with the cast that gives it its type ('' to take it from the context). */
+const param = (value: SqlParam, cast = ''): SqlText => sqlText(['', ''], [value], [cast]);
 
-/** A statement or fragment: the template's text, with each value written by literal(). */
-export function sql(strings: TemplateStringsArray, ...values: SqlValue[]): SqlText {
-  let text = strings[0] ?? '';
-  values.forEach((value, index) => {
-    text += (isSqlText(value) ? value.text : literal(value)) + strings[index + 1];
-  });
-  return sqlText(text);
+/** Safe integers, as int4 where they fit (like an integer literal), int8 beyond. */
+function integer(value: number): SqlText {
+  if (!Number.isSafeInteger(value)) throw new Error(`not an integer: ${value}`);
+  return param(String(value), Math.abs(value) <= 2 ** 31 - 1 ? '::int' : '::bigint');
 }
 
-/** A UUID literal, for where literal() would write text without checking it is a UUID. */
-sql.uuid = (id: string) => sqlText(uuid(id));
+function timestamp(at: Date): SqlText {
+  if (Number.isNaN(at.getTime())) throw new Error('not a timestamp');
+  return param(at.toISOString(), '::timestamptz');
+}
 
-/** A `::numeric` literal (literal() writes strings as text). */
-sql.decimal = (value: string) => sqlText(decimal(value));
+/**
+ * A string takes its type from the context, like a quoted literal; where the context gives none
+ * (`${value} IS NULL`), the statement casts it (`${value}::text`). NUL characters are dropped:
+ * PostgreSQL text cannot hold them.
+ */
+const text = (value: string) => param(value.replaceAll('\0', ''));
+
+/** What `${…}` in the `sql` tag takes: a fragment, spliced as is, or a value (a parameter). */
+export type SqlValue = SqlText | string | number | Date | null;
+
+function fragmentOf(value: SqlValue): SqlText {
+  if (isSqlText(value)) return value;
+  if (value === null) return param(null);
+  if (value instanceof Date) return timestamp(value);
+  if (typeof value === 'number') return integer(value);
+  if (typeof value === 'string') return text(value);
+  throw new Error(`no SQL parameter for ${typeof value}`);
+}
+
+/** Joins fragments and the plain text between them (`between` has one more entry than parts). */
+function splice(between: readonly string[], parts: readonly SqlText[]): SqlText {
+  const chunks = [between[0] ?? ''];
+  const values: SqlParam[] = [];
+  const casts: string[] = [];
+  parts.forEach((part, index) => {
+    const inner = part[checked];
+    chunks[chunks.length - 1] += inner.chunks[0] ?? '';
+    chunks.push(...inner.chunks.slice(1));
+    values.push(...part.values);
+    casts.push(...inner.casts);
+    chunks[chunks.length - 1] += between[index + 1] ?? '';
+  });
+  return sqlText(chunks, values, casts);
+}
+
+/** A statement or fragment: the template's text, each value a parameter, fragments spliced. */
+export function sql(strings: TemplateStringsArray, ...values: SqlValue[]): SqlText {
+  return splice(strings, values.map(fragmentOf));
+}
+
+/** A `::uuid` parameter, checked to be a UUID. */
+sql.uuid = (id: string) => {
+  if (!UUID.test(id)) throw new Error(`not a UUID: ${id}`);
+  return param(id, '::uuid');
+};
+
+/** A `::numeric` parameter from a non-negative decimal string such as a USDC amount ("0.25"). */
+sql.decimal = (value: string) => {
+  if (!/^\d+(\.\d+)?$/.test(value)) throw new Error(`not a decimal: ${value}`);
+  return param(value, '::numeric');
+};
 
 /** A plain lowercase name (a column, a table), written as is: never a caller's text. */
 sql.identifier = (name: string) => {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a plain identifier: ${name}`);
-  return sqlText(name);
+  return sqlText([name], [], []);
 };
 
 /** The fragments joined by `separator`. */
 sql.join = (fragments: readonly SqlText[], separator: SqlText) =>
-  sqlText(fragments.map((fragment) => fragment.text).join(separator.text));
+  splice(
+    [],
+    fragments.flatMap((fragment, index) => (index === 0 ? [fragment] : [separator, fragment])),
+  );

@@ -2,9 +2,8 @@
  * The execution log's SQL on the hot paths, as text for Database.runAs: one round trip each, no
  * query compilation. Reads: history pages, their counts, a subscriber's re-read (the bench's
  * floor server sends these same statements). Writes: a run's `running` row, its final row, and
- * the sweep of runs a crash left running. runAs speaks the simple protocol, which has no
- * parameters, so every statement is written by the `sql` tag (db/sql.ts), its values as checked
- * literals.
+ * the sweep of runs a crash left running. Every statement is written by the `sql` tag (db/sql.ts):
+ * its values travel as parameters, and the statement is prepared once per pooled connection.
  */
 
 import { type SqlText, sql } from '../db/sql.ts';

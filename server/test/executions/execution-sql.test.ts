@@ -2,7 +2,7 @@ import { decodePaymentSignatureHeader } from '@x402/core/http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.ts';
 import { REQUEST_ROLE } from '../../src/db/roles.ts';
-import { decimal, integer, literal, sql, text, timestamp } from '../../src/db/sql.ts';
+import { sql } from '../../src/db/sql.ts';
 import { EXECUTION_COLUMNS } from '../../src/executions/execution-rows.ts';
 import { dbId, newAccount, type PaidApp, startPaidApp } from '../support/evm/paid-app.ts';
 import { createStockClient, signPayment } from '../support/evm/stock-client.ts';
@@ -24,35 +24,49 @@ const RUN_READ = /* GraphQL */ `
   }
 `;
 
-describe('SQL literals (the simple protocol has no parameters)', () => {
-  it('refuses numbers that are not non-negative integers, and malformed decimals', () => {
-    for (const bad of [1.5, -1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53]) {
-      expect(() => integer(bad)).toThrow(/not a non-negative integer/);
-      expect(() => literal(bad)).toThrow(/not a non-negative integer/);
+describe('the sql tag: values travel as parameters', () => {
+  it('refuses values of the wrong kind: non-integers, bad decimals, UUIDs, identifiers', () => {
+    for (const bad of [1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53]) {
+      expect(() => sql`LIMIT ${bad}`).toThrow(/not an integer/);
     }
     for (const bad of ['', '.5', '1.', '-1', '1e-6', '0x10', ' 1', '1 ', "0'; SELECT 1; --"]) {
-      expect(() => decimal(bad)).toThrow(/not a decimal/);
+      expect(() => sql.decimal(bad)).toThrow(/not a decimal/);
     }
-    expect(() => literal(new Date(Number.NaN))).toThrow(/not a timestamp/);
-    expect(literal(null)).toBe('NULL');
-    expect(decimal('0.250000')).toBe("'0.250000'::numeric");
-  });
-
-  it('are what the sql tag writes for its values; fragments are spliced as they are', () => {
-    const at = new Date('2026-01-02T03:04:05.678Z');
-    const id = '00000000-0000-4000-8000-000000000001';
-    const where = sql`id = ${sql.uuid(id)}`;
-    expect(
-      sql`SELECT ${HOSTILE}, ${7}, ${null}, ${at}, ${sql.decimal('0.25')} WHERE ${where}`.text,
-    ).toBe(
-      `SELECT ${literal(HOSTILE)}, 7, NULL, ${timestamp(at)}, '0.25'::numeric WHERE id = '${id}'`,
-    );
-    expect(sql.join([sql.identifier('a'), sql.identifier('b_2')], sql`, `).text).toBe('a, b_2');
-    expect(() => sql`LIMIT ${-1}`).toThrow(/not a non-negative integer/);
-    expect(() => sql.uuid(`${id}'`)).toThrow(/not a UUID/);
+    expect(() => sql`${new Date(Number.NaN)}`).toThrow(/not a timestamp/);
+    expect(() => sql.uuid("00000000-0000-4000-8000-000000000001'")).toThrow(/not a UUID/);
     for (const bad of ['A', 'a b', 'a;', '"a"', '1a', '']) {
       expect(() => sql.identifier(bad)).toThrow(/not a plain identifier/);
     }
+  });
+
+  it('writes $1…$n (typed where the context would not) and keeps every value out of the text', () => {
+    const at = new Date('2026-01-02T03:04:05.678Z');
+    const id = '00000000-0000-4000-8000-000000000001';
+    const where = sql`id = ${sql.uuid(id)} AND note = ${HOSTILE}`;
+    const statement = sql`SELECT ${HOSTILE}, ${7}, ${2 ** 40}, ${null}, ${at}, ${sql.decimal('0.25')} FROM ${sql.identifier('t')} WHERE ${where} AND n = ${-1}`;
+    expect(statement.text).toBe(
+      'SELECT $1, $2::int, $3::bigint, $4, $5::timestamptz, $6::numeric FROM t WHERE id = $7::uuid AND note = $8 AND n = $9::int',
+    );
+    expect(statement.values).toEqual([
+      STORED,
+      '7',
+      String(2 ** 40),
+      null,
+      at.toISOString(),
+      '0.25',
+      id,
+      STORED,
+      '-1',
+    ]);
+    const joined = sql.join(
+      [sql`a = ${'x'}`, sql`b = ${'y'}`, sql.identifier('c')],
+      sql` OR ${'z'} OR `,
+    );
+    expect([joined.text, joined.values]).toEqual([
+      'a = $1 OR $2 OR b = $3 OR $4 OR c',
+      ['x', 'z', 'y', 'z'],
+    ]);
+    expect(sql.join([], sql`, `).text).toBe('');
   });
 
   it('reach runAs only through the tag: a plain string does not type-check', () => {
@@ -80,18 +94,27 @@ describe('SQL literals (the simple protocol has no parameters)', () => {
     });
 
     it('reads back exactly what was written, minus NUL, whatever standard_conforming_strings is', async () => {
+      const hostile = [
+        HOSTILE,
+        '$1',
+        '$1::text',
+        "'; DROP TABLE users; --",
+        '\\',
+        'ünïcödé 🙂 \u202e',
+        '',
+      ];
       for (const setting of ['on', 'off']) {
-        const [row] = await app.db.transaction(async (tx) => {
-          // A separate message: a simple query is lexed whole before any of it runs.
-          await tx.exec(`SET LOCAL standard_conforming_strings = ${setting}`);
-          return tx.query(`SELECT ${literal(HOSTILE)} AS text, ${text('\\')} AS backslash`);
-        });
-        expect(row).toEqual({ text: STORED, backslash: '\\' });
+        const [, read = []] = await app.db.runAs(REQUEST_ROLE, null, [
+          sql`SELECT set_config('standard_conforming_strings', ${setting}, true)`,
+          sql`SELECT ${sql.join(
+            hostile.map((value, i) => sql`${value} AS ${sql.identifier(`v${i}`)}`),
+            sql`, `,
+          )}`,
+        ]);
+        expect(Object.values(read[0] ?? {})).toEqual(hostile.map((v) => v.replaceAll('\0', '')));
       }
-      const [[read] = []] = await app.db.runAs(REQUEST_ROLE, null, [
-        sql`SELECT ${HOSTILE} AS text`,
-      ]);
-      expect(read).toEqual({ text: STORED });
+      const [users] = await app.db.query("SELECT to_regclass('users') IS NOT NULL AS kept");
+      expect(users).toEqual({ kept: true });
     });
 
     it('logs a model error with that text as exactly one FAILED row, readable through GraphQL', async () => {
