@@ -1,9 +1,9 @@
 import type { Database } from '../db/database.ts';
-import { BACKEND_ROLE, REQUEST_ROLE, viewerSql } from '../db/roles.ts';
+import { BACKEND_ROLE, REQUEST_ROLE } from '../db/roles.ts';
 import type { Execution } from '../generated/prisma/client.ts';
 import type { ExecutionEvents } from './execution-events.ts';
 import { changesPageOf } from './execution-rows.ts';
-import { batchIdsSql, changesAfterSql, visibleInBatchSql, watermarkSql } from './execution-sql.ts';
+import { changesAfterSql, visibleToViewersSql, watermarkSql } from './execution-sql.ts';
 import { beforeWatermark, isAfter, type LogPosition, positionOf } from './log-position.ts';
 
 /**
@@ -255,22 +255,24 @@ class TemplateFeed {
     }
   }
 
-  /** Which of `changes` each member's viewer may read: one message, RLS as each viewer. */
+  /** Which of `changes` each member's viewer may read: one statement, RLS as each viewer. */
   private async visibility(members: Member[], changes: Execution[]) {
     const viewers = [...new Set(members.map((member) => member.viewerId))];
-    const statements = [batchIdsSql(changes.map((row) => row.id))];
-    for (const viewerId of viewers) statements.push(viewerSql(viewerId), visibleInBatchSql());
-    const results = await this.deps.runAs(REQUEST_ROLE, null, statements);
+    const [rows = []] = await this.deps.runAs(REQUEST_ROLE, null, [
+      visibleToViewersSql(
+        changes.map((row) => row.id),
+        viewers,
+      ),
+    ]);
     this.deps.counters.visibilityChecks++;
     const visible = new Map<string, Set<number>>();
-    viewers.forEach((viewerId, index) => {
-      const [row] = results[2 + index * 2] ?? [];
-      const list = String(row?.visible ?? '');
+    for (const row of rows) {
+      const list = String(row.visible ?? '');
       visible.set(
-        viewerId,
+        String(row.viewer),
         new Set(list === '' ? [] : list.split(',').map((ordinal) => Number(ordinal) - 1)),
       );
-    });
+    }
     return visible;
   }
 }
