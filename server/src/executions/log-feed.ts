@@ -11,9 +11,10 @@ import { beforeWatermark, isAfter, type LogPosition, positionOf } from './log-po
  * subscriber's viewer may read, in position order (possibly none: the feed moved on).
  */
 export interface FeedBatch {
-  from: LogPosition;
-  to: LogPosition;
-  rows: Execution[];
+  readonly from: LogPosition;
+  readonly to: LogPosition;
+  /** Shared by every member of the viewer: read only. */
+  readonly rows: readonly Execution[];
 }
 
 export interface FeedMembership {
@@ -247,11 +248,19 @@ class TemplateFeed {
     const members = [...this.members];
     const visible = changes.length > 0 ? await this.visibility(members, changes) : null;
     this.position = to;
+    // One batch per viewer, shared by its members (thousands of sockets may follow one viewer);
+    // receivers only read it.
+    const batches = new Map<string, FeedBatch>();
     for (const member of members) {
       if (!this.members.has(member)) continue;
-      const indexes = visible?.get(member.viewerId);
-      const mine = indexes ? changes.filter((_row, index) => indexes.has(index)) : [];
-      member.onBatch({ from, to, rows: mine });
+      let batch = batches.get(member.viewerId);
+      if (!batch) {
+        const indexes = visible?.get(member.viewerId);
+        const mine = indexes ? changes.filter((_row, index) => indexes.has(index)) : [];
+        batch = { from, to, rows: mine };
+        batches.set(member.viewerId, batch);
+      }
+      member.onBatch(batch);
     }
   }
 
