@@ -31,6 +31,11 @@ export interface Mode {
   /** Runs fired per fan-out step, one every `eventIntervalMs`. */
   fanoutEvents: number;
   eventIntervalMs: number;
+  /**
+   * Distinct viewers at the largest fan-out step (the owner, the caller and this many minus two
+   * strangers, each a user of its own): the feed asks RLS about each of them per event.
+   */
+  distinctViewers: number;
   coldStartRounds: number;
 }
 
@@ -50,6 +55,7 @@ export const MODES: Record<Mode['name'], Mode> = {
     subscriberCounts: [1000, 5000, 10_000],
     fanoutEvents: 20,
     eventIntervalMs: 500,
+    distinctViewers: 2000,
     coldStartRounds: 3,
   },
   quick: {
@@ -67,6 +73,7 @@ export const MODES: Record<Mode['name'], Mode> = {
     subscriberCounts: [200],
     fanoutEvents: 5,
     eventIntervalMs: 200,
+    distinctViewers: 50,
     coldStartRounds: 1,
   },
 };

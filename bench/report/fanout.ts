@@ -25,13 +25,13 @@ export function fanoutDetails(fanout: FanoutResult): string[] {
     '',
     '### 5. Fan-out',
     '',
-    '| subscribers | connect s | delivered / expected | lost | dup | strangers got | RUNNING seen (dup, after final) | resumes | live-log round trips per change, per instance | p50 ms | p90 ms | p99 ms | max ms | heap / RSS per subscriber | client errors |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| subscribers | connect s | delivered / expected | lost | dup | strangers got | RUNNING seen (dup, after final) | resumes | distinct viewers | live-log round trips per change, per instance | p50 ms | p90 ms | p99 ms | max ms | heap / RSS per subscriber | client errors |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const step of fanout.steps) {
     const r = step.report;
     lines.push(
-      `| ${step.subscribers} | ${fmt(step.connectSeconds, 1)} | ${r.delivered} / ${r.expectedDeliveries} | ${r.lost} | ${r.duplicated} | ${r.strangerDeliveries} | ${r.running} (${r.runningDuplicated}, ${r.runningAfterFinal}) | ${r.resumes} | ${step.liveReadsPerChange.map((value) => value.toFixed(3)).join(' / ')} | ${fmt(r.latencyMs.p50, 0)} | ${fmt(r.latencyMs.p90, 0)} | ${fmt(r.latencyMs.p99, 0)} | ${fmt(r.latencyMs.max, 0)} | ${kib(step.heapPerSubscriber)} / ${kib(step.rssPerSubscriber)} | ${r.errors}${r.errorReasons.length ? ` (${r.errorReasons.join('; ')})` : ''} |`,
+      `| ${step.subscribers} | ${fmt(step.connectSeconds, 1)} | ${r.delivered} / ${r.expectedDeliveries} | ${r.lost} | ${r.duplicated} | ${r.strangerDeliveries} | ${r.running} (${r.runningDuplicated}, ${r.runningAfterFinal}) | ${r.resumes} | ${step.distinctViewers ?? 3} | ${step.liveReadsPerChange.map((value) => value.toFixed(3)).join(' / ')} | ${fmt(r.latencyMs.p50, 0)} | ${fmt(r.latencyMs.p90, 0)} | ${fmt(r.latencyMs.p99, 0)} | ${fmt(r.latencyMs.max, 0)} | ${kib(step.heapPerSubscriber)} / ${kib(step.rssPerSubscriber)} | ${r.errors}${r.errorReasons.length ? ` (${r.errorReasons.join('; ')})` : ''} |`,
     );
   }
   return lines;

@@ -6,6 +6,8 @@ export interface SwarmPlan {
   urls: string[];
   /** Tokens by role: owners and the runs' caller may read every event; strangers none. */
   tokens: { owner: string; caller: string; stranger: string };
+  /** When set, stranger i uses strangerTokens[i]: each a distinct viewer (users of their own). */
+  strangerTokens?: string[];
   count: number;
   strangers: number;
   templateId: string;

@@ -39,7 +39,7 @@ async function connect(next: SwarmPlan) {
     for (let i = start; i < Math.min(plan.count, start + batch); i++) {
       const stranger = i < plan.strangers;
       const token = stranger
-        ? plan.tokens.stranger
+        ? (plan.strangerTokens?.[i] ?? plan.tokens.stranger)
         : i % 2
           ? plan.tokens.owner
           : plan.tokens.caller;

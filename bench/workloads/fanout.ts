@@ -8,7 +8,7 @@
  * overstates commit-to-client).
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { createAuthenticator } from '../../server/src/testing.ts';
+import { createAuthenticator, demoUserId } from '../../server/src/testing.ts';
 import { executeRun } from '../clients/run-client.ts';
 import { ACTORS, RUN_TEMPLATE } from '../dataset/actors.ts';
 import { BENCH_DIR, JWT_SECRET, type Mode } from '../harness/config.ts';
@@ -25,6 +25,8 @@ export interface FanoutStep {
   heapPerSubscriber: number;
   rssPerSubscriber: number;
   drainSeconds: number;
+  /** Distinct viewers subscribed (the owner, the caller, and one or many stranger users). */
+  distinctViewers: number;
   /** Database round trips of the live log per change (start or end of a run), per instance. */
   liveReadsPerChange: number[];
 }
@@ -90,8 +92,19 @@ export async function runFanout(
     executeRun((instances[i % 2] as ServerProcess).url, tokens.caller, ++seq);
   const checks: Check[] = [];
   const steps: FanoutStep[] = [];
+  const largest = Math.max(...mode.subscriberCounts);
+  // At the largest step every stranger is a user of its own, so the feed has
+  // mode.distinctViewers viewers to ask RLS about per event (issue 15: round trips per event
+  // with 2,000 distinct viewers). Their ids are stable, so reruns reuse their user rows.
+  const distinctStrangers = Math.max(0, mode.distinctViewers - 2);
+  const strangerTokens = await Promise.all(
+    Array.from({ length: distinctStrangers }, (_, i) =>
+      authenticator.mint({ sub: demoUserId(`bench-stranger-${i}`), name: `Stranger ${i}` }, '1d'),
+    ),
+  );
   for (const count of mode.subscriberCounts) {
-    const strangers = Math.max(5, Math.round(count / 100));
+    const distinct = count === largest && distinctStrangers > 0;
+    const strangers = distinct ? distinctStrangers : Math.max(5, Math.round(count / 100));
     const before = await memory(instances);
     const swarm = await startSwarm();
     try {
@@ -106,6 +119,7 @@ export async function runFanout(
         strangers,
         templateId: Buffer.from(`Template:${RUN_TEMPLATE}`).toString('base64'),
         after: seed.position,
+        strangerTokens: distinct ? strangerTokens : undefined,
       };
       const connected = await swarm.ask<{ ms: number; errors: number }>({ type: 'connect', plan });
       await swarm.ask({ type: 'subscribe' });
@@ -161,11 +175,12 @@ export async function runFanout(
         heapPerSubscriber: (after.heap - before.heap) / count,
         rssPerSubscriber: (after.rss - before.rss) / count,
         drainSeconds,
+        distinctViewers: distinct ? distinctStrangers + 2 : 3,
         liveReadsPerChange,
       };
       steps.push(step);
       log(
-        `  ${count} subscribers: lost ${report.lost}, duplicated ${report.duplicated}, strangers got ${report.strangerDeliveries}, p50 ${fmt(report.latencyMs.p50, 1)} ms, p99 ${fmt(report.latencyMs.p99, 1)} ms, max ${fmt(report.latencyMs.max, 0)} ms, RUNNING seen ${report.running}/${report.expectedDeliveries} (dup ${report.runningDuplicated}, after final ${report.runningAfterFinal}), ${report.resumes} resumes, ${liveReadsPerChange.map((value) => value.toFixed(3)).join(' / ')} round trips per change per instance, ${(step.heapPerSubscriber / 1024).toFixed(1)} KiB heap/subscriber, drained ${drainSeconds.toFixed(1)} s after the last run`,
+        `  ${count} subscribers: lost ${report.lost}, duplicated ${report.duplicated}, strangers got ${report.strangerDeliveries}, p50 ${fmt(report.latencyMs.p50, 1)} ms, p99 ${fmt(report.latencyMs.p99, 1)} ms, max ${fmt(report.latencyMs.max, 0)} ms, RUNNING seen ${report.running}/${report.expectedDeliveries} (dup ${report.runningDuplicated}, after final ${report.runningAfterFinal}), ${report.resumes} resumes, ${step.distinctViewers} distinct viewers, ${liveReadsPerChange.map((value) => value.toFixed(3)).join(' / ')} round trips per change per instance, ${(step.heapPerSubscriber / 1024).toFixed(1)} KiB heap/subscriber, drained ${drainSeconds.toFixed(1)} s after the last run`,
       );
       checks.push({
         name: `${count} subscribers: every reader got every event exactly once, strangers none`,

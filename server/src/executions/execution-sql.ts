@@ -128,17 +128,11 @@ export function changesAfterSql(templateId: string, position: LogPosition, limit
 }
 
 /**
- * Sets the rows of a feed's batch for visibleInBatchSql, once per message: each viewer's check
- * then costs a short statement, not the list again.
+ * Which of `ids` each of `viewers` may read: RLS as each viewer in turn, in one statement
+ * (live_log_visible, migration 011). One result row per viewer: `viewer`, and `visible`, the
+ * 1-based ordinals of its readable rows joined by commas ('' for none).
  */
-export function batchIdsSql(ids: string[]) {
-  for (const id of ids) sql.uuid(id); // checks each is a UUID
-  return sql`SELECT set_config('app.batch_ids', ${`{${ids.join(',')}}`}, true)`;
+export function visibleToViewersSql(ids: string[], viewers: string[]) {
+  for (const id of [...ids, ...viewers]) sql.uuid(id); // checks each is a UUID
+  return sql`SELECT viewer::text AS viewer, visible FROM live_log_visible(${`{${ids.join(',')}}`}::uuid[], ${`{${viewers.join(',')}}`}::uuid[])`;
 }
-
-/**
- * Which of the batch's rows (batchIdsSql) the current viewer may read (RLS), as their 1-based
- * ordinals joined by commas in `visible` ('' for none).
- */
-export const visibleInBatchSql = () =>
-  sql`SELECT coalesce(string_agg(b.n::text, ','), '') AS visible FROM unnest(current_setting('app.batch_ids')::uuid[]) WITH ORDINALITY AS b(id, n) JOIN ${LOG} AS log ON log.id = b.id`;

@@ -1,9 +1,9 @@
 import type { Database } from '../db/database.ts';
-import { BACKEND_ROLE, REQUEST_ROLE, viewerSql } from '../db/roles.ts';
+import { BACKEND_ROLE, REQUEST_ROLE } from '../db/roles.ts';
 import type { Execution } from '../generated/prisma/client.ts';
 import type { ExecutionEvents } from './execution-events.ts';
 import { changesPageOf } from './execution-rows.ts';
-import { batchIdsSql, changesAfterSql, visibleInBatchSql, watermarkSql } from './execution-sql.ts';
+import { changesAfterSql, visibleToViewersSql, watermarkSql } from './execution-sql.ts';
 import { beforeWatermark, isAfter, type LogPosition, positionOf } from './log-position.ts';
 
 /**
@@ -11,9 +11,10 @@ import { beforeWatermark, isAfter, type LogPosition, positionOf } from './log-po
  * subscriber's viewer may read, in position order (possibly none: the feed moved on).
  */
 export interface FeedBatch {
-  from: LogPosition;
-  to: LogPosition;
-  rows: Execution[];
+  readonly from: LogPosition;
+  readonly to: LogPosition;
+  /** Shared by every member of the viewer: read only. */
+  readonly rows: readonly Execution[];
 }
 
 export interface FeedMembership {
@@ -247,30 +248,40 @@ class TemplateFeed {
     const members = [...this.members];
     const visible = changes.length > 0 ? await this.visibility(members, changes) : null;
     this.position = to;
+    // One batch per viewer, shared by its members (thousands of sockets may follow one viewer);
+    // receivers only read it.
+    const batches = new Map<string, FeedBatch>();
     for (const member of members) {
       if (!this.members.has(member)) continue;
-      const indexes = visible?.get(member.viewerId);
-      const mine = indexes ? changes.filter((_row, index) => indexes.has(index)) : [];
-      member.onBatch({ from, to, rows: mine });
+      let batch = batches.get(member.viewerId);
+      if (!batch) {
+        const indexes = visible?.get(member.viewerId);
+        const mine = indexes ? changes.filter((_row, index) => indexes.has(index)) : [];
+        batch = { from, to, rows: mine };
+        batches.set(member.viewerId, batch);
+      }
+      member.onBatch(batch);
     }
   }
 
-  /** Which of `changes` each member's viewer may read: one message, RLS as each viewer. */
+  /** Which of `changes` each member's viewer may read: one statement, RLS as each viewer. */
   private async visibility(members: Member[], changes: Execution[]) {
     const viewers = [...new Set(members.map((member) => member.viewerId))];
-    const statements = [batchIdsSql(changes.map((row) => row.id))];
-    for (const viewerId of viewers) statements.push(viewerSql(viewerId), visibleInBatchSql());
-    const results = await this.deps.runAs(REQUEST_ROLE, null, statements);
+    const [rows = []] = await this.deps.runAs(REQUEST_ROLE, null, [
+      visibleToViewersSql(
+        changes.map((row) => row.id),
+        viewers,
+      ),
+    ]);
     this.deps.counters.visibilityChecks++;
     const visible = new Map<string, Set<number>>();
-    viewers.forEach((viewerId, index) => {
-      const [row] = results[2 + index * 2] ?? [];
-      const list = String(row?.visible ?? '');
+    for (const row of rows) {
+      const list = String(row.visible ?? '');
       visible.set(
-        viewerId,
+        String(row.viewer),
         new Set(list === '' ? [] : list.split(',').map((ordinal) => Number(ordinal) - 1)),
       );
-    });
+    }
     return visible;
   }
 }

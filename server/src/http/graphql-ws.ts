@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { type ExecutionArgs, GraphQLError } from 'graphql';
+import { type ExecutionArgs, type ExecutionResult, GraphQLError } from 'graphql';
 import type { ServerOptions } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
@@ -17,6 +17,7 @@ import {
 import { serviceUnavailableIfDatabaseDown } from './database-unavailable.ts';
 import { MAX_REQUEST_BODY_BYTES } from './plugins/request-body-limit.ts';
 import { originAllowed } from './policy.ts';
+import { sendSharedPayloads, sharedPayloadMarker } from './shared-frames.ts';
 
 /** How long close() waits for clients to answer the close frame before cutting them. */
 const SOCKET_CLOSE_TIMEOUT_MS = 1000;
@@ -56,6 +57,8 @@ export function serveGraphqlWs(
   const socketsByUser = new Map<string, number>();
 
   wsServer.on('connection', (socket) => {
+    // Registered before graphql-ws' own listener: every message it sends goes through this.
+    sendSharedPayloads(socket);
     const lifetime = setTimeout(
       () => socket.close(CLOSE_LIFETIME_OVER, 'Socket lifetime over: reconnect'),
       Math.min(limits.maxLifetimeMs, MAX_TIMER_MS),
@@ -95,6 +98,9 @@ export function serveGraphqlWs(
     {
       execute: (args) => (args.rootValue as Enveloped).execute(args),
       subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
+      // A result shared by many subscriptions is serialised once (shared-frames.ts).
+      onNext: (ctx, _id, _payload, _args, result) =>
+        sharedPayloadMarker(ctx.extra.socket, result as ExecutionResult) as FormattedResult,
       onConnect: async (ctx) => {
         try {
           // Clients spell it either way (GraphiQL sends its headers, capitalised).
@@ -244,3 +250,4 @@ type Enveloped = {
   subscribe: (args: ExecutionArgs) => OperationResult;
 };
 type OperationResult = ReturnType<NonNullable<ServerOptions['execute']>>;
+type FormattedResult = Awaited<ReturnType<NonNullable<ServerOptions['onNext']>>>;

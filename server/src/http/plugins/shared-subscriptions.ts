@@ -1,12 +1,15 @@
 import { type DocumentNode, type ExecutionArgs, getOperationAST, Kind, print } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../../schema/context.ts';
+import { rowResultKey, subscribeSharingRowResults } from './row-results.ts';
 import { SharedStream, type SubscribeFn } from './shared-stream.ts';
 
 /**
  * Subscriptions with the same key (viewer, document, operation name, variables) share one
  * source stream and one execution per event on this instance; each result is multicast to every
  * subscriber of the key. Without it, every subscription executes every event on its own.
+ * Besides, live rows selecting only their columns share their results across viewers and
+ * resumed streams (row-results.ts).
  */
 export function useSharedSubscriptions(): Plugin {
   const streams = new Map<string, SharedStream>();
@@ -29,8 +32,15 @@ export function useSharedSubscriptions(): Plugin {
 
   return {
     onSubscribe({ subscribeFn, setSubscribeFn }) {
-      const subscribe = subscribeFn as SubscribeFn;
+      const graphqlSubscribe = subscribeFn as SubscribeFn;
       setSubscribeFn(async (args: ExecutionArgs) => {
+        // Events that are rows, selecting only the row's columns: one execution per row state and
+        // document on this instance, whichever viewers (resumed or not) receive it.
+        const rowKey = rowResultKey(args);
+        const subscribe: SubscribeFn =
+          rowKey === null
+            ? graphqlSubscribe
+            : (subscribeArgs) => subscribeSharingRowResults(subscribeArgs, rowKey);
         // A stream resumed from a position first catches up: a subscriber joining it later
         // would miss what it had already delivered. It gets one of its own.
         if (resumesFromPosition(args)) return subscribe(args);
