@@ -43,6 +43,25 @@ export function buildClientIfStale() {
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
+/** Packages `npm start` loads from node_modules rather than from the bundle, and why. */
+const KEEP_EXTERNAL = [
+  // Reads its .wasm and .data files beside its own module.
+  '@electric-sql/pglite',
+  '@electric-sql/pglite/*',
+  // Reads its package.json by __dirname; needed only with REDIS_URL.
+  'ioredis',
+  // The query compiler (several MB of WASM as base64): one file either way, loaded as Prisma ships it.
+  '@prisma/client',
+  '@prisma/client/*',
+  // GraphiQL's page (~9 MB), imported on its first request only.
+  '@graphql-yoga/render-graphiql',
+  '@graphql-yoga/render-graphiql/*',
+  // Optional native add-ons that pg and ws try to require and do without.
+  'pg-native',
+  'bufferutil',
+  'utf-8-validate',
+];
+
 /**
  * A bundled file's `import.meta.url` is the bundle's: each source's is rewritten to the URL it
  * had under server/src, so paths it resolves from it (prisma/migrations, client/dist) still hold.
@@ -50,7 +69,7 @@ export function buildClientIfStale() {
 const sourceUrls = {
   name: 'source-import-meta-url',
   setup(build) {
-    build.onLoad({ filter: /\.ts$/ }, async (args) => {
+    build.onLoad({ filter: /[\\/]server[\\/]src[\\/].*\.ts$/ }, async (args) => {
       const { readFile } = await import('node:fs/promises');
       const text = await readFile(args.path, 'utf8');
       const fromBundle = path.relative(SERVER_OUT, args.path).split(path.sep).join('/');
@@ -77,8 +96,13 @@ export async function buildServerIfStale() {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    // node_modules load from where they are (PGlite reads its .wasm and .data beside itself).
-    packages: 'external',
+    // Packages are bundled too: Node's ESM loader resolving and reading ~1,500 files of them
+    // was most of a start. Those in KEEP_EXTERNAL load from node_modules.
+    external: KEEP_EXTERNAL,
+    // Bundled CommonJS code calls require() for Node's built-ins and the external packages.
+    banner: {
+      js: "import { createRequire as createRequireForBundle } from 'node:module'; const require = createRequireForBundle(import.meta.url);",
+    },
     keepNames: true,
     sourcemap: 'linked',
     plugins: [sourceUrls],
