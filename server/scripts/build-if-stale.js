@@ -4,7 +4,15 @@
 // a fresh clone or a pulled change starts current code with no extra command.
 // `node server/scripts/build-if-stale.js [client|server]`: only that one.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -33,7 +41,9 @@ export function buildClientIfStale() {
   const sources = ['client/src', 'client/index.html', 'client/vite.config.ts', 'schema.graphql'];
   const { stale, first } = isStale(path.join(root, 'client/dist/index.html'), sources);
   if (!stale) return;
-  console.log(first ? 'building the UI (first start)…' : 'client sources changed: rebuilding the UI…');
+  console.log(
+    first ? 'building the UI (first start)…' : 'client sources changed: rebuilding the UI…',
+  );
   const result = spawnSync(
     'npx',
     ['vite', 'build', '--config', 'client/vite.config.ts', '--logLevel', 'warn'],
@@ -80,10 +90,17 @@ const sourceUrls = {
 };
 
 export async function buildServerIfStale() {
-  const sources = ['server/src', 'tsconfig.json', 'package.json', 'server/scripts/build-if-stale.js'];
+  const sources = [
+    'server/src',
+    'tsconfig.json',
+    'package.json',
+    'server/scripts/build-if-stale.js',
+  ];
   const { stale, first } = isStale(SERVER_ENTRY, sources);
   if (!stale) return;
-  console.log(first ? 'building the server (first start)…' : 'server sources changed: rebuilding the server…');
+  console.log(
+    first ? 'building the server (first start)…' : 'server sources changed: rebuilding the server…',
+  );
   const startedAt = new Date();
   const { build } = await import('esbuild');
   const result = await build({
@@ -111,7 +128,9 @@ export async function buildServerIfStale() {
   });
   // Chunks first, the entry last and each by rename: a start that runs meanwhile (another
   // instance, another test worker) finds the old bundle or the new one, never half of one.
-  const files = result.outputFiles.sort((a, b) => (a.path === SERVER_ENTRY) - (b.path === SERVER_ENTRY));
+  const files = result.outputFiles.sort(
+    (a, b) => (a.path === SERVER_ENTRY) - (b.path === SERVER_ENTRY),
+  );
   for (const file of files) {
     mkdirSync(path.dirname(file.path), { recursive: true });
     const partial = `${file.path}.${process.pid}.tmp`;
