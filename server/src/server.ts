@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { openDatabase } from './db/database.ts';
-import { migrate } from './db/migrate.ts';
+import { type Database, openDatabase } from './db/database.ts';
+import { type Migration, migrate, readMigrations } from './db/migrate.ts';
 import type { Env } from './env.ts';
 import { redactUrl } from './executions/execution-events.ts';
 import { createRunRecovery } from './executions/run-recovery.ts';
@@ -15,6 +15,23 @@ const RECONCILE_EVERY_MS = 30_000;
 const FLUSH_ON_STOP_MS = 5000;
 const CLIENT_DIST = fileURLToPath(new URL('../../client/dist', import.meta.url));
 
+/**
+ * Whether every migration file is recorded as applied, unchanged: one read instead of the
+ * migrator's locked transaction per migration (most of a warm start on PGlite). Anything else
+ * (a new file, an edited one, a fresh database) goes through `migrate`, which decides.
+ */
+async function allApplied(db: Database, migrations: Migration[]): Promise<boolean> {
+  const [table] = await db.query<{ exists: boolean }>(
+    `SELECT to_regclass('promptmeter_migrations') IS NOT NULL AS exists`,
+  );
+  if (!table?.exists) return false;
+  const rows = await db.query<{ name: string; checksum: string }>(
+    'SELECT name, checksum FROM promptmeter_migrations',
+  );
+  const recorded = new Map(rows.map((row) => [row.name, row.checksum]));
+  return migrations.every((migration) => recorded.get(migration.name) === migration.checksum);
+}
+
 /** Opens the database, migrates, recovers interrupted runs, and serves. */
 export async function startServer(env: Env) {
   const db = await openDatabase(
@@ -22,7 +39,8 @@ export async function startServer(env: Env) {
       ? { databaseUrl: env.databaseUrl, poolSize: env.databasePoolSize }
       : { dataDir: `${env.dataDir}/pglite` },
   );
-  const applied = await migrate(db);
+  const migrations = await readMigrations();
+  const applied = (await allApplied(db, migrations)) ? [] : await migrate(db, migrations);
   if (applied.length > 0) console.log(`[db] applied migrations: ${applied.join(', ')}`);
   if (env.seedDemo && (await seedDemoData(db))) console.log('[db] seeded demo data');
 

@@ -1,5 +1,5 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -13,10 +13,17 @@ import WebSocket from 'ws';
 const root = path.resolve(import.meta.dirname, '../..');
 const tsx = path.join(root, 'node_modules/.bin/tsx');
 
+/** `npm start`'s prestart: builds the web UI and the server bundle when stale; its output. */
+function prestart(cwd = root) {
+  const result = spawnSync('npm', ['run', '-s', 'prestart'], { cwd, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`prestart failed:\n${result.stdout}${result.stderr}`);
+  return result.stdout.trim();
+}
+
 function startServer(dataDir: string) {
-  // As `npm start` runs it: tsx's launcher would SIGKILL the server 30 ms after relaying a signal
-  // it does not see acknowledged.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+  // As `npm start` runs it (npm execs node on the bundle), without npm in between: the test
+  // signals the server itself.
+  const child = spawn(process.execPath, ['dist/server/main.js'], {
     cwd: root,
     env: {
       ...process.env,
@@ -31,19 +38,24 @@ function startServer(dataDir: string) {
       INSTANCE_LEASE_MS: '1000',
     },
   });
+  return { child, ...serverOutput(child) };
+}
+
+/** Resolves with the server's URL once its banner says it listens. */
+function serverOutput(child: ChildProcess) {
   let output = '';
   const ready = new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk) => {
+    child.stdout?.on('data', (chunk) => {
       output += chunk;
       const url = output.match(/listening on (http:\/\/\S+)/)?.[1];
       if (url) resolve(url.replace('localhost', '127.0.0.1'));
     });
-    child.stderr.on('data', (chunk) => {
+    child.stderr?.on('data', (chunk) => {
       output += chunk;
     });
     child.on('exit', (code) => reject(new Error(`server exited ${code}:\n${output}`)));
   });
-  return { child, ready, output: () => output };
+  return { ready, output: () => output };
 }
 
 function stop(child: ChildProcess) {
@@ -69,7 +81,8 @@ describe('a fresh `npm start`', () => {
   let dataDir: string;
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'promptmeter-start-'));
-  });
+    prestart();
+  }, 180_000);
   afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
   it('serves GraphiQL with demo data, runs a template, and streams the run live', {
@@ -87,6 +100,15 @@ describe('a fresh `npm start`', () => {
     // Served from the package, so it works offline; and signed in as the demo user "alice".
     expect(page).not.toMatch(/unpkg\.com|jsdelivr|cdn\./);
     expect(page).toMatch(/Authorization.*Bearer ey/);
+
+    // The web UI, from client/dist: its page and the script the page loads.
+    const home = await fetch(`${url}/`, { headers: { accept: 'text/html' } });
+    expect(home.status).toBe(200);
+    const script = (await home.text()).match(/<script[^>]+src="([^"]+\.js)"/)?.[1];
+    expect(script).toBeDefined();
+    const bundle = await fetch(new URL(script as string, url));
+    expect(bundle.status).toBe(200);
+    expect(bundle.headers.get('content-type')).toMatch(/javascript/);
 
     const { stdout } = await promisify(execFile)(tsx, ['server/scripts/token.ts', 'alice'], {
       cwd: root,
@@ -165,5 +187,57 @@ describe('a fresh `npm start`', () => {
       errorMessage: 'interrupted',
     });
     expect(await stop(again.child)).toBe(0);
+  });
+});
+
+describe('`npm start` after a server source changed', () => {
+  let copy: string;
+  beforeAll(async () => {
+    // A checkout of its own (node_modules shared), so editing a source touches no one else's.
+    copy = await mkdtemp(path.join(os.tmpdir(), 'promptmeter-checkout-'));
+    for (const entry of ['server/src', 'server/scripts', 'prisma/migrations', 'package.json']) {
+      await cp(path.join(root, entry), path.join(copy, entry), { recursive: true });
+    }
+    await symlink(path.join(root, 'node_modules'), path.join(copy, 'node_modules'));
+  });
+  afterAll(() => rm(copy, { recursive: true, force: true }));
+
+  /** `npm start` as a user runs it, in its own process group (npm, then the server). */
+  async function npmStart(dataDir: string) {
+    const child = spawn('npm', ['start'], {
+      cwd: copy,
+      detached: true,
+      env: { ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', NODE_ENV: '' },
+    });
+    const server = serverOutput(child);
+    const url = await server.ready;
+    const answer = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ templates { totalCount } }' }),
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    process.kill(-(child.pid as number), 'SIGTERM');
+    await exited;
+    return { output: server.output(), answer: (await answer.json()) as any };
+  }
+
+  it('runs the edited code, and an unchanged one is not rebuilt', {
+    timeout: 180_000,
+  }, async () => {
+    const dataDir = path.join(copy, '.data');
+    const first = await npmStart(dataDir);
+    expect(first.output).toMatch(/building the server \(first start\)/);
+    expect(first.answer.data.templates.totalCount).toBe(2);
+
+    const serverTs = path.join(copy, 'server/src/server.ts');
+    const source = await readFile(serverTs, 'utf8');
+    await writeFile(serverTs, source.replace('promptmeter listening on', 'edited listening on'));
+    const second = await npmStart(dataDir);
+    expect(second.output).toMatch(/server sources changed: rebuilding the server/);
+    expect(second.output).toMatch(/edited listening on/);
+    expect(second.answer.data.templates.totalCount).toBe(2);
+
+    expect(prestart(copy)).toBe('');
   });
 });

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,9 +7,10 @@ import { afterAll, afterEach } from 'vitest';
 import { createAuthenticator, demoUserId } from '../../src/auth/authenticator.ts';
 
 /**
- * Real server processes (`node --import tsx server/src/main.ts`, or `npm start` leading its own
- * process group), for fault tests that SIGKILL, SIGTERM and restart them. Every child is
- * registered: afterAll and the test process's exit kill whatever is still running.
+ * Real server processes (`node --import tsx server/src/main.ts`, or `npm start` running the
+ * server bundle and leading its own process group), for fault tests that SIGKILL, SIGTERM and
+ * restart them. Every child is registered: afterAll and the test process's exit kill whatever
+ * is still running.
  */
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -30,7 +31,10 @@ export interface ServerProcessOptions {
   dataDir?: string;
   /** Anything else, e.g. RUN_DEADLINE_MS, INSTANCE_LEASE_MS, RUN_JOURNAL_DIR, SHUTDOWN_GRACE_MS. */
   env?: Record<string, string>;
-  /** `npm-start`: `npm start --ignore-scripts` (no client build), detached: it leads a group. */
+  /**
+   * `npm-start`: `npm start --ignore-scripts` (no prestart: the server bundle it runs is built
+   * here when stale, the web UI is not needed), detached: it leads a group.
+   */
   launcher?: 'node' | 'npm-start';
 }
 
@@ -88,6 +92,15 @@ export function useServerProcesses() {
   });
 }
 
+/** What prestart does for the server: `npm start` runs dist/server/main.js. */
+function buildServerBundle() {
+  const build = spawnSync(process.execPath, ['server/scripts/build-if-stale.js', 'server'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  if (build.status !== 0) throw new Error(`server bundle build failed:\n${build.stderr}`);
+}
+
 export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'pm-fault-data-'));
   if (!options.dataDir) tempDirs.push(dataDir);
@@ -111,6 +124,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   for (const name of Object.keys(env))
     if (name.startsWith('VITEST') || name === 'TEST') delete env[name];
   const npm = options.launcher === 'npm-start';
+  if (npm) buildServerBundle();
   const child = npm
     ? spawn('npm', ['start', '--ignore-scripts'], { cwd: ROOT, env, detached: true })
     : spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], { cwd: ROOT, env });
