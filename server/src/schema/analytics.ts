@@ -101,6 +101,15 @@ const AnalyticsBucketType = builder.objectRef<AnalyticsBucket>('AnalyticsBucket'
     start: t.expose('start', { type: 'DateTime' }),
     end: t.expose('end', { type: 'DateTime', description: 'Exclusive.' }),
     ...counterFields(t as unknown as CounterFieldBuilder),
+    distinctCallers: t.int({
+      description:
+        'Signed-in callers with runs in this bucket. Read only when selected, for every bucket at once: the costliest figure.',
+      resolve: async (bucket) => (await bucket.people()).distinctCallers,
+    }),
+    anonymousPayers: t.int({
+      description: 'Wallet payers without an account with runs in this bucket, by address.',
+      resolve: async (bucket) => (await bucket.people()).anonymousPayers,
+    }),
   }),
 });
 

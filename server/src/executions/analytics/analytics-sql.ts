@@ -41,10 +41,10 @@ function piecesJoin(scope: Scope, list: Piece[], table: string, alias: string, c
   return sql`unnest(${column((p) => p.grain)}::int[], ${starts}::timestamptz[], ${column((p) => p.key)}::int[], ${column((p) => p.sign)}::int[]) AS s(g, at, k, sign) CROSS JOIN LATERAL (SELECT ${picked} FROM ${sql.identifier(table)} ${a} WHERE ${scopeSql(scope, alias)} AND ${a}.grain_minutes = s.g AND ${a}.bucket_start = s.at OFFSET 0) ${a}`;
 }
 
-const COUNTERS = ['runs', 'running', 'succeeded', 'failed', 'paid_runs', 'input_tokens'].concat([
-  'output_tokens',
-  'revenue_micro',
-]);
+const COUNTERS = [
+  ...['runs', 'running', 'succeeded', 'failed', 'paid_runs'],
+  ...['input_tokens', 'output_tokens', 'revenue_micro'],
+];
 
 /** Counters per answer key. */
 export function countersSql(scope: Scope, list: Piece[]) {
@@ -63,17 +63,30 @@ export function latencySql(scope: Scope, list: Piece[]) {
 }
 
 /**
+ * Each key's callers with runs in its pieces (signed sums > 0), as the CTE `c` (k, caller_key,
+ * runs, revenue). A caller key is the caller's id, or 'payer:' and the payer's address
+ * (migration 007); grouped by code unit (COLLATE "C": no locale rules, several times faster).
+ */
+const callerSetSql = (scope: Scope, list: Piece[]) =>
+  sql`WITH c AS (SELECT s.k, c.caller_key COLLATE "C" AS caller_key, sum(s.sign * c.runs) AS runs, sum(s.sign * c.revenue_micro) AS revenue FROM ${piecesJoin(scope, list, 'x402_usage_caller_rollups', 'c', ['caller_key', 'runs', 'revenue_micro'])} GROUP BY s.k, 2 HAVING sum(s.sign * c.runs) > 0)`;
+
+const PEOPLE = sql`count(*) FILTER (WHERE c.caller_key NOT LIKE 'payer:%')::text AS callers, count(*) FILTER (WHERE c.caller_key LIKE 'payer:%')::text AS payers`;
+
+/** Distinct callers and anonymous payers per key. */
+export function peopleSql(scope: Scope, list: Piece[]) {
+  return sql`${callerSetSql(scope, list)} SELECT c.k, ${PEOPLE} FROM c GROUP BY c.k`;
+}
+
+/**
  * Distinct callers and anonymous payers per key (0: the range, 1: the previous period), then the
- * range's top callers by runs and by revenue: rows tagged by `part`. A caller key is the caller's
- * id, or 'payer:' and the payer's address (migration 007); grouped and ordered by code unit
- * (COLLATE "C": no locale rules to apply, several times faster to sort).
+ * range's top callers by runs and by revenue: rows tagged by `part`, ordered by caller key on ties.
  */
 export function callersSql(scope: Scope, list: Piece[], top: number) {
   const columns = sql`CASE WHEN c.caller_key LIKE 'payer:%' THEN NULL ELSE c.caller_key END AS caller_id, CASE WHEN c.caller_key LIKE 'payer:%' THEN substr(c.caller_key, 7) END AS payer_address, c.runs::text AS runs, c.revenue::text AS revenue`;
-  return sql`WITH c AS (SELECT s.k, c.caller_key COLLATE "C" AS caller_key, sum(s.sign * c.runs) AS runs, sum(s.sign * c.revenue_micro) AS revenue FROM ${piecesJoin(scope, list, 'x402_usage_caller_rollups', 'c', ['caller_key', 'runs', 'revenue_micro'])} GROUP BY s.k, 2 HAVING sum(s.sign * c.runs) > 0) SELECT 'count' AS part, c.k, count(*) FILTER (WHERE c.caller_key NOT LIKE 'payer:%')::text AS callers, count(*) FILTER (WHERE c.caller_key LIKE 'payer:%')::text AS payers, NULL AS caller_id, NULL AS payer_address, NULL AS runs, NULL AS revenue FROM c GROUP BY c.k UNION ALL (SELECT 'runs', c.k, NULL, NULL, ${columns} FROM c WHERE c.k = 0 ORDER BY c.runs DESC, c.caller_key LIMIT ${top}) UNION ALL (SELECT 'revenue', c.k, NULL, NULL, ${columns} FROM c WHERE c.k = 0 AND c.revenue > 0 ORDER BY c.revenue DESC, c.caller_key LIMIT ${top})`;
+  return sql`${callerSetSql(scope, list)} SELECT 'count' AS part, c.k, ${PEOPLE}, NULL AS caller_id, NULL AS payer_address, NULL AS runs, NULL AS revenue FROM c GROUP BY c.k UNION ALL (SELECT 'runs', c.k, NULL, NULL, ${columns} FROM c WHERE c.k = 0 ORDER BY c.runs DESC, c.caller_key LIMIT ${top}) UNION ALL (SELECT 'revenue', c.k, NULL, NULL, ${columns} FROM c WHERE c.k = 0 AND c.revenue > 0 ORDER BY c.revenue DESC, c.caller_key LIMIT ${top})`;
 }
 
-/** The most frequent error messages (first 300 characters) of key 0. */
+/** The most frequent error messages (first 300 characters) of the pieces (all of one key). */
 export function errorsSql(scope: Scope, list: Piece[], top: number) {
-  return sql`SELECT e.message, sum(s.sign * e.runs)::text AS runs FROM ${piecesJoin(scope, list, 'x402_usage_error_rollups', 'e', ['message', 'runs'])} WHERE s.k = 0 GROUP BY e.message HAVING sum(s.sign * e.runs) > 0 ORDER BY sum(s.sign * e.runs) DESC, e.message COLLATE "C" LIMIT ${top}`;
+  return sql`SELECT e.message, sum(s.sign * e.runs)::text AS runs FROM ${piecesJoin(scope, list, 'x402_usage_error_rollups', 'e', ['message', 'runs'])} GROUP BY e.message HAVING sum(s.sign * e.runs) > 0 ORDER BY sum(s.sign * e.runs) DESC, e.message COLLATE "C" LIMIT ${top}`;
 }

@@ -15,7 +15,14 @@ import {
   type RangeInput,
   toRange,
 } from './analytics-range.ts';
-import { callersSql, countersSql, errorsSql, latencySql, type Scope } from './analytics-sql.ts';
+import {
+  callersSql,
+  countersSql,
+  errorsSql,
+  latencySql,
+  peopleSql,
+  type Scope,
+} from './analytics-sql.ts';
 import { type Percentiles, percentiles } from './latency.ts';
 
 type Rows = Record<string, unknown>[];
@@ -32,17 +39,22 @@ export interface Counters {
   revenueMicro: bigint;
 }
 
+export interface People {
+  distinctCallers: number;
+  anonymousPayers: number;
+}
+
 export interface AnalyticsBucket extends Counters {
   start: Date;
   end: Date;
   executionTime: Percentiles;
+  /** Read only when asked for (one statement for every bucket): the costliest aggregate. */
+  people: () => Promise<People>;
 }
 
-export interface AnalyticsTotals extends Counters {
+export interface AnalyticsTotals extends Counters, People {
   from: Date;
   to: Date;
-  distinctCallers: number;
-  anonymousPayers: number;
   executionTime: Percentiles;
 }
 
@@ -137,11 +149,13 @@ async function aggregate(read: ReadAsViewer, request: AnalyticsRequest, range: A
   const histograms = toHistograms(latencyRows, n + 1);
   const rangeHistogram = new Map<number, number>();
   for (const histogram of histograms.slice(0, n)) addHistogram(rangeHistogram, histogram);
+  const bucketPeople = once(() => loadBucketPeople(read, request.scope, range));
   const buckets: AnalyticsBucket[] = Array.from({ length: n }, (_, index) => ({
     start: new Date(at(n + index)),
     end: new Date(at(n + index + 1)),
     ...emptyCounters(),
     executionTime: percentiles(histograms[index] as Map<number, number>),
+    people: async () => (await bucketPeople())[index] as People,
   }));
   const periodCounters = [emptyCounters(), emptyCounters()];
   for (const row of counterRows) {
@@ -151,18 +165,12 @@ async function aggregate(read: ReadAsViewer, request: AnalyticsRequest, range: A
     if (bucket >= n) addCounters(buckets[bucket - n] as Counters, row);
   }
 
-  const people = [
-    { distinctCallers: 0, anonymousPayers: 0 },
-    { distinctCallers: 0, anonymousPayers: 0 },
-  ];
+  const people = [noPeople(), noPeople()];
   const topCallersByRuns: CallerStat[] = [];
   const topCallersByRevenue: CallerStat[] = [];
   for (const row of callerRows) {
     if (row.part === 'count') {
-      people[Number(row.k)] = {
-        distinctCallers: Number(row.callers),
-        anonymousPayers: Number(row.payers),
-      };
+      people[Number(row.k)] = toPeople(row);
       continue;
     }
     const stat: CallerStat = {
@@ -183,7 +191,7 @@ async function aggregate(read: ReadAsViewer, request: AnalyticsRequest, range: A
     from: new Date(period === 0 ? at(n) : at(0)),
     to: new Date(period === 0 ? at(2 * n) : at(n)),
     ...(periodCounters[period] as Counters),
-    ...(people[period] as { distinctCallers: number; anonymousPayers: number }),
+    ...(people[period] as People),
     executionTime: percentiles(
       period === 0 ? rangeHistogram : (histograms[n] as Map<number, number>),
     ),
@@ -197,6 +205,33 @@ async function aggregate(read: ReadAsViewer, request: AnalyticsRequest, range: A
     topCallersByRuns,
     topCallersByRevenue,
     topErrors: errorRows.map((row) => ({ message: String(row.message), runs: Number(row.runs) })),
+  };
+}
+
+const noPeople = (): People => ({ distinctCallers: 0, anonymousPayers: 0 });
+const toPeople = (row: Record<string, unknown>): People => ({
+  distinctCallers: Number(row.callers),
+  anonymousPayers: Number(row.payers),
+});
+
+/** Distinct callers and anonymous payers of each bucket of the range. */
+async function loadBucketPeople(read: ReadAsViewer, scope: Scope, range: AnalyticsRange) {
+  const { bounds, buckets: n } = range;
+  const list = Array.from({ length: n }, (_, bucket) =>
+    pieces(bounds[n + bucket] as number, bounds[n + bucket + 1] as number, bucket),
+  ).flat();
+  const [rows = []] = await read([peopleSql(scope, list)]);
+  const people = Array.from({ length: n }, noPeople);
+  for (const row of rows) people[Number(row.k)] = toPeople(row);
+  return people;
+}
+
+/** `load` run at most once, on first call. */
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let result: Promise<T> | undefined;
+  return () => {
+    result ??= load();
+    return result;
   };
 }
 
