@@ -89,9 +89,13 @@ const AnalyticsTotalsType = builder.objectRef<AnalyticsTotals>('AnalyticsTotals'
     from: t.expose('from', { type: 'DateTime' }),
     to: t.expose('to', { type: 'DateTime', description: 'Exclusive.' }),
     ...counterFields(t as unknown as CounterFieldBuilder),
-    distinctCallers: t.exposeInt('distinctCallers', { description: 'Signed-in callers.' }),
-    anonymousPayers: t.exposeInt('anonymousPayers', {
+    distinctCallers: t.int({
+      description: 'Signed-in callers.',
+      resolve: async (totals) => (await totals.people()).distinctCallers,
+    }),
+    anonymousPayers: t.int({
       description: 'Wallet payers without an account, by address.',
+      resolve: async (totals) => (await totals.people()).anonymousPayers,
     }),
   }),
 });

@@ -78,8 +78,8 @@ export function peopleSql(scope: Scope, list: Piece[]) {
 }
 
 /**
- * Distinct callers and anonymous payers per key (0: the range, 1: the previous period), then the
- * range's top callers by runs and by revenue: rows tagged by `part`, ordered by caller key on ties.
+ * Distinct callers and anonymous payers of the pieces (all of key 0), then the top callers by runs
+ * and by revenue: rows tagged by `part`, ordered by caller key on ties.
  */
 export function callersSql(scope: Scope, list: Piece[], top: number) {
   const columns = sql`CASE WHEN c.caller_key LIKE 'payer:%' THEN NULL ELSE c.caller_key END AS caller_id, CASE WHEN c.caller_key LIKE 'payer:%' THEN substr(c.caller_key, 7) END AS payer_address, c.runs::text AS runs, c.revenue::text AS revenue`;

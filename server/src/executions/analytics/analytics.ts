@@ -52,10 +52,11 @@ export interface AnalyticsBucket extends Counters {
   people: () => Promise<People>;
 }
 
-export interface AnalyticsTotals extends Counters, People {
+export interface AnalyticsTotals extends Counters {
   from: Date;
   to: Date;
   executionTime: Percentiles;
+  people: () => Promise<People>;
 }
 
 export interface CallerStat {
@@ -125,8 +126,7 @@ async function aggregate(read: ReadAsViewer, request: AnalyticsRequest, range: A
   const at = (index: number) => bounds[index] as number;
   // Counters per bucket of both periods (keys 0..2n-1, the previous period first); histograms
   // per bucket of the range (0..n-1) and the previous period whole (n); callers and errors of the
-  // range (0) and the previous period (1). Period totals of counters and histograms are sums of
-  // their buckets.
+  // range. Period totals of counters and histograms are sums of their buckets.
   const counterPieces = Array.from({ length: 2 * n }, (_, bucket) =>
     pieces(at(bucket), at(bucket + 1), bucket, COUNTER_GRAINS),
   ).flat();
@@ -135,15 +135,15 @@ async function aggregate(read: ReadAsViewer, request: AnalyticsRequest, range: A
   ).flat();
   latencyPieces.push(...pieces(at(0), at(n), n));
   const rangePieces = pieces(at(n), at(2 * n), 0);
-  // Callers, the costliest part, on a second connection at the same time.
-  const [[counterRows = [], latencyRows = [], errorRows = []], [callerRows = []]] =
+  // Three connections at once: each read takes a few milliseconds of one backend's CPU.
+  const [[counterRows = [], errorRows = []], [latencyRows = []], [callerRows = []]] =
     await Promise.all([
       read([
         countersSql(request.scope, counterPieces),
-        latencySql(request.scope, latencyPieces),
         errorsSql(request.scope, rangePieces, request.top),
       ]),
-      read([callersSql(request.scope, [...rangePieces, ...pieces(at(0), at(n), 1)], request.top)]),
+      read([latencySql(request.scope, latencyPieces)]),
+      read([callersSql(request.scope, rangePieces, request.top)]),
     ]);
 
   const histograms = toHistograms(latencyRows, n + 1);
@@ -165,12 +165,12 @@ async function aggregate(read: ReadAsViewer, request: AnalyticsRequest, range: A
     if (bucket >= n) addCounters(buckets[bucket - n] as Counters, row);
   }
 
-  const people = [noPeople(), noPeople()];
+  let rangePeople = noPeople();
   const topCallersByRuns: CallerStat[] = [];
   const topCallersByRevenue: CallerStat[] = [];
   for (const row of callerRows) {
     if (row.part === 'count') {
-      people[Number(row.k)] = toPeople(row);
+      rangePeople = toPeople(row);
       continue;
     }
     const stat: CallerStat = {
@@ -187,11 +187,16 @@ async function aggregate(read: ReadAsViewer, request: AnalyticsRequest, range: A
     a.revenueMicro === b.revenueMicro ? byKey(a, b) : b.revenueMicro > a.revenueMicro ? 1 : -1,
   );
 
+  // The previous period's callers only when asked for: a read as costly as the range's.
+  const previousPeople = once(async () => {
+    const [[row] = []] = await read([peopleSql(request.scope, pieces(at(0), at(n), 0))]);
+    return row ? toPeople(row) : noPeople();
+  });
   const totals = (period: 0 | 1): AnalyticsTotals => ({
     from: new Date(period === 0 ? at(n) : at(0)),
     to: new Date(period === 0 ? at(2 * n) : at(n)),
     ...(periodCounters[period] as Counters),
-    ...(people[period] as People),
+    people: period === 0 ? async () => rangePeople : previousPeople,
     executionTime: percentiles(
       period === 0 ? rangeHistogram : (histograms[n] as Map<number, number>),
     ),
