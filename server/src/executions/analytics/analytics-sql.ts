@@ -35,10 +35,12 @@ function piecesJoin(scope: Scope, list: Piece[], table: string, alias: string, c
     COMMA,
   );
   const column = (pick: (piece: Piece) => number) => integers(list.map(pick));
-  // Instants as timestamptz, compared with =: leakproof, so an index condition under RLS (a
-  // function such as to_timestamp() would only filter, after the policy, every row of the grain).
-  const starts = `{${list.map((p) => new Date(p.start).toISOString()).join(',')}}`;
-  return sql`unnest(${column((p) => p.grain)}::int[], ${starts}::timestamptz[], ${column((p) => p.key)}::int[], ${column((p) => p.sign)}::int[]) AS s(g, at, k, sign) CROSS JOIN LATERAL (SELECT ${picked} FROM ${sql.identifier(table)} ${a} WHERE ${scopeSql(scope, alias)} AND ${a}.grain_minutes = s.g AND ${a}.bucket_start = s.at OFFSET 0) ${a}`;
+  // Starts travel as epoch minutes (a third of an ISO text) and become timestamptz in a subquery
+  // kept apart (OFFSET 0): the join then compares the column with a plain value by =, leakproof,
+  // so an index condition under RLS (to_timestamp() in the condition itself would only filter,
+  // after the policy, every row of the grain).
+  const pieces = sql`(SELECT g, to_timestamp(m::float8 * 60) AS at, k, sign FROM unnest(${column((p) => p.grain)}::int[], ${column((p) => p.start / 60_000)}::int[], ${column((p) => p.key)}::int[], ${column((p) => p.sign)}::int[]) AS u(g, m, k, sign) OFFSET 0) s`;
+  return sql`${pieces} CROSS JOIN LATERAL (SELECT ${picked} FROM ${sql.identifier(table)} ${a} WHERE ${scopeSql(scope, alias)} AND ${a}.grain_minutes = s.g AND ${a}.bucket_start = s.at OFFSET 0) ${a}`;
 }
 
 const COUNTERS = [
@@ -46,20 +48,18 @@ const COUNTERS = [
   ...['input_tokens', 'output_tokens', 'revenue_micro'],
 ];
 
-/** Counters per answer key. */
+/** The counters of each piece, a row per piece that has any (`k`: its key). */
 export function countersSql(scope: Scope, list: Piece[]) {
-  const sums = COUNTERS.map(
-    (name) => sql`sum(s.sign * r.${sql.identifier(name)})::text AS ${sql.identifier(name)}`,
-  );
-  return sql`SELECT s.k, ${sql.join(sums, COMMA)} FROM ${piecesJoin(scope, list, 'x402_usage_rollups', 'r', COUNTERS)} GROUP BY s.k`;
+  const columns = COUNTERS.map((name) => sql`r.${sql.identifier(name)}`);
+  return sql`SELECT s.k, ${sql.join(columns, COMMA)} FROM ${piecesJoin(scope, list, 'x402_usage_rollups', 'r', COUNTERS)}`;
 }
 
 /**
- * Execution-time histograms of the pieces, unsummed: `counts` is the bins from `lo` up, comma
- * separated (the caller adds them with their signs: cheaper than unnesting in SQL).
+ * The execution-time histogram of each piece, a row per piece that has any (`k`: its key):
+ * `counts` is the bins from `lo` up, comma separated.
  */
 export function latencySql(scope: Scope, list: Piece[]) {
-  return sql`SELECT s.k, s.sign, array_lower(h.counts, 1) AS lo, array_to_string(h.counts, ',', '0') AS counts FROM ${piecesJoin(scope, list, 'x402_usage_latency_histograms', 'h', ['counts'])}`;
+  return sql`SELECT s.k, array_lower(h.counts, 1) AS lo, array_to_string(h.counts, ',', '0') AS counts FROM ${piecesJoin(scope, list, 'x402_usage_latency_histograms', 'h', ['counts'])}`;
 }
 
 /**
