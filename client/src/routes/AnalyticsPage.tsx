@@ -312,8 +312,8 @@ export default function AnalyticsPage({ templateId }: { templateId: string }) {
             />
           </div>
           <div className="panel">
-            <h2>Top callers</h2>
-            <table className="data-table">
+            <h2 id="analytics-top-callers">Top callers</h2>
+            <table className="data-table" aria-labelledby="analytics-top-callers">
               <thead>
                 <tr>
                   <th scope="col">Caller</th>
@@ -335,11 +335,11 @@ export default function AnalyticsPage({ templateId }: { templateId: string }) {
             </table>
           </div>
           <div className="panel">
-            <h2>Top errors</h2>
+            <h2 id="analytics-top-errors">Top errors</h2>
             {analytics.topErrors.length === 0 ? (
               <p className="empty">No failed runs in this period.</p>
             ) : (
-              <ul className="error-list">
+              <ul className="error-list" aria-labelledby="analytics-top-errors">
                 {analytics.topErrors.map((error) => (
                   <li key={error.message}>
                     <span className="error-list__count">{count(error.runs)}×</span> {error.message}

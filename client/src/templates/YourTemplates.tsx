@@ -41,7 +41,13 @@ function Sparkline({ values, label }: { values: number[]; label: string }) {
     )
     .join(' ');
   return (
-    <svg className="sparkline" width={width} height={height} role="img" aria-label={label}>
+    <svg
+      className={values.some((value) => value > 0) ? 'sparkline' : 'sparkline sparkline--flat'}
+      width={width}
+      height={height}
+      role="img"
+      aria-label={label}
+    >
       <polyline points={points} fill="none" stroke="currentColor" strokeWidth="2" />
     </svg>
   );

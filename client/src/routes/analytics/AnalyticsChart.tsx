@@ -10,7 +10,7 @@ import {
   PointElement,
   Tooltip,
 } from 'chart.js';
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 
 // Only what these charts draw: Chart.js tree-shakes the rest away.
 Chart.register(
@@ -65,9 +65,15 @@ export function AnalyticsChart({
   const canvas = useRef<HTMLCanvasElement>(null);
   const chart = useRef<Chart | null>(null);
   const hasRevenue = buckets.some((bucket) => bucket.revenue > 0);
+  // A browser that will not draw (canvas blocked or unsupported) shows the table instead.
+  const [cannotDraw, setCannotDraw] = useState(false);
 
   useEffect(() => {
-    if (!canvas.current) return;
+    if (!canvas.current || cannotDraw) return;
+    if (!chart.current && !canvas.current.getContext('2d')) {
+      setCannotDraw(true);
+      return;
+    }
     const labels = buckets.map((bucket) => bucket.label);
     const revenueLine = hasRevenue
       ? [
@@ -133,7 +139,7 @@ export function AnalyticsChart({
         scales,
       },
     });
-  }, [buckets, kind, hasRevenue, locale]);
+  }, [buckets, kind, hasRevenue, locale, cannotDraw]);
 
   useEffect(
     () => () => {
@@ -147,52 +153,55 @@ export function AnalyticsChart({
   const cell = (value: number | null) => (value === null ? '–' : number.format(value));
   return (
     <figure className="analytics-chart">
-      <div className="analytics-chart__canvas" aria-hidden="true">
+      <div className="analytics-chart__canvas" aria-hidden="true" hidden={cannotDraw}>
         <canvas ref={canvas} />
       </div>
-      <table className="visually-hidden">
-        <caption>{label}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Period</th>
-            {kind === 'runs' ? (
-              <>
-                <th scope="col">Succeeded</th>
-                <th scope="col">Failed</th>
-                <th scope="col">Running</th>
-                <th scope="col">Revenue (USDC)</th>
-              </>
-            ) : (
-              <>
-                <th scope="col">p50 (ms)</th>
-                <th scope="col">p95 (ms)</th>
-                <th scope="col">p99 (ms)</th>
-              </>
-            )}
-          </tr>
-        </thead>
-        <tbody>
-          {buckets.map((bucket) => (
-            <tr key={bucket.start}>
-              <th scope="row">{bucket.label}</th>
+      {/* A table lays out no narrower than its content: a box of its own keeps it hidden. */}
+      <div className={cannotDraw ? 'table-scroll' : 'visually-hidden'}>
+        <table className="data-table">
+          <caption>{label}</caption>
+          <thead>
+            <tr>
+              <th scope="col">Period</th>
               {kind === 'runs' ? (
                 <>
-                  <td>{cell(bucket.succeeded)}</td>
-                  <td>{cell(bucket.failed)}</td>
-                  <td>{cell(bucket.running)}</td>
-                  <td>{cell(bucket.revenue)}</td>
+                  <th scope="col">Succeeded</th>
+                  <th scope="col">Failed</th>
+                  <th scope="col">Running</th>
+                  <th scope="col">Revenue (USDC)</th>
                 </>
               ) : (
                 <>
-                  <td>{cell(bucket.p50)}</td>
-                  <td>{cell(bucket.p95)}</td>
-                  <td>{cell(bucket.p99)}</td>
+                  <th scope="col">p50 (ms)</th>
+                  <th scope="col">p95 (ms)</th>
+                  <th scope="col">p99 (ms)</th>
                 </>
               )}
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {buckets.map((bucket) => (
+              <tr key={bucket.start}>
+                <th scope="row">{bucket.label}</th>
+                {kind === 'runs' ? (
+                  <>
+                    <td>{cell(bucket.succeeded)}</td>
+                    <td>{cell(bucket.failed)}</td>
+                    <td>{cell(bucket.running)}</td>
+                    <td>{cell(bucket.revenue)}</td>
+                  </>
+                ) : (
+                  <>
+                    <td>{cell(bucket.p50)}</td>
+                    <td>{cell(bucket.p95)}</td>
+                    <td>{cell(bucket.p99)}</td>
+                  </>
+                )}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </figure>
   );
 }

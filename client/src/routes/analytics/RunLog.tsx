@@ -234,7 +234,7 @@ export function RunLog({
             <tbody>
               {executions.edges.map(({ node }) => (
                 <tr key={node.id} data-status={node.status}>
-                  <td className="run-log__started">{format.dateTime(node.createdAt)}</td>
+                  <td>{format.dateTime(node.createdAt)}</td>
                   <td>{node.status.toLowerCase()}</td>
                   <td className="data-table__who">
                     <Who
