@@ -172,7 +172,12 @@ export function pieces(
     shapes.set(shape, spans);
   }
   const shift = start - offset;
-  return spans.map((span) => ({ ...span, start: span.start + shift, key }));
+  return spans.map((span) => ({
+    grain: span.grain,
+    start: span.start + shift,
+    key,
+    sign: span.sign,
+  }));
 }
 
 const shapes = new Map<string, Span[]>();
