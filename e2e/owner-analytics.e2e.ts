@@ -1,4 +1,4 @@
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { devToken, runTemplate, templateIdByName } from './support/api.ts';
 import {
@@ -29,6 +29,24 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
+
+/**
+ * Asserts the page does not scroll sideways (the document is no wider than the viewport) and
+ * names any element reaching past the viewport's right edge outside a table's own scroll box.
+ */
+async function expectNoHorizontalScroll(page: Page) {
+  const { scrollWidth, innerWidth, overflowing } = await page.evaluate(() => ({
+    scrollWidth: document.documentElement.scrollWidth,
+    innerWidth: window.innerWidth,
+    overflowing: [...document.querySelectorAll('body *')]
+      .filter((element) => !element.closest('.table-scroll, .visually-hidden'))
+      .filter((element) => element.getBoundingClientRect().right > window.innerWidth + 0.5)
+      .map((element) => `${element.tagName}.${element.className}`),
+  }));
+  expect(innerWidth).toBe(PHONE.width);
+  expect(overflowing).toEqual([]);
+  expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
+}
 
 describe("an owner's analytics dashboard", () => {
   it("counts another user's run live, as it starts and when it finishes", async () => {
@@ -75,29 +93,38 @@ describe("an owner's analytics dashboard", () => {
       .first()
       .waitFor({ state: 'detached', timeout: 2500 });
     expect(await documentIsMarked(page)).toBe(true);
+    // The finished row's time comes with the refetch after the event: wait for it, for the shot.
+    await page
+      .locator('.run-log tbody tr')
+      .first()
+      .getByText(/\d ms$/)
+      .waitFor({ timeout: 2500 });
 
     await page.setViewportSize(DESKTOP);
     await page.screenshot({ path: `${SCREENSHOTS}/analytics-desktop.png`, fullPage: true });
     await page.setViewportSize(PHONE);
     await page.waitForTimeout(300);
     await page.screenshot({ path: `${SCREENSHOTS}/analytics-phone.png`, fullPage: true });
-    // Nothing of the dashboard is wider than the phone's screen (wide tables scroll in their box).
-    const overflowing = await page.evaluate(() =>
-      [...document.querySelectorAll('.analytics-page *')]
-        .filter((element) => !element.closest('.table-scroll'))
-        .filter((element) => element.getBoundingClientRect().right > window.innerWidth + 0.5)
-        .map((element) => `${element.tagName}.${element.className}`),
-    );
-    expect(overflowing).toEqual([]);
+    // At 390 px nothing scrolls sideways: not the header, not the page (wide tables scroll in
+    // their own box)...
+    await expectNoHorizontalScroll(page);
 
     await page.setViewportSize(DESKTOP);
     await page.goto('/');
-    await page.getByRole('region', { name: 'Your templates' }).waitFor();
+    const yourTemplates = page.getByRole('region', { name: 'Your templates' });
+    await yourTemplates.waitFor();
+    // Every row's numbers, not only the first's, before the pictures.
+    await yourTemplates.getByText('Loading…').first().waitFor({ state: 'detached' });
     await page
       .getByRole('img', { name: /Runs per day over the last 7 days/ })
       .first()
       .waitFor();
     await page.screenshot({ path: `${SCREENSHOTS}/your-templates-desktop.png` });
+    await page.setViewportSize(PHONE);
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: `${SCREENSHOTS}/your-templates-phone.png`, fullPage: true });
+    // ...and not "Your templates" either.
+    await expectNoHorizontalScroll(page);
     expect(pageErrors).toEqual([]);
     await context.close();
   });

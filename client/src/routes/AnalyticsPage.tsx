@@ -5,6 +5,7 @@ import { Link, paths } from '../app/router.tsx';
 import { ExecutionLoggedSubscription } from '../executions/followExecutionLog.ts';
 import { graphql } from '../gql/index.ts';
 import { errorCode } from '../lib/errors.ts';
+import { viewerFormat } from '../lib/viewerFormat.ts';
 import { ErrorNotice, Loading } from '../ui/Feedback.tsx';
 import { AnalyticsChart, type ChartBucket } from './analytics/AnalyticsChart.tsx';
 import { RunLog } from './analytics/RunLog.tsx';
@@ -43,6 +44,7 @@ export const AnalyticsPageQuery = graphql(`
         successRate
         revenueUsdc
         distinctCallers
+        anonymousPayers
         executionTimeMs {
           p50
           p95
@@ -89,24 +91,15 @@ type Preset = (typeof PRESETS)[number][0];
 /** Analytics refetch at most this often while runs start and finish. */
 const LIVE_REFRESH_MS = 500;
 
-const viewerTimeZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-const number = (value: number) => new Intl.NumberFormat().format(value);
-const percent = (value: number | null) =>
-  value === null
-    ? '–'
-    : new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 1 }).format(
-        value,
-      );
-const usdc = (value: string) =>
-  `${new Intl.NumberFormat(undefined, { maximumFractionDigits: 6 }).format(Number(value))} USDC`;
-const ms = (value: number | null | undefined) =>
-  value === null || value === undefined ? '–' : `${number(value)} ms`;
-
-function change(current: number | null, previous: number | null) {
+/** "+25%", "−10%", "±0", or "new" (nothing before): this period against the one before it. */
+function change(current: number | null, previous: number | null, locale: string) {
   if (current === null || previous === null) return null;
   if (previous === 0) return current === 0 ? '±0' : 'new';
-  const ratio = (current - previous) / previous;
-  return `${ratio >= 0 ? '+' : ''}${new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 0 }).format(ratio)}`;
+  return new Intl.NumberFormat(locale, {
+    style: 'percent',
+    maximumFractionDigits: 0,
+    signDisplay: 'exceptZero',
+  }).format((current - previous) / previous);
 }
 
 function Headline(props: {
@@ -115,14 +108,15 @@ function Headline(props: {
   detail?: string;
   current: number | null;
   previous: number | null;
+  locale: string;
 }) {
-  const delta = change(props.current, props.previous);
+  const delta = change(props.current, props.previous, props.locale);
   return (
     <div className="headline" data-testid={`headline-${props.label}`}>
       <div className="headline__label">{props.label}</div>
       <div className="headline__value">{props.value}</div>
       {props.detail && <div className="headline__detail">{props.detail}</div>}
-      {delta && <div className="headline__change muted">{delta} vs previous period</div>}
+      {delta && <div className="headline__change">{delta} vs previous period</div>}
     </div>
   );
 }
@@ -131,10 +125,12 @@ function Headline(props: {
  * An owner's dashboard for one template: headline numbers against the previous period, charts,
  * top callers and errors, and the filterable run log with export. Live: every executionLogged
  * event of the template refetches the numbers (at most every LIVE_REFRESH_MS), no polling.
+ * Numbers and times are the viewer's: their locale, and buckets in their time zone.
  */
 export default function AnalyticsPage({ templateId }: { templateId: string }) {
   const [preset, setPreset] = useState<Preset>('LAST_7_DAYS');
-  const timeZone = useMemo(viewerTimeZone, []);
+  const format = useMemo(() => viewerFormat(), []);
+  const { locale, timeZone } = format;
   const { data, error, refetch } = useQuery(AnalyticsPageQuery, {
     variables: { templateId, range: { preset }, timeZone },
     fetchPolicy: 'cache-and-network',
@@ -166,14 +162,15 @@ export default function AnalyticsPage({ templateId }: { templateId: string }) {
   const analytics = data?.templateAnalytics;
   const chartBuckets: ChartBucket[] = useMemo(() => {
     if (!analytics) return [];
-    const format = new Intl.DateTimeFormat(undefined, {
+    const bucketLabel = new Intl.DateTimeFormat(locale, {
       timeZone,
       ...(analytics.granularity === 'HOUR'
         ? { hour: 'numeric', minute: '2-digit' }
         : { month: 'short', day: 'numeric' }),
     });
     return analytics.buckets.map((bucket) => ({
-      label: format.format(new Date(bucket.start)),
+      start: bucket.start,
+      label: bucketLabel.format(new Date(bucket.start)),
       succeeded: bucket.succeeded,
       failed: bucket.failed,
       running: bucket.running,
@@ -182,7 +179,7 @@ export default function AnalyticsPage({ templateId }: { templateId: string }) {
       p95: bucket.executionTimeMs.p95 ?? null,
       p99: bucket.executionTimeMs.p99 ?? null,
     }));
-  }, [analytics, timeZone]);
+  }, [analytics, locale, timeZone]);
 
   const code = error && errorCode(error);
   if (code === 'BAD_USER_INPUT' || code === 'NOT_FOUND')
@@ -214,6 +211,8 @@ export default function AnalyticsPage({ templateId }: { templateId: string }) {
     );
   }
   const { totals, previous } = analytics;
+  const { count, percent, usdc, ms } = format;
+  const presetLabel = PRESETS.find(([value]) => value === preset)?.[1] ?? '';
   return (
     <div className="page analytics-page">
       <nav className="breadcrumbs" aria-label="Breadcrumbs">
@@ -231,6 +230,7 @@ export default function AnalyticsPage({ templateId }: { templateId: string }) {
           <button
             key={value}
             type="button"
+            className="button button--small"
             aria-pressed={preset === value}
             onClick={() => setPreset(value)}
           >
@@ -241,65 +241,79 @@ export default function AnalyticsPage({ templateId }: { templateId: string }) {
       <section className="headlines" aria-label="Totals">
         <Headline
           label="Runs"
-          value={number(totals.runs)}
-          detail={`${number(totals.succeeded)} succeeded · ${number(totals.failed)} failed · ${number(totals.running)} running`}
+          value={count(totals.runs)}
+          detail={`${count(totals.succeeded)} succeeded · ${count(totals.failed)} failed · ${count(totals.running)} running`}
           current={totals.runs}
           previous={previous.runs}
+          locale={locale}
         />
         <Headline
           label="Success rate"
           value={percent(totals.successRate ?? null)}
           current={totals.successRate ?? null}
           previous={previous.successRate ?? null}
+          locale={locale}
         />
         <Headline
           label="Revenue"
           value={usdc(totals.revenueUsdc)}
+          detail={`${count(totals.paidRuns)} paid runs`}
           current={Number(totals.revenueUsdc)}
           previous={Number(previous.revenueUsdc)}
+          locale={locale}
         />
         <Headline
           label="Callers"
-          value={`${number(totals.distinctCallers)} + ${number(totals.anonymousPayers)} wallets`}
-          current={totals.distinctCallers}
-          previous={previous.distinctCallers}
+          value={count(totals.distinctCallers + totals.anonymousPayers)}
+          detail={`${count(totals.distinctCallers)} signed in · ${count(totals.anonymousPayers)} anonymous wallets`}
+          current={totals.distinctCallers + totals.anonymousPayers}
+          previous={previous.distinctCallers + previous.anonymousPayers}
+          locale={locale}
         />
         <Headline
-          label="p50 / p95"
-          value={`${ms(totals.executionTimeMs.p50)} / ${ms(totals.executionTimeMs.p95)}`}
+          label="Execution time (p50)"
+          value={ms(totals.executionTimeMs.p50)}
+          detail={`p95 ${ms(totals.executionTimeMs.p95)} · p99 ${ms(totals.executionTimeMs.p99)}`}
           current={totals.executionTimeMs.p50 ?? null}
           previous={previous.executionTimeMs.p50 ?? null}
+          locale={locale}
         />
         <Headline
           label="Tokens"
-          value={`${number(totals.inputTokens)} in / ${number(totals.outputTokens)} out`}
+          value={count(totals.inputTokens + totals.outputTokens)}
+          detail={`${count(totals.inputTokens)} in · ${count(totals.outputTokens)} out`}
           current={null}
           previous={null}
+          locale={locale}
         />
       </section>
-      <section className="analytics-panels">
-        <div className="panel">
-          <h2>Runs and revenue</h2>
-          <AnalyticsChart
-            buckets={chartBuckets}
-            kind="runs"
-            label="Runs by status and revenue per period"
-          />
-        </div>
-        <div className="panel">
-          <h2>Execution time</h2>
-          <AnalyticsChart
-            buckets={chartBuckets}
-            kind="latency"
-            label="Execution time percentiles per period"
-          />
-        </div>
-        <div className="panel">
-          <h2>Top callers</h2>
-          {analytics.topCallersByRuns.length === 0 ? (
-            <p className="empty">No runs in this period.</p>
-          ) : (
-            <table className="data-table">
+      {totals.runs === 0 ? (
+        <p className="empty analytics-empty">
+          No runs in the last {presetLabel}. Runs of this template show up here as they start.
+        </p>
+      ) : (
+        <section className="analytics-panels">
+          <div className="panel">
+            <h2>Runs and revenue</h2>
+            <AnalyticsChart
+              buckets={chartBuckets}
+              kind="runs"
+              label="Runs by status and revenue per period"
+              locale={locale}
+            />
+          </div>
+          <div className="panel">
+            <h2>Execution time</h2>
+            <AnalyticsChart
+              buckets={chartBuckets}
+              kind="latency"
+              label="Execution time percentiles per period"
+              locale={locale}
+            />
+          </div>
+          <div className="panel">
+            <h2 id="analytics-top-callers">Top callers</h2>
+            <table className="data-table" aria-labelledby="analytics-top-callers">
               <thead>
                 <tr>
                   <th scope="col">Caller</th>
@@ -310,31 +324,33 @@ export default function AnalyticsPage({ templateId }: { templateId: string }) {
               <tbody>
                 {analytics.topCallersByRuns.map((caller) => (
                   <tr key={caller.caller?.id ?? caller.payerAddress}>
-                    <td>{caller.caller?.name ?? caller.payerAddress ?? '–'}</td>
-                    <td>{number(caller.runs)}</td>
+                    <td className="data-table__who">
+                      {caller.caller?.name ?? caller.payerAddress ?? '–'}
+                    </td>
+                    <td>{count(caller.runs)}</td>
                     <td>{usdc(caller.revenueUsdc)}</td>
                   </tr>
                 ))}
               </tbody>
             </table>
-          )}
-        </div>
-        <div className="panel">
-          <h2>Top errors</h2>
-          {analytics.topErrors.length === 0 ? (
-            <p className="empty">No failed runs in this period.</p>
-          ) : (
-            <ul className="error-list">
-              {analytics.topErrors.map((error) => (
-                <li key={error.message}>
-                  <span className="error-list__count">{number(error.runs)}×</span> {error.message}
-                </li>
-              ))}
-            </ul>
-          )}
-        </div>
-      </section>
-      <RunLog templateId={templateId} timeZone={timeZone} refreshKey={liveTick} />
+          </div>
+          <div className="panel">
+            <h2 id="analytics-top-errors">Top errors</h2>
+            {analytics.topErrors.length === 0 ? (
+              <p className="empty">No failed runs in this period.</p>
+            ) : (
+              <ul className="error-list" aria-labelledby="analytics-top-errors">
+                {analytics.topErrors.map((error) => (
+                  <li key={error.message}>
+                    <span className="error-list__count">{count(error.runs)}×</span> {error.message}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </div>
+        </section>
+      )}
+      <RunLog templateId={templateId} format={format} refreshKey={liveTick} />
     </div>
   );
 }

@@ -1,6 +1,8 @@
 import { useQuery } from '@apollo/client/react';
+import { useMemo } from 'react';
 import { Link, paths } from '../app/router.tsx';
 import { graphql } from '../gql/index.ts';
+import { type ViewerFormat, viewerFormat } from '../lib/viewerFormat.ts';
 
 export const YourTemplatesQuery = graphql(`
   query YourTemplatesQuery {
@@ -39,39 +41,42 @@ function Sparkline({ values, label }: { values: number[]; label: string }) {
     )
     .join(' ');
   return (
-    <svg className="sparkline" width={width} height={height} role="img" aria-label={label}>
+    <svg
+      className={values.some((value) => value > 0) ? 'sparkline' : 'sparkline sparkline--flat'}
+      width={width}
+      height={height}
+      role="img"
+      aria-label={label}
+    >
       <polyline points={points} fill="none" stroke="currentColor" strokeWidth="2" />
     </svg>
   );
 }
 
-function TemplateWeek({ id, name }: { id: string; name: string }) {
-  const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+function TemplateWeek({ id, name, format }: { id: string; name: string; format: ViewerFormat }) {
   const { data } = useQuery(TemplateWeekQuery, {
-    variables: { templateId: id, timeZone },
+    variables: { templateId: id, timeZone: format.timeZone },
     fetchPolicy: 'cache-and-network',
   });
   const week = data?.templateAnalytics;
-  const number = new Intl.NumberFormat();
+  const daily = week?.buckets.map((bucket) => bucket.runs) ?? [];
   return (
     <li className="owned-template">
-      <Link to={paths.analytics(id)}>{name}</Link>
+      <Link className="owned-template__name" to={paths.analytics(id)}>
+        {name}
+      </Link>
       {week ? (
         <>
           <span className="owned-template__numbers">
-            {number.format(week.totals.runs)} runs ·{' '}
-            {new Intl.NumberFormat(undefined, { maximumFractionDigits: 6 }).format(
-              Number(week.totals.revenueUsdc),
-            )}{' '}
-            USDC
+            {format.count(week.totals.runs)} runs · {format.usdc(week.totals.revenueUsdc)}
           </span>
           <Sparkline
-            values={week.buckets.map((bucket) => bucket.runs)}
-            label={`Runs per day over the last 7 days: ${week.buckets.map((bucket) => bucket.runs).join(', ')}`}
+            values={daily}
+            label={`Runs per day over the last 7 days: ${daily.map(format.count).join(', ')}`}
           />
         </>
       ) : (
-        <span className="muted">…</span>
+        <span className="owned-template__numbers muted">Loading…</span>
       )}
     </li>
   );
@@ -81,13 +86,14 @@ function TemplateWeek({ id, name }: { id: string; name: string }) {
 export function YourTemplates() {
   const { data } = useQuery(YourTemplatesQuery, { fetchPolicy: 'cache-and-network' });
   const owned = data?.ownedTemplates ?? [];
+  const format = useMemo(() => viewerFormat(), []);
   if (owned.length === 0) return null;
   return (
     <section className="your-templates panel" aria-label="Your templates">
       <h2>Your templates · last 7 days</h2>
       <ul>
         {owned.map((template) => (
-          <TemplateWeek key={template.id} id={template.id} name={template.name} />
+          <TemplateWeek key={template.id} id={template.id} name={template.name} format={format} />
         ))}
       </ul>
     </section>

@@ -156,6 +156,10 @@ describe('owner analytics equal SQL over the raw rows', () => {
     for (const bucket of analytics.buckets) {
       const want = await expected(app, bucket.start, bucket.end, top);
       expect(counterFields(bucket)).toEqual(want.counters);
+      expect({
+        distinctCallers: bucket.distinctCallers,
+        anonymousPayers: bucket.anonymousPayers,
+      }).toEqual(want.people);
       expectWithinBound(bucket.executionTimeMs, want.times);
     }
     for (const period of [analytics.totals, analytics.previous]) {

@@ -110,7 +110,7 @@ export const ANALYTICS = /* GraphQL */ `
       timeZone granularity
       totals { ...Totals }
       previous { ...Totals }
-      buckets { start end ...Counters }
+      buckets { start end distinctCallers anonymousPayers ...Counters }
       topCallersByRuns { caller { id name } payerAddress runs revenueUsdc }
       topCallersByRevenue { caller { id name } payerAddress runs revenueUsdc }
       topErrors { message runs }

@@ -36,13 +36,18 @@ export interface AnalyticsRange {
 
 /** The zone's canonical spelling is left to the database; Node must at least know the name. */
 export function checkTimeZone(timeZone: string) {
+  if (knownZones.has(timeZone)) return;
   try {
     if (timeZone.length > 64) throw new RangeError();
     new Intl.DateTimeFormat('en', { timeZone });
   } catch {
     throw badInput(`Unknown IANA time zone: ${timeZone.slice(0, 64)}`, 'timeZone');
   }
+  // Building a formatter costs about 0.3 ms; there are a few hundred zones and aliases.
+  if (knownZones.size < 2000) knownZones.add(timeZone);
 }
+
+const knownZones = new Set<string>();
 
 /** The statement that yields `bounds` as comma-separated epoch milliseconds. */
 export function boundsSql(range: RangeInput, timeZone: string, granularity: Granularity | null) {
@@ -115,6 +120,27 @@ export interface Piece {
 type Span = { grain: number; start: number; sign: 1 | -1 };
 
 /**
+ * Consecutive buckets share pieces (a New York day's last 5 hours are the next day's first 5 taken
+ * out): `unique` holds each piece of `list` once (key: its index there, sign 1), and `of[i]` is
+ * the index of `list[i]`'s piece in it.
+ */
+export function distinctPieces(list: Piece[]) {
+  const indexes = new Map<string, number>();
+  const unique: Piece[] = [];
+  const of = list.map(({ grain, start }) => {
+    const id = `${grain}:${start}`;
+    let index = indexes.get(id);
+    if (index === undefined) {
+      index = unique.length;
+      indexes.set(id, index);
+      unique.push({ grain, start, key: index, sign: 1 });
+    }
+    return index;
+  });
+  return { unique, of };
+}
+
+/**
  * [start, end) as the fewest signed aligned pieces of `grains`: rollups are additive, so a day of
  * a zone 5 h behind UTC is its UTC day minus 5 hours plus 5 hours of the next (11 pieces, not
  * 24), and 30 days are weeks and a few days and hours around them.
@@ -146,7 +172,12 @@ export function pieces(
     shapes.set(shape, spans);
   }
   const shift = start - offset;
-  return spans.map((span) => ({ ...span, start: span.start + shift, key }));
+  return spans.map((span) => ({
+    grain: span.grain,
+    start: span.start + shift,
+    key,
+    sign: span.sign,
+  }));
 }
 
 const shapes = new Map<string, Span[]>();

@@ -35,45 +35,58 @@ function piecesJoin(scope: Scope, list: Piece[], table: string, alias: string, c
     COMMA,
   );
   const column = (pick: (piece: Piece) => number) => integers(list.map(pick));
-  // Instants as timestamptz, compared with =: leakproof, so an index condition under RLS (a
-  // function such as to_timestamp() would only filter, after the policy, every row of the grain).
-  const starts = `{${list.map((p) => new Date(p.start).toISOString()).join(',')}}`;
-  return sql`unnest(${column((p) => p.grain)}::int[], ${starts}::timestamptz[], ${column((p) => p.key)}::int[], ${column((p) => p.sign)}::int[]) AS s(g, at, k, sign) CROSS JOIN LATERAL (SELECT ${picked} FROM ${sql.identifier(table)} ${a} WHERE ${scopeSql(scope, alias)} AND ${a}.grain_minutes = s.g AND ${a}.bucket_start = s.at OFFSET 0) ${a}`;
+  // Starts travel as epoch minutes (a third of an ISO text) and become timestamptz in a subquery
+  // kept apart (OFFSET 0): the join then compares the column with a plain value by =, leakproof,
+  // so an index condition under RLS (to_timestamp() in the condition itself would only filter,
+  // after the policy, every row of the grain).
+  const pieces = sql`(SELECT g, to_timestamp(m::float8 * 60) AS at, k, sign FROM unnest(${column((p) => p.grain)}::int[], ${column((p) => p.start / 60_000)}::int[], ${column((p) => p.key)}::int[], ${column((p) => p.sign)}::int[]) AS u(g, m, k, sign) OFFSET 0) s`;
+  return sql`${pieces} CROSS JOIN LATERAL (SELECT ${picked} FROM ${sql.identifier(table)} ${a} WHERE ${scopeSql(scope, alias)} AND ${a}.grain_minutes = s.g AND ${a}.bucket_start = s.at OFFSET 0) ${a}`;
 }
 
-const COUNTERS = ['runs', 'running', 'succeeded', 'failed', 'paid_runs', 'input_tokens'].concat([
-  'output_tokens',
-  'revenue_micro',
-]);
+const COUNTERS = [
+  ...['runs', 'running', 'succeeded', 'failed', 'paid_runs'],
+  ...['input_tokens', 'output_tokens', 'revenue_micro'],
+];
 
-/** Counters per answer key. */
+/** The counters of each piece, a row per piece that has any (`k`: its key). */
 export function countersSql(scope: Scope, list: Piece[]) {
-  const sums = COUNTERS.map(
-    (name) => sql`sum(s.sign * r.${sql.identifier(name)})::text AS ${sql.identifier(name)}`,
-  );
-  return sql`SELECT s.k, ${sql.join(sums, COMMA)} FROM ${piecesJoin(scope, list, 'x402_usage_rollups', 'r', COUNTERS)} GROUP BY s.k`;
+  const columns = COUNTERS.map((name) => sql`r.${sql.identifier(name)}`);
+  return sql`SELECT s.k, ${sql.join(columns, COMMA)} FROM ${piecesJoin(scope, list, 'x402_usage_rollups', 'r', COUNTERS)}`;
 }
 
 /**
- * Execution-time histograms of the pieces, unsummed: `counts` is the bins from `lo` up, comma
- * separated (the caller adds them with their signs: cheaper than unnesting in SQL).
+ * The execution-time histogram of each piece, a row per piece that has any (`k`: its key):
+ * `counts` is the bins from `lo` up, comma separated.
  */
 export function latencySql(scope: Scope, list: Piece[]) {
-  return sql`SELECT s.k, s.sign, array_lower(h.counts, 1) AS lo, array_to_string(h.counts, ',', '0') AS counts FROM ${piecesJoin(scope, list, 'x402_usage_latency_histograms', 'h', ['counts'])}`;
+  return sql`SELECT s.k, array_lower(h.counts, 1) AS lo, array_to_string(h.counts, ',', '0') AS counts FROM ${piecesJoin(scope, list, 'x402_usage_latency_histograms', 'h', ['counts'])}`;
 }
 
 /**
- * Distinct callers and anonymous payers per key (0: the range, 1: the previous period), then the
- * range's top callers by runs and by revenue: rows tagged by `part`. A caller key is the caller's
- * id, or 'payer:' and the payer's address (migration 007); grouped and ordered by code unit
- * (COLLATE "C": no locale rules to apply, several times faster to sort).
+ * Each key's callers with runs in its pieces (signed sums > 0), as the CTE `c` (k, caller_key,
+ * runs, revenue). A caller key is the caller's id, or 'payer:' and the payer's address
+ * (migration 007); grouped by code unit (COLLATE "C": no locale rules, several times faster).
+ */
+const callerSetSql = (scope: Scope, list: Piece[]) =>
+  sql`WITH c AS (SELECT s.k, c.caller_key COLLATE "C" AS caller_key, sum(s.sign * c.runs) AS runs, sum(s.sign * c.revenue_micro) AS revenue FROM ${piecesJoin(scope, list, 'x402_usage_caller_rollups', 'c', ['caller_key', 'runs', 'revenue_micro'])} GROUP BY s.k, 2 HAVING sum(s.sign * c.runs) > 0)`;
+
+const PEOPLE = sql`count(*) FILTER (WHERE c.caller_key NOT LIKE 'payer:%')::text AS callers, count(*) FILTER (WHERE c.caller_key LIKE 'payer:%')::text AS payers`;
+
+/** Distinct callers and anonymous payers per key. */
+export function peopleSql(scope: Scope, list: Piece[]) {
+  return sql`${callerSetSql(scope, list)} SELECT c.k, ${PEOPLE} FROM c GROUP BY c.k`;
+}
+
+/**
+ * Distinct callers and anonymous payers of the pieces (all of key 0), then the top callers by runs
+ * and by revenue: rows tagged by `part`, ordered by caller key on ties.
  */
 export function callersSql(scope: Scope, list: Piece[], top: number) {
   const columns = sql`CASE WHEN c.caller_key LIKE 'payer:%' THEN NULL ELSE c.caller_key END AS caller_id, CASE WHEN c.caller_key LIKE 'payer:%' THEN substr(c.caller_key, 7) END AS payer_address, c.runs::text AS runs, c.revenue::text AS revenue`;
-  return sql`WITH c AS (SELECT s.k, c.caller_key COLLATE "C" AS caller_key, sum(s.sign * c.runs) AS runs, sum(s.sign * c.revenue_micro) AS revenue FROM ${piecesJoin(scope, list, 'x402_usage_caller_rollups', 'c', ['caller_key', 'runs', 'revenue_micro'])} GROUP BY s.k, 2 HAVING sum(s.sign * c.runs) > 0) SELECT 'count' AS part, c.k, count(*) FILTER (WHERE c.caller_key NOT LIKE 'payer:%')::text AS callers, count(*) FILTER (WHERE c.caller_key LIKE 'payer:%')::text AS payers, NULL AS caller_id, NULL AS payer_address, NULL AS runs, NULL AS revenue FROM c GROUP BY c.k UNION ALL (SELECT 'runs', c.k, NULL, NULL, ${columns} FROM c WHERE c.k = 0 ORDER BY c.runs DESC, c.caller_key LIMIT ${top}) UNION ALL (SELECT 'revenue', c.k, NULL, NULL, ${columns} FROM c WHERE c.k = 0 AND c.revenue > 0 ORDER BY c.revenue DESC, c.caller_key LIMIT ${top})`;
+  return sql`${callerSetSql(scope, list)} SELECT 'count' AS part, c.k, ${PEOPLE}, NULL AS caller_id, NULL AS payer_address, NULL AS runs, NULL AS revenue FROM c GROUP BY c.k UNION ALL (SELECT 'runs', c.k, NULL, NULL, ${columns} FROM c WHERE c.k = 0 ORDER BY c.runs DESC, c.caller_key LIMIT ${top}) UNION ALL (SELECT 'revenue', c.k, NULL, NULL, ${columns} FROM c WHERE c.k = 0 AND c.revenue > 0 ORDER BY c.revenue DESC, c.caller_key LIMIT ${top})`;
 }
 
-/** The most frequent error messages (first 300 characters) of key 0. */
+/** The most frequent error messages (first 300 characters) of the pieces (all of one key). */
 export function errorsSql(scope: Scope, list: Piece[], top: number) {
-  return sql`SELECT e.message, sum(s.sign * e.runs)::text AS runs FROM ${piecesJoin(scope, list, 'x402_usage_error_rollups', 'e', ['message', 'runs'])} WHERE s.k = 0 GROUP BY e.message HAVING sum(s.sign * e.runs) > 0 ORDER BY sum(s.sign * e.runs) DESC, e.message COLLATE "C" LIMIT ${top}`;
+  return sql`SELECT e.message, sum(s.sign * e.runs)::text AS runs FROM ${piecesJoin(scope, list, 'x402_usage_error_rollups', 'e', ['message', 'runs'])} GROUP BY e.message HAVING sum(s.sign * e.runs) > 0 ORDER BY sum(s.sign * e.runs) DESC, e.message COLLATE "C" LIMIT ${top}`;
 }

@@ -22,15 +22,31 @@ export interface Percentiles {
   p99: number | null;
 }
 
-/** Percentiles of a histogram given as bin → runs. */
-export function percentiles(histogram: Map<number, number>): Percentiles {
-  const bins = [...histogram.entries()].filter(([, runs]) => runs > 0).sort(([a], [b]) => a - b);
-  const runs = bins.reduce((sum, [, count]) => sum + count, 0);
+/** Bins enough for any execution time (an INTEGER of ms: under 2^31). */
+export const LATENCY_BINS = Math.ceil(Math.log(2 ** 31) / Math.log(LATENCY_BIN_RATIO)) + 1;
+
+/** Runs per bin, dense (bin k at index k): added with signs, piece by piece. */
+export type Histogram = Float64Array;
+export const emptyHistogram = (): Histogram => new Float64Array(LATENCY_BINS);
+
+/** `into` += sign · `histogram`. */
+export function addHistogram(into: Histogram, histogram: Histogram, sign = 1) {
+  for (let bin = 0; bin < LATENCY_BINS; bin++) {
+    const runs = histogram[bin] as number;
+    if (runs !== 0) into[bin] = (into[bin] as number) + sign * runs;
+  }
+}
+
+export function percentiles(histogram: Histogram): Percentiles {
+  let runs = 0;
+  for (const count of histogram) if (count > 0) runs += count;
   const at = (percent: number) => {
     if (runs === 0) return null;
     const rank = nearestRank(percent, runs);
     let seen = 0;
-    for (const [bin, count] of bins) {
+    for (let bin = 0; bin < LATENCY_BINS; bin++) {
+      const count = histogram[bin] as number;
+      if (count <= 0) continue;
       seen += count;
       if (seen >= rank) return binValue(bin);
     }
