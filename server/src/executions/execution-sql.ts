@@ -129,7 +129,7 @@ export function changesAfterSql(templateId: string, position: LogPosition, limit
 
 /**
  * Which of `ids` each of `viewers` may read: RLS as each viewer in turn, in one statement
- * (live_log_visible, migration 011). One result row per viewer: `viewer`, and `visible`, the
+ * (live_log_visible, migration 012). One result row per viewer: `viewer`, and `visible`, the
  * 1-based ordinals of its readable rows joined by commas ('' for none).
  */
 export function visibleToViewersSql(ids: string[], viewers: string[]) {

@@ -203,7 +203,7 @@ export async function startTestApp(options: TestAppOptions = {}) {
 export interface RoundTrips {
   /** Reads of a template's changes or of the commit watermark (feeds and catching-up streams). */
   changeReads: number;
-  /** Feed messages asking which viewers may read a batch (live_log_visible, migration 011). */
+  /** Feed messages asking which viewers may read a batch (live_log_visible, migration 012). */
   visibilityChecks: number;
   other: number;
 }

@@ -1,4 +1,4 @@
--- 011_live_log_visibility: which rows of a live-log batch each subscribed viewer may read, in one
+-- 012_live_log_visibility: which rows of a live-log batch each subscribed viewer may read, in one
 -- statement (server/src/executions/log-feed.ts). Applied once by server/src/db/migrate.ts; never
 -- edit once landed.
 --
