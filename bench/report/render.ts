@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { analyticsSummary } from './analytics.ts';
 import { coldStartSummary } from './coldstart.ts';
 import { fanoutDetails, fanoutSummary } from './fanout.ts';
 import { methodSections } from './method.ts';
@@ -23,7 +24,7 @@ function measuredNote(results: BenchResults): string[] {
 
 /** BENCHMARKS.md from one run's results, plus the hand-written analysis (bench/analysis.md). */
 export function renderReport(results: BenchResults, analysisFile: string): string {
-  const { mode, dataset, pages, runs, fanout, coldStart, streams } = results;
+  const { mode, dataset, pages, runs, fanout, coldStart, streams, analytics } = results;
   const checks = allChecks(results);
   const broken = checks.filter((check) => !check.ok);
   const summary: SummaryRow[] = [
@@ -32,6 +33,7 @@ export function renderReport(results: BenchResults, analysisFile: string): strin
     ...(fanout ? fanoutSummary(fanout) : []),
     ...(coldStart ? coldStartSummary(coldStart) : []),
     ...(streams ? streamsSummary(streams) : []),
+    ...(analytics ? analyticsSummary(analytics) : []),
   ];
   const lines = [
     '# Benchmarks',

@@ -1,0 +1,27 @@
+import { fmt } from '../harness/stats.ts';
+import type { AnalyticsResult } from '../workloads/analytics.ts';
+import { summaryRow as row, type SummaryRow } from './table.ts';
+
+/** Workload 8 in the summary table: one measurement each (absolute times, their ratio). */
+export function analyticsSummary(a: AnalyticsResult): SummaryRow[] {
+  const speedup = a.rawSqlP50Ms / a.analyticsP50Ms;
+  const exportRatio = a.exportRowsPerSecond / a.copyRowsPerSecond;
+  return [
+    row(
+      '8',
+      `templateAnalytics, ${a.runs.toLocaleString('en-US')}-run template, 30 days, America/New_York`,
+      'p50 ms over HTTP (server CPU ms per request); raw SQL p50 ms / it',
+      '≤ 20 ms, ≥ 10×',
+      `${fmt(a.analyticsP50Ms, 1)} (${fmt(a.analyticsCpuMsPerRequest, 1)}); ${fmt(a.rawSqlP50Ms, 0)} / it = ${fmt(speedup, 1)}×`,
+      a.analyticsP50Ms <= 20 && speedup >= 10,
+    ),
+    row(
+      '8',
+      'export, CSV, every run of that template',
+      'rows/s against COPY … TO STDOUT of the same rows',
+      '≥ 0.5',
+      `${fmt(exportRatio, 2)} (${fmt(a.exportRowsPerSecond, 0)} / ${fmt(a.copyRowsPerSecond, 0)} rows/s)`,
+      exportRatio >= 0.5,
+    ),
+  ];
+}
