@@ -1,22 +1,15 @@
 import { fireEvent, screen, within } from '@testing-library/react';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { analytics, bucket, logConnection, logRow, templateId } from '../test/analytics.ts';
 import { stubCanvasWithoutContext } from '../test/canvas.ts';
 import { renderWithApollo } from '../test/renderWithApollo.tsx';
+import { inTimeZone } from '../test/timeZone.ts';
 import AnalyticsPage, { AnalyticsPageQuery } from './AnalyticsPage.tsx';
 import { RunLogQuery } from './analytics/RunLog.tsx';
 
 // The viewer's zone, as the browser would report it: buckets and times are asked and shown in it.
 const TIME_ZONE = 'America/New_York';
-let zoneBefore: string | undefined;
-beforeAll(() => {
-  zoneBefore = process.env.TZ;
-  process.env.TZ = TIME_ZONE;
-});
-afterAll(() => {
-  if (zoneBefore === undefined) delete process.env.TZ;
-  else process.env.TZ = zoneBefore;
-});
+inTimeZone(TIME_ZONE);
 beforeEach(() => {
   stubCanvasWithoutContext();
 });

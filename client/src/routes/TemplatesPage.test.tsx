@@ -1,19 +1,12 @@
 import { screen, within } from '@testing-library/react';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TemplateWeekQuery, YourTemplatesQuery } from '../templates/YourTemplates.tsx';
 import { renderWithApollo } from '../test/renderWithApollo.tsx';
+import { inTimeZone } from '../test/timeZone.ts';
 import { TemplatesPage, TemplatesPageQuery } from './TemplatesPage.tsx';
 
 const TIME_ZONE = 'Europe/Berlin';
-let zoneBefore: string | undefined;
-beforeAll(() => {
-  zoneBefore = process.env.TZ;
-  process.env.TZ = TIME_ZONE;
-});
-afterAll(() => {
-  if (zoneBefore === undefined) delete process.env.TZ;
-  else process.env.TZ = zoneBefore;
-});
+inTimeZone(TIME_ZONE);
 afterEach(() => vi.restoreAllMocks());
 
 const owned = [

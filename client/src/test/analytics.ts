@@ -1,4 +1,5 @@
 import type { ExecutionStatus } from '../gql/graphql.ts';
+import { executionsConnection } from './factories.ts';
 
 /** Test data for the analytics pages, shaped as the API sends it (with __typename). */
 
@@ -174,19 +175,6 @@ export function logConnection(nodes: ReturnType<typeof logRow>[], totalCount = n
   return {
     __typename: 'Template' as const,
     id: templateId,
-    executions: {
-      __typename: 'ExecutionConnection' as const,
-      totalCount,
-      edges: nodes.map((node, index) => ({
-        __typename: 'ExecutionEdge' as const,
-        cursor: `cursor-${index}`,
-        node,
-      })),
-      pageInfo: {
-        __typename: 'PageInfo' as const,
-        hasNextPage: totalCount > nodes.length,
-        endCursor: nodes.length > 0 ? `cursor-${nodes.length - 1}` : null,
-      },
-    },
+    executions: executionsConnection(nodes, totalCount),
   };
 }

@@ -34,8 +34,8 @@ export function execution(
   };
 }
 
-export function executionsConnection(
-  nodes: ReturnType<typeof execution>[],
+export function executionsConnection<Node = ReturnType<typeof execution>>(
+  nodes: Node[],
   totalCount = nodes.length,
 ) {
   return {

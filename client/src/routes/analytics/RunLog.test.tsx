@@ -1,11 +1,12 @@
 import type { MockLink } from '@apollo/client/testing';
 import { fireEvent, screen, within } from '@testing-library/react';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ExecutionLogFilter } from '../../gql/graphql.ts';
 import { startDownload } from '../../lib/download.ts';
 import { viewerFormat } from '../../lib/viewerFormat.ts';
 import { logConnection, logRow, templateId } from '../../test/analytics.ts';
 import { renderWithApollo } from '../../test/renderWithApollo.tsx';
+import { inTimeZone } from '../../test/timeZone.ts';
 import { CreateExportMutation, RunLog, RunLogQuery } from './RunLog.tsx';
 
 // Where the page sends the browser for a download (jsdom cannot navigate).
@@ -13,15 +14,7 @@ vi.mock('../../lib/download.ts', () => ({ startDownload: vi.fn() }));
 
 // The viewer's zone: a "From" date is the viewer's local midnight.
 const TIME_ZONE = 'America/New_York';
-let zoneBefore: string | undefined;
-beforeAll(() => {
-  zoneBefore = process.env.TZ;
-  process.env.TZ = TIME_ZONE;
-});
-afterAll(() => {
-  if (zoneBefore === undefined) delete process.env.TZ;
-  else process.env.TZ = zoneBefore;
-});
+inTimeZone(TIME_ZONE);
 afterEach(() => vi.clearAllMocks());
 
 const frank = { id: 'VXNlcjo3', name: 'frank' };
