@@ -2,10 +2,9 @@ import { fmt } from '../harness/stats.ts';
 import type { AnalyticsResult } from '../workloads/analytics.ts';
 import { summaryRow as row, type SummaryRow } from './table.ts';
 
-/** Workload 8 in the summary table: one measurement each (absolute times, their ratio). */
+/** Workload 8 in the summary table: analytics (absolute times, their ratio) and export (ratios). */
 export function analyticsSummary(a: AnalyticsResult): SummaryRow[] {
   const speedup = a.rawSqlP50Ms / a.analyticsP50Ms;
-  const exportRatio = a.exportRowsPerSecond / a.copyRowsPerSecond;
   return [
     row(
       '8',
@@ -18,10 +17,10 @@ export function analyticsSummary(a: AnalyticsResult): SummaryRow[] {
     row(
       '8',
       'export, CSV, every run of that template',
-      'rows/s against COPY … TO STDOUT of the same rows',
+      'rows/s against COPY … TO STDOUT of the same rows (median of interleaved rounds; median rows/s)',
       '≥ 0.5',
-      `${fmt(exportRatio, 2)} (${fmt(a.exportRowsPerSecond, 0)} / ${fmt(a.copyRowsPerSecond, 0)} rows/s)`,
-      exportRatio >= 0.5,
+      `${fmt(a.exportRatio, 2)} (${fmt(a.exportRatioRange[0], 2)}-${fmt(a.exportRatioRange[1], 2)}; ${fmt(a.exportRowsPerSecond, 0)} / ${fmt(a.copyRowsPerSecond, 0)} rows/s)`,
+      a.exportRatio >= 0.5,
     ),
   ];
 }

@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
+import { type messages, PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
+import { serialize } from 'pg-protocol';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.ts';
-import { runPipelined } from './pg-pipeline.ts';
+import { type CopyDataHandler, runPipelined } from './pg-pipeline.ts';
 import { runAsStatements, type ScopedRole } from './roles.ts';
 import type { SqlText } from './sql.ts';
 
@@ -25,6 +26,17 @@ export interface Database {
    * PostgreSQL they are prepared once per pooled connection (db/pg-pipeline.ts).
    */
   runAs(role: ScopedRole, viewerId: string | null, statements: SqlText[]): Promise<Rows[]>;
+  /**
+   * As runAs, for statements whose last is a `COPY … TO STDOUT`: its data goes to `onCopyData`
+   * message by message as it arrives (the bytes are valid only during the call: copy what is
+   * kept). Its text has no parameters (COPY takes none: see valuesAsSettings in db/sql.ts).
+   */
+  copyOutAs(
+    role: ScopedRole,
+    viewerId: string | null,
+    statements: SqlText[],
+    onCopyData: CopyDataHandler,
+  ): Promise<void>;
   /** PGlite only: a snapshot of the data directory, loaded by fast test databases. */
   dumpDataDir?(): Promise<Blob>;
   close(): Promise<void>;
@@ -68,6 +80,9 @@ function openPostgres({ databaseUrl, poolSize = 10 }: { databaseUrl: string; poo
     // An error aborts the implicit transaction: the connection goes back to the pool clean.
     runAs: async (role, viewerId, statements) =>
       (await runPipelined(pool, runAsStatements(role, viewerId, statements))).slice(1),
+    copyOutAs: async (role, viewerId, statements, onCopyData) => {
+      await runPipelined(pool, runAsStatements(role, viewerId, statements), onCopyData);
+    },
     transaction: async (fn) => {
       const client = await pool.connect();
       try {
@@ -123,6 +138,22 @@ async function openPGlite({ dataDir, loadDataDir }: { dataDir?: string; loadData
         }
         return results.slice(1);
       }),
+    // The same messages as pg's pipeline (unnamed statements: nothing to cache in-process), in
+    // one exclusive turn of PGlite's only connection, as its own query() takes it.
+    copyOutAs: async (role, viewerId, statements, onCopyData) => {
+      const messages = runAsStatements(role, viewerId, statements).flatMap(({ text, values }) => [
+        serialize.parse({ text, types: [] }),
+        serialize.bind({ values: [...values] }),
+        serialize.execute({}),
+      ]);
+      const bytes = new Uint8Array(Buffer.concat([...messages, serialize.sync()]));
+      const { messages: replies } = await pglite._runExclusiveTransaction(() =>
+        pglite._runExclusiveQuery(() => pglite.execProtocol(bytes)),
+      );
+      for (const reply of replies) {
+        if (reply.name === 'copyData') onCopyData((reply as messages.CopyDataMessage).chunk);
+      }
+    },
     dumpDataDir: () => pglite.dumpDataDir('none'),
     close: async () => {
       await prisma.$disconnect();

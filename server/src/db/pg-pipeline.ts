@@ -103,6 +103,7 @@ class Pipeline {
   constructor(
     readonly statements: readonly SqlText[],
     private readonly types: unknown,
+    private readonly onCopyData?: CopyDataHandler,
   ) {
     this.done = new Promise((resolve, reject) => {
       this.resolve = resolve;
@@ -198,9 +199,13 @@ class Pipeline {
     this.reject(error);
   }
 
+  /** A COPY … TO STDOUT's data, passed on as it arrives. */
+  handleCopyData(message: { chunk: Buffer }) {
+    this.onCopyData?.(message.chunk);
+  }
+
   handlePortalSuspended() {}
   handleCopyInResponse() {}
-  handleCopyData() {}
 }
 
 /** The server's ErrorResponse, by shape: the pool may come from another copy of pg (the bench's). */
@@ -221,9 +226,19 @@ const connectionSurvives = (error: unknown) => {
   return severity !== undefined && severity !== 'FATAL' && severity !== 'PANIC';
 };
 
-function runOn(client: pg.PoolClient, statements: readonly SqlText[]) {
+/**
+ * Takes a COPY … TO STDOUT's data message by message. The bytes are pg's read buffer, valid only
+ * during the call: copy what is kept.
+ */
+export type CopyDataHandler = (chunk: Uint8Array) => void;
+
+function runOn(
+  client: pg.PoolClient,
+  statements: readonly SqlText[],
+  onCopyData: CopyDataHandler | undefined,
+) {
   // The client's type parsers, as pool.query would use (it has getTypeParser).
-  const pipeline = new Pipeline(statements, client);
+  const pipeline = new Pipeline(statements, client, onCopyData);
   client.query(pipeline as unknown as pg.Submittable);
   return pipeline.done;
 }
@@ -232,9 +247,14 @@ function runOn(client: pg.PoolClient, statements: readonly SqlText[]) {
  * Runs `statements` in one round trip and one implicit transaction on a connection of `pool`;
  * returns each statement's rows, parsed by the client's type parsers (as pool.query would). A
  * statement a migration invalidated (`cached plan must not change result type`) makes the whole
- * pipeline roll back: it is re-prepared and the pipeline run again, once.
+ * pipeline roll back: it is re-prepared and the pipeline run again, once. A COPY … TO STDOUT
+ * among them hands its data to `onCopyData` as it arrives.
  */
-export async function runPipelined(pool: pg.Pool, statements: readonly SqlText[]) {
+export async function runPipelined(
+  pool: pg.Pool,
+  statements: readonly SqlText[],
+  onCopyData?: CopyDataHandler,
+) {
   const client = await pool.connect();
   let lost: Error | undefined;
   const onError = (error: Error) => {
@@ -244,11 +264,11 @@ export async function runPipelined(pool: pg.Pool, statements: readonly SqlText[]
   let failure: unknown;
   try {
     try {
-      return await runOn(client, statements);
+      return await runOn(client, statements, onCopyData);
     } catch (error) {
       if (!isInvalidatedStatement(error)) throw error;
       caches.get((client as unknown as { connection: object }).connection)?.forgetAll();
-      return await runOn(client, statements);
+      return await runOn(client, statements, onCopyData);
     }
   } catch (error) {
     failure = error;

@@ -115,3 +115,36 @@ sql.join = (fragments: readonly SqlText[], separator: SqlText) =>
     [],
     fragments.flatMap((fragment, index) => (index === 0 ? [fragment] : [separator, fragment])),
   );
+
+/**
+ * A statement whose values travel as transaction settings instead of parameters, for the one
+ * statement that takes none: COPY. `settings` sets each value (`SELECT set_config('pm.v1', $1,
+ * true), …`, the values as parameters; null when there are none); `text` reads them back
+ * (`(SELECT current_setting('pm.v1')::cast)`: a subquery, so it is read once per statement, not
+ * once per row in a filter) and is the same text whatever the values,
+ * so nothing from a request ever becomes SQL. Run both in one transaction, `settings` first:
+ * set_config(…, true) ends with the transaction. NULL has no setting: such a statement is refused.
+ */
+export function valuesAsSettings(statement: SqlText): { settings: SqlText | null; text: SqlText } {
+  const { chunks, casts } = statement[checked];
+  const { values } = statement;
+  if (values.some((value) => value === null)) throw new Error('NULL cannot travel as a setting');
+  const name = (index: number) => `'pm.v${index + 1}'`;
+  const text = chunks.reduce(
+    (all, chunk, index) =>
+      `${all}(SELECT current_setting(${name(index - 1)})${casts[index - 1]})${chunk}`,
+  );
+  const settings =
+    values.length === 0
+      ? null
+      : splice(
+          values
+            .map(
+              (_value, index) =>
+                `${index === 0 ? 'SELECT ' : ', true), '}set_config(${name(index)}, `,
+            )
+            .concat(', true)'),
+          values.map((value) => param(value)),
+        );
+  return { settings, text: sqlText([text], [], []) };
+}

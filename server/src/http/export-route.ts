@@ -35,7 +35,10 @@ function refuse(res: ServerResponse, status: number, message: string, headers = 
  * Authorised like the API, at download time: the link's viewer, through RLS, reads the template's
  * rows — all of them for its owners, their own for anyone else.
  */
-export function serveExport(db: Pick<Database, 'runAs'>, authenticator: Authenticator) {
+export function serveExport(
+  db: Pick<Database, 'runAs' | 'copyOutAs'>,
+  authenticator: Authenticator,
+) {
   return async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return refuse(res, 405, 'Method Not Allowed', { allow: 'GET, HEAD' });
@@ -89,7 +92,7 @@ export function serveExport(db: Pick<Database, 'runAs'>, authenticator: Authenti
       get closed() {
         return closed;
       },
-      async write(chunk: string) {
+      async write(chunk: string | Uint8Array) {
         if (closed || res.write(chunk)) return;
         // Backpressure: the next page is read only once the client took this one.
         await new Promise<void>((resolve) => {

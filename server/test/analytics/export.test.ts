@@ -1,6 +1,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportRuns } from '../../src/executions/run-export.ts';
 import { insertTemplate, insertUsers, LOG, uuidFrom } from '../support/analytics-data.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
@@ -221,6 +222,50 @@ describe('export of a run log', () => {
     expect(asBearer.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     // Writes are not downloads.
     expect((await fetch(exportUrl(token), { method: 'POST' })).status).toBe(405);
+  });
+
+  it('ends and resumes pages inside runs of the same millisecond: every row once, newest first', async () => {
+    // Pages of 2 and 3 through 11 runs, 6 of them in one millisecond (the keyset's tie on id).
+    const tied = uuidFrom(2, 'ffff');
+    await insertTemplate(app.db, tied, ids.owner as string);
+    for (let n = 0; n < 11; n++) {
+      const at = n < 6 ? '2026-06-02T00:00:00.123Z' : `2026-06-0${n - 3}T00:00:00.000Z`;
+      await app.db.query(
+        `INSERT INTO ${LOG} (id, template_id, caller_id, status, created_at, completed_at) VALUES ($1, $2, $3, 'success', $4, $4)`,
+        [uuidFrom(n + 1, 'beef'), tied, ids.caller, at],
+      );
+    }
+    const expected = (
+      await app.db.query<{ id: string }>(
+        `SELECT id FROM ${LOG} WHERE template_id = $1 ORDER BY created_at DESC, id DESC`,
+        [tied],
+      )
+    ).map((row) => row.id);
+    for (const pageSize of [2, 3, 11, 20]) {
+      let text = '';
+      const written = await exportRuns(
+        app.db,
+        ids.owner as string,
+        { templateId: tied, callerId: null },
+        'ndjson',
+        {
+          closed: false,
+          write: async (chunk) => {
+            text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+          },
+        },
+        pageSize,
+      );
+      const exported = text
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line).id);
+      expect({ pageSize, written, exported }).toEqual({
+        pageSize,
+        written: 11,
+        exported: expected,
+      });
+    }
   });
 
   it('refuses a malformed filter with BAD_USER_INPUT', async () => {

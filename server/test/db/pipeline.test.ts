@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/database.ts';
 import { STATEMENT_CACHE_SIZE } from '../../src/db/pg-pipeline.ts';
 import { REQUEST_ROLE } from '../../src/db/roles.ts';
-import { sql } from '../../src/db/sql.ts';
+import { sql, valuesAsSettings } from '../../src/db/sql.ts';
 import { executionCountSql, executionPageSql } from '../../src/executions/execution-sql.ts';
 import { createTestDatabase, databaseUrl, stack, type TestDatabase } from '../support/databases.ts';
 
@@ -134,6 +134,39 @@ describe('runAs: parameters, prepared statements, one round trip, one transactio
       alice,
       alice,
     ]);
+  });
+
+  it('copies out as the viewer in one round trip, its values as settings, leaving nothing behind', async () => {
+    // COPY takes no parameters: the values travel as settings, the COPY's text never holds them.
+    const hostile = "x'); DROP TABLE users; --";
+    const page = valuesAsSettings(
+      sql`SELECT caller_id, ${hostile}::text AS echo FROM ${LOG} WHERE template_id = ${sql.uuid(template)} ORDER BY caller_id`,
+    );
+    expect(page.text.text).not.toContain('DROP');
+    expect(page.text.values).toEqual([]);
+    const copy = async (viewer: string) => {
+      const chunks: Buffer[] = [];
+      await one.copyOutAs(
+        REQUEST_ROLE,
+        viewer,
+        [page.settings as NonNullable<typeof page.settings>, sql`COPY (${page.text}) TO STDOUT`],
+        (chunk) => chunks.push(Buffer.from(chunk)),
+      );
+      return Buffer.concat(chunks).toString('utf8');
+    };
+    const trips = proxy?.counts.readyForQuery ?? 0;
+    expect(await copy(alice)).toBe(`${alice}\t${hostile}\n`.repeat(3));
+    expect(await copy(bob)).toBe(`${bob}\t${hostile}\n`.repeat(2));
+    if (proxy) expect(proxy.counts.readyForQuery - trips).toBe(2);
+    const [left] = await one.query(`${LEFT_BEHIND}, current_setting('pm.v1', true) AS setting`);
+    expect(left).toMatchObject({ role: expect.not.stringMatching(/^promptmeter_/), viewer: null });
+    expect(left?.setting ?? '').toBe('');
+    // A failing COPY rolls it all back and leaves the connection serving.
+    await expect(
+      one.copyOutAs(REQUEST_ROLE, alice, [sql`COPY (SELECT 1 / 0) TO STDOUT`], () => {}),
+    ).rejects.toThrow(/division by zero/);
+    expect(await copy(bob)).toBe(`${bob}\t${hostile}\n`.repeat(2));
+    expect(() => valuesAsSettings(sql`SELECT ${null}::text`)).toThrow(/NULL/);
   });
 
   it('re-prepares a statement whose result type a migration changed, once', async () => {
