@@ -2,8 +2,15 @@
 // second): as PID 1 of a container a signal without a handler is ignored (`docker stop` would
 // wait for its SIGKILL), and elsewhere it would kill the process mid-start. Keep the imports
 // above the handlers light.
+import { setFlagsFromString } from 'node:v8';
 import { readEnv } from './env.ts';
 import type { startServer } from './server.ts';
+
+// Node 20's V8 moves a WebAssembly function to its optimizing compiler after ~1.8 MB of "bytes
+// executed"; Node 22's after 13 MB. On Node 20, PGlite's start-up (code that runs once) crossed
+// the lower budget and the background compiles were about half the CPU of a warm start. Set before
+// any module is compiled (PGlite and Prisma load with server.ts, below); later V8s keep their own.
+if (process.versions.node.startsWith('20.')) setFlagsFromString('--wasm-tiering-budget=13000000');
 
 /**
  * A second signal sooner than this after the first is the same signal relayed to the process
