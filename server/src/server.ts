@@ -34,12 +34,16 @@ async function allApplied(db: Database, migrations: Migration[]): Promise<boolea
 
 /** Opens the database, migrates, recovers interrupted runs, and serves. */
 export async function startServer(env: Env) {
+  // The files are read while the database opens. Their failure is awaited (thrown) below; if
+  // opening fails first, that error is the one reported and this one must not be "unhandled".
+  const reading = readMigrations();
+  reading.catch(() => {});
   const db = await openDatabase(
     env.databaseUrl
       ? { databaseUrl: env.databaseUrl, poolSize: env.databasePoolSize }
       : { dataDir: `${env.dataDir}/pglite` },
   );
-  const migrations = await readMigrations();
+  const migrations = await reading;
   const applied = (await allApplied(db, migrations)) ? [] : await migrate(db, migrations);
   if (applied.length > 0) console.log(`[db] applied migrations: ${applied.join(', ')}`);
   if (env.seedDemo && (await seedDemoData(db))) console.log('[db] seeded demo data');
