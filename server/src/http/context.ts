@@ -93,8 +93,11 @@ export function createContext(db: Database, services: Services, trustProxyHops =
     return {
       viewer,
       db: lazyViewerClient(db.prisma, viewer?.id ?? null),
-      readAsViewer: (statements: SqlText[]) =>
-        db.runAs(REQUEST_ROLE, viewer?.id ?? null, statements),
+      // A method: an arrow property would be named under esbuild's keepNames (tsx, the server
+      // bundle), a property dictionary per context that a subscription keeps for its socket's life.
+      readAsViewer(statements: SqlText[]) {
+        return db.runAs(REQUEST_ROLE, viewer?.id ?? null, statements);
+      },
       services,
       clientAddress: addressKey(clientAddressOf(req, trustProxyHops)),
       // A bearer credential until settled: read here, never logged.

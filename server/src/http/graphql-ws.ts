@@ -162,10 +162,7 @@ export function serveGraphqlWs(
           req: ctx.extra.request,
           socketKey: viewerKey,
           params,
-          // POST: Yoga refuses mutations in GET requests, and a socket carries mutations too.
-          request: new Request(`http://${ctx.extra.request.headers.host ?? 'localhost'}/graphql`, {
-            method: 'POST',
-          }),
+          request: operationRequest(ctx.extra.request.headers.host ?? 'localhost'),
         });
         let document: ReturnType<typeof parse>;
         try {
@@ -210,6 +207,25 @@ export function serveGraphqlWs(
     for (const client of wsServer.clients) client.terminate();
     await disposed;
   };
+}
+
+/** Stand-ins for a socket operation's Request, by Host (clients choose it: a few are kept). */
+const operationRequests = new Map<string, Request>();
+const MAX_OPERATION_REQUESTS = 16;
+
+/**
+ * The Request that Yoga's context requires for a socket operation. Only its method and URL are
+ * read (Yoga, context.ts's resourceUrl), so operations with one Host share one: a Request and
+ * its Headers and URL cost ~1.7 KiB, which a live subscription's context keeps for its life.
+ */
+function operationRequest(host: string): Request {
+  let request = operationRequests.get(host);
+  if (!request) {
+    // POST: Yoga refuses mutations in GET requests, and a socket carries mutations too.
+    request = new Request(`http://${host}/graphql`, { method: 'POST' });
+    if (operationRequests.size < MAX_OPERATION_REQUESTS) operationRequests.set(host, request);
+  }
+  return request;
 }
 
 /**
