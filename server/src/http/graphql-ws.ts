@@ -1,7 +1,12 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { type ExecutionArgs, type ExecutionResult, GraphQLError } from 'graphql';
-import type { ServerOptions } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
+import {
+  CloseCode,
+  DEPRECATED_GRAPHQL_WS_PROTOCOL,
+  handleProtocols,
+  makeServer,
+  type ServerOptions,
+} from 'graphql-ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Session } from '../auth/authenticator.ts';
@@ -10,13 +15,14 @@ import { DEFAULT_SOCKET_LIMITS, type SocketLimits } from '../lib/limits.ts';
 import type { Context } from '../schema/context.ts';
 import {
   type Authenticate,
+  addressKey,
   authenticationFailure,
   type ServerContext,
   socketViewers,
 } from './context.ts';
 import { serviceUnavailableIfDatabaseDown } from './database-unavailable.ts';
 import { MAX_REQUEST_BODY_BYTES } from './plugins/request-body-limit.ts';
-import { originAllowed } from './policy.ts';
+import { clientAddressOf, originAllowed } from './policy.ts';
 import { sendSharedPayloads, sharedPayloadMarker } from './shared-frames.ts';
 
 /** How long close() waits for clients to answer the close frame before cutting them. */
@@ -29,6 +35,19 @@ export const CLOSE_LIFETIME_OVER = 4000;
 export const CLOSE_TOO_MANY_SOCKETS = 1008;
 /** setTimeout's largest delay (about 24.8 days); longer ones fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** graphql-ws/use/ws's keep-alive: a ping this often, and the socket is cut without a pong. */
+const KEEP_ALIVE_MS = 12_000;
+
+/**
+ * What graphql-ws keeps of a socket as `ctx.extra` for its whole life: what its operations need
+ * of the upgrade request, not the request itself (~1.3 KiB a socket, graphql-ws/use/ws keeps it).
+ */
+export interface SocketExtra {
+  socket: WebSocket;
+  host: string;
+  /** The per-IP limits' key (context.ts), from the peer and trusted X-Forwarded-For hops. */
+  clientAddress: string | null;
+}
 
 /**
  * graphql-ws on the server's GraphQL endpoint, each operation run through Yoga's envelop (its
@@ -39,7 +58,11 @@ export function serveGraphqlWs(
   server: Server,
   yoga: YogaServerInstance<ServerContext, Context>,
   authenticate: Authenticate,
-  options: { limits?: Partial<SocketLimits>; corsOrigins?: readonly string[] } = {},
+  options: {
+    limits?: Partial<SocketLimits>;
+    corsOrigins?: readonly string[];
+    trustProxyHops?: number;
+  } = {},
 ) {
   const limits = { ...DEFAULT_SOCKET_LIMITS, ...options.limits };
   const corsOrigins = options.corsOrigins ?? [];
@@ -53,18 +76,9 @@ export function serveGraphqlWs(
     verifyClient: ({ origin, req }: { origin?: string; req: IncomingMessage }) =>
       originAllowed(origin, req.headers.host, corsOrigins),
   });
+  const trustProxyHops = options.trustProxyHops ?? 0;
   const sessions = new WeakMap<WebSocket, Session>();
   const socketsByUser = new Map<string, number>();
-
-  wsServer.on('connection', (socket) => {
-    // Registered before graphql-ws' own listener: every message it sends goes through this.
-    sendSharedPayloads(socket);
-    const lifetime = setTimeout(
-      () => socket.close(CLOSE_LIFETIME_OVER, 'Socket lifetime over: reconnect'),
-      Math.min(limits.maxLifetimeMs, MAX_TIMER_MS),
-    );
-    socket.once('close', () => clearTimeout(lifetime));
-  });
 
   /** Counts the socket against its user, closes it at its token's exp; false when over the cap. */
   function admit(socket: WebSocket, session: Session): boolean {
@@ -94,105 +108,125 @@ export function serveGraphqlWs(
     return true;
   }
 
-  const disposable = useServer(
-    {
-      execute: (args) => (args.rootValue as Enveloped).execute(args),
-      subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
-      // A result shared by many subscriptions is serialised once (shared-frames.ts).
-      onNext: (ctx, _id, _payload, _args, result) =>
-        sharedPayloadMarker(ctx.extra.socket, result as ExecutionResult) as FormattedResult,
-      onConnect: async (ctx) => {
+  const protocol = makeServer<Record<string, unknown> | undefined, SocketExtra>({
+    execute: (args) => (args.rootValue as Enveloped).execute(args),
+    subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
+    // A result shared by many subscriptions is serialised once (shared-frames.ts).
+    onNext: (ctx, _id, _payload, _args, result) =>
+      sharedPayloadMarker(ctx.extra.socket, result as ExecutionResult) as FormattedResult,
+    onConnect: async (ctx) => {
+      try {
+        // Clients spell it either way (GraphiQL sends its headers, capitalised).
+        const params = ctx.connectionParams ?? {};
+        const authorization = params.authorization ?? params.Authorization;
+        const session = await authenticate(authorization);
+        if (session && !admit(ctx.extra.socket, session)) return false;
+        socketViewers.set(ctx.extra, session?.viewer ?? null);
+        return true;
+      } catch (error) {
+        const refused = authenticationFailure(error) ?? serviceUnavailableIfDatabaseDown(error);
+        if (!refused) throw error;
+        // graphql-ws closes with 4403 Forbidden.
+        if (refused.extensions.code === 'UNAUTHENTICATED') return false;
+        // The database or the identity provider is down (a first-time user is upserted here):
+        // 1013 Try Again Later, a code clients retry on. graphql-ws' own close (4403) that
+        // follows is then ignored.
+        ctx.extra.socket.close(1013, 'Try again later: the service is unavailable');
+        return false;
+      }
+    },
+    onSubscribe: async (ctx, _id, params) => {
+      // The socket's token is checked at each operation, not only by the timer at its exp.
+      const session = sessions.get(ctx.extra.socket);
+      if (session && session.expiresAt <= Date.now()) {
+        ctx.extra.socket.close(CLOSE_TOKEN_EXPIRED, 'Token expired');
+        return [invalidToken('token expired')];
+      }
+      // This operation is already counted in ctx.subscriptions.
+      if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerSocket) {
+        return [
+          apiError(
+            'TOO_MANY_SUBSCRIPTIONS',
+            `This socket already runs ${limits.maxSubscriptionsPerSocket} operations: complete one first.`,
+          ),
+        ];
+      }
+      // GraphiQL sends its Headers tab with each operation (extensions.headers), not in
+      // connection_init: such a token, verified the same way, speaks for that operation only.
+      let viewerKey: object = ctx.extra;
+      const headers = (params.extensions as { headers?: Record<string, unknown> } | undefined)
+        ?.headers;
+      const operationToken = headers?.Authorization ?? headers?.authorization;
+      let operationExpiresAt: number | null = null;
+      if (operationToken) {
+        viewerKey = {};
         try {
-          // Clients spell it either way (GraphiQL sends its headers, capitalised).
-          const params = ctx.connectionParams ?? {};
-          const authorization = params.authorization ?? params.Authorization;
-          const session = await authenticate(authorization);
-          if (session && !admit(ctx.extra.socket, session)) return false;
-          socketViewers.set(ctx.extra, session?.viewer ?? null);
-          return true;
+          const operationSession = await authenticate(operationToken);
+          socketViewers.set(viewerKey, operationSession?.viewer ?? null);
+          operationExpiresAt = operationSession?.expiresAt ?? null;
         } catch (error) {
           const refused = authenticationFailure(error) ?? serviceUnavailableIfDatabaseDown(error);
-          if (!refused) throw error;
-          // graphql-ws closes with 4403 Forbidden.
-          if (refused.extensions.code === 'UNAUTHENTICATED') return false;
-          // The database or the identity provider is down (a first-time user is upserted here):
-          // 1013 Try Again Later, a code clients retry on. graphql-ws' own close (4403) that
-          // follows is then ignored.
-          ctx.extra.socket.close(1013, 'Try again later: the service is unavailable');
-          return false;
-        }
-      },
-      onSubscribe: async (ctx, _id, params) => {
-        // The socket's token is checked at each operation, not only by the timer at its exp.
-        const session = sessions.get(ctx.extra.socket);
-        if (session && session.expiresAt <= Date.now()) {
-          ctx.extra.socket.close(CLOSE_TOKEN_EXPIRED, 'Token expired');
-          return [invalidToken('token expired')];
-        }
-        // This operation is already counted in ctx.subscriptions.
-        if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerSocket) {
-          return [
-            apiError(
-              'TOO_MANY_SUBSCRIPTIONS',
-              `This socket already runs ${limits.maxSubscriptionsPerSocket} operations: complete one first.`,
-            ),
-          ];
-        }
-        // GraphiQL sends its Headers tab with each operation (extensions.headers), not in
-        // connection_init: such a token, verified the same way, speaks for that operation only.
-        let viewerKey: object = ctx.extra;
-        const headers = (params.extensions as { headers?: Record<string, unknown> } | undefined)
-          ?.headers;
-        const operationToken = headers?.Authorization ?? headers?.authorization;
-        let operationExpiresAt: number | null = null;
-        if (operationToken) {
-          viewerKey = {};
-          try {
-            const operationSession = await authenticate(operationToken);
-            socketViewers.set(viewerKey, operationSession?.viewer ?? null);
-            operationExpiresAt = operationSession?.expiresAt ?? null;
-          } catch (error) {
-            const refused = authenticationFailure(error) ?? serviceUnavailableIfDatabaseDown(error);
-            if (refused) return [refused];
-            throw error;
-          }
-        }
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socketKey: viewerKey,
-          params,
-          request: operationRequest(ctx.extra.request.headers.host ?? 'localhost'),
-        });
-        let document: ReturnType<typeof parse>;
-        try {
-          // Over the token limit, or not GraphQL: an error for this operation, not a 4500 close.
-          document = parse(params.query);
-        } catch (error) {
-          if (error instanceof GraphQLError) return [error];
+          if (refused) return [refused];
           throw error;
         }
-        const args = {
-          schema,
-          operationName: params.operationName,
-          document,
-          variableValues: params.variables,
-          contextValue: await contextFactory(),
-          rootValue: {
-            execute,
-            // A subscription on an operation's own token ends at that token's exp.
-            subscribe: operationExpiresAt
-              ? async (subscribeArgs: ExecutionArgs) =>
-                  untilExpiry(await subscribe(subscribeArgs), operationExpiresAt)
-              : subscribe,
-          },
-        };
-        const errors = validate(args.schema, args.document);
-        return errors.length > 0 ? (errors as GraphQLError[]) : args;
-      },
+      }
+      const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+        ...ctx,
+        socketKey: viewerKey,
+        clientAddress: ctx.extra.clientAddress,
+        params,
+        request: operationRequest(ctx.extra.host),
+      });
+      let document: ReturnType<typeof parse>;
+      try {
+        // Over the token limit, or not GraphQL: an error for this operation, not a 4500 close.
+        document = parse(params.query);
+      } catch (error) {
+        if (error instanceof GraphQLError) return [error];
+        throw error;
+      }
+      const args = {
+        schema,
+        operationName: params.operationName,
+        document,
+        variableValues: params.variables,
+        contextValue: await contextFactory(),
+        rootValue: {
+          execute,
+          // A subscription on an operation's own token ends at that token's exp.
+          subscribe: operationExpiresAt
+            ? async (subscribeArgs: ExecutionArgs) =>
+                untilExpiry(await subscribe(subscribeArgs), operationExpiresAt)
+            : subscribe,
+        },
+      };
+      const errors = validate(args.schema, args.document);
+      return errors.length > 0 ? (errors as GraphQLError[]) : args;
     },
-    wsServer,
-  );
+  });
+  serveSockets(wsServer, protocol, (socket, request) => {
+    // Before graphql-ws sends anything: every message it sends goes through this.
+    sendSharedPayloads(socket);
+    const lifetime = setTimeout(
+      () => socket.close(CLOSE_LIFETIME_OVER, 'Socket lifetime over: reconnect'),
+      Math.min(limits.maxLifetimeMs, MAX_TIMER_MS),
+    );
+    socket.once('close', () => clearTimeout(lifetime));
+    return {
+      socket,
+      host: request.headers.host ?? 'localhost',
+      clientAddress: addressKey(clientAddressOf(request, trustProxyHops)),
+    };
+  });
+  const disposable = {
+    async dispose() {
+      for (const client of wsServer.clients) client.close(1001, 'Going away');
+      wsServer.removeAllListeners();
+      await new Promise<void>((resolve, reject) =>
+        wsServer.close((error) => (error ? reject(error) : resolve())),
+      );
+    },
+  };
 
   return async function close(timeoutMs = SOCKET_CLOSE_TIMEOUT_MS) {
     // dispose() closes every socket with 1001 "Going away" and waits for each client's answer;
@@ -207,6 +241,85 @@ export function serveGraphqlWs(
     for (const client of wsServer.clients) client.terminate();
     await disposed;
   };
+}
+
+/**
+ * graphql-ws/use/ws's wiring of graphql-ws to `ws` (protocol choice, errors, keep-alive, close),
+ * but with `extra` made by `opened` from the upgrade request instead of the request itself, and
+ * a message handler that does not keep the message's Buffer in a frame suspended for as long as
+ * the operation it started runs.
+ */
+function serveSockets(
+  wsServer: WebSocketServer,
+  protocol: ReturnType<typeof makeServer<Record<string, unknown> | undefined, SocketExtra>>,
+  opened: (socket: WebSocket, request: IncomingMessage) => SocketExtra,
+) {
+  const isProd = process.env.NODE_ENV === 'production';
+  const internalError = (socket: WebSocket, error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    socket.close(
+      CloseCode.InternalServerError,
+      isProd || message.length >= 124 ? 'Internal server error' : message,
+    );
+  };
+  wsServer.options.handleProtocols = handleProtocols;
+  wsServer.once('error', (error) => {
+    console.error('Internal error emitted on the WebSocket server.', error);
+    for (const client of wsServer.clients) internalError(client, error);
+  });
+  wsServer.on('connection', (socket: WebSocket, request: IncomingMessage) => {
+    const extra = opened(socket, request);
+    socket.once('error', (error) => {
+      console.error('Internal error emitted on a WebSocket socket.', error);
+      internalError(socket, error);
+    });
+    let pongWait: NodeJS.Timeout | null = null;
+    const pingInterval = setInterval(() => {
+      if (socket.readyState !== socket.OPEN) return;
+      pongWait = setTimeout(() => socket.terminate(), KEEP_ALIVE_MS);
+      socket.once('pong', () => {
+        if (pongWait) clearTimeout(pongWait);
+        pongWait = null;
+      });
+      socket.ping();
+    }, KEEP_ALIVE_MS);
+    const closed = protocol.opened(
+      {
+        protocol: socket.protocol,
+        send(data) {
+          return new Promise<void>((resolve, reject) => {
+            if (socket.readyState !== socket.OPEN) return resolve();
+            socket.send(data, (error) => (error ? reject(error) : resolve()));
+          });
+        },
+        close(code, reason) {
+          socket.close(code, reason);
+        },
+        onMessage(handle) {
+          socket.on('message', (data) => {
+            handle(String(data)).catch((error) => {
+              console.error('Internal error occurred during message handling.', error);
+              internalError(socket, error);
+            });
+          });
+        },
+      },
+      extra,
+    );
+    socket.once('close', (code, reason) => {
+      if (pongWait) clearTimeout(pongWait);
+      clearInterval(pingInterval);
+      if (
+        !isProd &&
+        code === CloseCode.SubprotocolNotAcceptable &&
+        socket.protocol === DEPRECATED_GRAPHQL_WS_PROTOCOL
+      )
+        console.warn(
+          `Client provided the unsupported and deprecated subprotocol "${socket.protocol}" used by subscriptions-transport-ws.`,
+        );
+      closed(code, String(reason));
+    });
+  });
 }
 
 /** Stand-ins for a socket operation's Request, by Host (clients choose it: a few are kept). */
