@@ -23,7 +23,7 @@ import {
 import { serviceUnavailableIfDatabaseDown } from './database-unavailable.ts';
 import { MAX_REQUEST_BODY_BYTES } from './plugins/request-body-limit.ts';
 import { clientAddressOf, originAllowed } from './policy.ts';
-import { sendSharedPayloads, sharedPayloadMarker } from './shared-frames.ts';
+import { sharedPayloadMarker, withSharedPayload } from './shared-frames.ts';
 
 /** How long close() waits for clients to answer the close frame before cutting them. */
 const SOCKET_CLOSE_TIMEOUT_MS = 1000;
@@ -47,6 +47,11 @@ export interface SocketExtra {
   host: string;
   /** The per-IP limits' key (context.ts), from the peer and trusted X-Forwarded-For hops. */
   clientAddress: string | null;
+  /** Closes the socket at the end of its lifetime or at its token's exp, whichever is first. */
+  closeTimer: NodeJS.Timeout;
+  openedAt: number;
+  /** The user it is counted against (admit), once authenticated. */
+  userId: string | null;
 }
 
 /**
@@ -81,7 +86,8 @@ export function serveGraphqlWs(
   const socketsByUser = new Map<string, number>();
 
   /** Counts the socket against its user, closes it at its token's exp; false when over the cap. */
-  function admit(socket: WebSocket, session: Session): boolean {
+  function admit(extra: SocketExtra, session: Session): boolean {
+    const { socket } = extra;
     // Gone while it authenticated: its close listener would never run.
     if (socket.readyState !== socket.OPEN) return false;
     const userId = session.viewer.id;
@@ -94,18 +100,28 @@ export function serveGraphqlWs(
       return false;
     }
     socketsByUser.set(userId, open + 1);
+    extra.userId = userId;
     sessions.set(socket, session);
-    const expiry = setTimeout(
-      () => socket.close(CLOSE_TOKEN_EXPIRED, 'Token expired'),
-      Math.min(Math.max(0, session.expiresAt - Date.now()), MAX_TIMER_MS),
-    );
-    socket.once('close', () => {
-      clearTimeout(expiry);
-      const left = (socketsByUser.get(userId) ?? 1) - 1;
-      if (left > 0) socketsByUser.set(userId, left);
-      else socketsByUser.delete(userId);
-    });
+    // One timer a socket: the token's exp replaces the lifetime's end when it comes first.
+    const expiresIn = Math.max(0, session.expiresAt - Date.now());
+    if (expiresIn < limits.maxLifetimeMs - (Date.now() - extra.openedAt)) {
+      clearTimeout(extra.closeTimer);
+      extra.closeTimer = setTimeout(
+        () => socket.close(CLOSE_TOKEN_EXPIRED, 'Token expired'),
+        Math.min(expiresIn, MAX_TIMER_MS),
+      );
+    }
     return true;
+  }
+
+  /** What a closed socket leaves: its timer and its place in its user's count. */
+  function closed(extra: SocketExtra) {
+    clearTimeout(extra.closeTimer);
+    const { userId } = extra;
+    if (userId === null) return;
+    const left = (socketsByUser.get(userId) ?? 1) - 1;
+    if (left > 0) socketsByUser.set(userId, left);
+    else socketsByUser.delete(userId);
   }
 
   const protocol = makeServer<Record<string, unknown> | undefined, SocketExtra>({
@@ -120,7 +136,7 @@ export function serveGraphqlWs(
         const params = ctx.connectionParams ?? {};
         const authorization = params.authorization ?? params.Authorization;
         const session = await authenticate(authorization);
-        if (session && !admit(ctx.extra.socket, session)) return false;
+        if (session && !admit(ctx.extra, session)) return false;
         socketViewers.set(ctx.extra, session?.viewer ?? null);
         return true;
       } catch (error) {
@@ -204,22 +220,25 @@ export function serveGraphqlWs(
       return errors.length > 0 ? (errors as GraphQLError[]) : args;
     },
   });
-  serveSockets(wsServer, protocol, (socket, request) => {
-    // Before graphql-ws sends anything: every message it sends goes through this.
-    sendSharedPayloads(socket);
-    const lifetime = setTimeout(
-      () => socket.close(CLOSE_LIFETIME_OVER, 'Socket lifetime over: reconnect'),
-      Math.min(limits.maxLifetimeMs, MAX_TIMER_MS),
-    );
-    socket.once('close', () => clearTimeout(lifetime));
-    return {
+  const keepAlive = serveSockets(
+    wsServer,
+    protocol,
+    (socket, request) => ({
       socket,
       host: request.headers.host ?? 'localhost',
       clientAddress: addressKey(clientAddressOf(request, trustProxyHops)),
-    };
-  });
+      openedAt: Date.now(),
+      closeTimer: setTimeout(
+        () => socket.close(CLOSE_LIFETIME_OVER, 'Socket lifetime over: reconnect'),
+        Math.min(limits.maxLifetimeMs, MAX_TIMER_MS),
+      ),
+      userId: null,
+    }),
+    closed,
+  );
   const disposable = {
     async dispose() {
+      clearInterval(keepAlive);
       for (const client of wsServer.clients) client.close(1001, 'Going away');
       wsServer.removeAllListeners();
       await new Promise<void>((resolve, reject) =>
@@ -245,14 +264,17 @@ export function serveGraphqlWs(
 
 /**
  * graphql-ws/use/ws's wiring of graphql-ws to `ws` (protocol choice, errors, keep-alive, close),
- * but with `extra` made by `opened` from the upgrade request instead of the request itself, and
- * a message handler that does not keep the message's Buffer in a frame suspended for as long as
- * the operation it started runs.
+ * with what thousands of idle sockets keep made small: `extra` is made by `opened` from the
+ * upgrade request instead of being the request itself; the message handler does not keep each
+ * message's Buffer in a frame suspended for as long as the operation it started runs; one close
+ * listener a socket (`closed` with its extra) and one keep-alive sweep for all, not a timer each.
+ * Returns the sweep's interval, to clear.
  */
 function serveSockets(
   wsServer: WebSocketServer,
   protocol: ReturnType<typeof makeServer<Record<string, unknown> | undefined, SocketExtra>>,
   opened: (socket: WebSocket, request: IncomingMessage) => SocketExtra,
+  closed: (extra: SocketExtra) => void,
 ) {
   const isProd = process.env.NODE_ENV === 'production';
   const internalError = (socket: WebSocket, error: unknown) => {
@@ -262,6 +284,29 @@ function serveSockets(
       isProd || message.length >= 124 ? 'Internal server error' : message,
     );
   };
+  // As graphql-ws/use/ws: a ping every KEEP_ALIVE_MS; a socket that has not answered the last
+  // one by the next sweep is cut.
+  const awaitingPong = new WeakSet<WebSocket>();
+  const keepAlive = setInterval(() => {
+    for (const socket of wsServer.clients) {
+      if (socket.readyState !== socket.OPEN) continue;
+      if (awaitingPong.has(socket)) {
+        socket.terminate();
+        continue;
+      }
+      awaitingPong.add(socket);
+      socket.ping();
+    }
+  }, KEEP_ALIVE_MS);
+  keepAlive.unref();
+  // Listeners shared by every socket (`this` is the socket), not closures made for each.
+  function onPong(this: WebSocket) {
+    awaitingPong.delete(this);
+  }
+  function onError(this: WebSocket, error: Error) {
+    console.error('Internal error emitted on a WebSocket socket.', error);
+    internalError(this, error);
+  }
   wsServer.options.handleProtocols = handleProtocols;
   wsServer.once('error', (error) => {
     console.error('Internal error emitted on the WebSocket server.', error);
@@ -269,27 +314,18 @@ function serveSockets(
   });
   wsServer.on('connection', (socket: WebSocket, request: IncomingMessage) => {
     const extra = opened(socket, request);
-    socket.once('error', (error) => {
-      console.error('Internal error emitted on a WebSocket socket.', error);
-      internalError(socket, error);
-    });
-    let pongWait: NodeJS.Timeout | null = null;
-    const pingInterval = setInterval(() => {
-      if (socket.readyState !== socket.OPEN) return;
-      pongWait = setTimeout(() => socket.terminate(), KEEP_ALIVE_MS);
-      socket.once('pong', () => {
-        if (pongWait) clearTimeout(pongWait);
-        pongWait = null;
-      });
-      socket.ping();
-    }, KEEP_ALIVE_MS);
-    const closed = protocol.opened(
+    socket.on('error', onError);
+    socket.on('pong', onPong);
+    const closedProtocol = protocol.opened(
       {
         protocol: socket.protocol,
         send(data) {
           return new Promise<void>((resolve, reject) => {
             if (socket.readyState !== socket.OPEN) return resolve();
-            socket.send(data, (error) => (error ? reject(error) : resolve()));
+            // A result shared by many subscriptions is serialised once (shared-frames.ts).
+            socket.send(withSharedPayload(socket, data), (error) =>
+              error ? reject(error) : resolve(),
+            );
           });
         },
         close(code, reason) {
@@ -306,9 +342,8 @@ function serveSockets(
       },
       extra,
     );
-    socket.once('close', (code, reason) => {
-      if (pongWait) clearTimeout(pongWait);
-      clearInterval(pingInterval);
+    socket.on('close', (code, reason) => {
+      closed(extra);
       if (
         !isProd &&
         code === CloseCode.SubprotocolNotAcceptable &&
@@ -317,9 +352,10 @@ function serveSockets(
         console.warn(
           `Client provided the unsupported and deprecated subprotocol "${socket.protocol}" used by subscriptions-transport-ws.`,
         );
-      closed(code, String(reason));
+      closedProtocol(code, String(reason));
     });
   });
+  return keepAlive;
 }
 
 /** Stand-ins for a socket operation's Request, by Host (clients choose it: a few are kept). */
