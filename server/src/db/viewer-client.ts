@@ -30,17 +30,22 @@ export const viewerClient = (prisma: PrismaClient, userId: string | null) =>
  */
 export function lazyViewerClient(prisma: PrismaClient, userId: string | null): PrismaClient {
   let client: PrismaClient | undefined;
-  const target = () => {
-    client ??= viewerClient(prisma, userId);
-    return client;
-  };
-  return new Proxy({} as PrismaClient, {
-    get: (_empty, property) => {
-      const value = Reflect.get(target(), property);
-      return typeof value === 'function' ? value.bind(target()) : value;
+  // Methods, not named arrows: under esbuild's keepNames (tsx, the server bundle) each named
+  // arrow costs a property dictionary, per request and per live subscription here.
+  const handler: ProxyHandler<PrismaClient> & { target(): PrismaClient } = {
+    target() {
+      client ??= viewerClient(prisma, userId);
+      return client;
     },
-    has: (_empty, property) => Reflect.has(target(), property),
-  });
+    get(_empty, property) {
+      const value = Reflect.get(handler.target(), property);
+      return typeof value === 'function' ? value.bind(handler.target()) : value;
+    },
+    has(_empty, property) {
+      return Reflect.has(handler.target(), property);
+    },
+  };
+  return new Proxy({} as PrismaClient, handler);
 }
 
 /** The backend's writer for usage logs and users. */

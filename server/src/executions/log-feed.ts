@@ -135,7 +135,9 @@ class TemplateFeed {
       this.leave(member);
       throw error;
     }
-    return { position: this.position as LogPosition, leave: () => this.leave(member) };
+    // Bound, not an arrow: under esbuild's keepNames a `leave` arrow is named, a property
+    // dictionary for each of thousands of members.
+    return { position: this.position as LogPosition, leave: this.leave.bind(this, member) };
   }
 
   private leave(member: Member) {

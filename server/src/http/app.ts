@@ -140,6 +140,7 @@ export function buildApp({
   const closeGraphqlWs = serveGraphqlWs(server, yoga, authenticate, {
     limits: socketLimits,
     corsOrigins: policy.corsOrigins,
+    trustProxyHops: policy.trustProxyHops,
   });
 
   /**

@@ -36,7 +36,12 @@ export function addressKey(address: string | undefined): string | null {
 }
 
 /** What Yoga is given besides the request: Node's request, and for a WebSocket operation its key. */
-export type ServerContext = { socketKey?: object; req?: IncomingMessage };
+export type ServerContext = {
+  socketKey?: object;
+  req?: IncomingMessage;
+  /** A WebSocket operation's per-IP key, taken from its upgrade request when it connected. */
+  clientAddress?: string | null;
+};
 
 /** What a WebSocket connection, or one of its operations, proved; set only in graphql-ws.ts. */
 export const socketViewers = new WeakMap<object, Viewer | null>();
@@ -74,6 +79,7 @@ export function createContext(db: Database, services: Services, trustProxyHops =
     request,
     socketKey,
     req,
+    clientAddress,
   }: YogaInitialContext & ServerContext): Promise<Context> {
     let viewer: Viewer | null;
     if (socketKey) {
@@ -93,10 +99,15 @@ export function createContext(db: Database, services: Services, trustProxyHops =
     return {
       viewer,
       db: lazyViewerClient(db.prisma, viewer?.id ?? null),
-      readAsViewer: (statements: SqlText[]) =>
-        db.runAs(REQUEST_ROLE, viewer?.id ?? null, statements),
+      // A method: an arrow property would be named under esbuild's keepNames (tsx, the server
+      // bundle), a property dictionary per context that a subscription keeps for its socket's life.
+      readAsViewer(statements: SqlText[]) {
+        return db.runAs(REQUEST_ROLE, viewer?.id ?? null, statements);
+      },
       services,
-      clientAddress: addressKey(clientAddressOf(req, trustProxyHops)),
+      clientAddress: socketKey
+        ? (clientAddress ?? null)
+        : addressKey(clientAddressOf(req, trustProxyHops)),
       // A bearer credential until settled: read here, never logged.
       paymentHeader: socketKey ? null : request.headers.get('payment-signature'),
       resourceUrl: new URL('/graphql', request.url).toString(),

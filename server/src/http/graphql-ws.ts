@@ -1,7 +1,12 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { type ExecutionArgs, type ExecutionResult, GraphQLError } from 'graphql';
-import type { ServerOptions } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
+import {
+  CloseCode,
+  DEPRECATED_GRAPHQL_WS_PROTOCOL,
+  handleProtocols,
+  makeServer,
+  type ServerOptions,
+} from 'graphql-ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Session } from '../auth/authenticator.ts';
@@ -10,14 +15,15 @@ import { DEFAULT_SOCKET_LIMITS, type SocketLimits } from '../lib/limits.ts';
 import type { Context } from '../schema/context.ts';
 import {
   type Authenticate,
+  addressKey,
   authenticationFailure,
   type ServerContext,
   socketViewers,
 } from './context.ts';
 import { serviceUnavailableIfDatabaseDown } from './database-unavailable.ts';
 import { MAX_REQUEST_BODY_BYTES } from './plugins/request-body-limit.ts';
-import { originAllowed } from './policy.ts';
-import { sendSharedPayloads, sharedPayloadMarker } from './shared-frames.ts';
+import { clientAddressOf, originAllowed } from './policy.ts';
+import { sharedPayloadMarker, withSharedPayload } from './shared-frames.ts';
 
 /** How long close() waits for clients to answer the close frame before cutting them. */
 const SOCKET_CLOSE_TIMEOUT_MS = 1000;
@@ -29,6 +35,24 @@ export const CLOSE_LIFETIME_OVER = 4000;
 export const CLOSE_TOO_MANY_SOCKETS = 1008;
 /** setTimeout's largest delay (about 24.8 days); longer ones fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** graphql-ws/use/ws's keep-alive: a ping this often, and the socket is cut without a pong. */
+const KEEP_ALIVE_MS = 12_000;
+
+/**
+ * What graphql-ws keeps of a socket as `ctx.extra` for its whole life: what its operations need
+ * of the upgrade request, not the request itself (~1.3 KiB a socket, graphql-ws/use/ws keeps it).
+ */
+export interface SocketExtra {
+  socket: WebSocket;
+  host: string;
+  /** The per-IP limits' key (context.ts), from the peer and trusted X-Forwarded-For hops. */
+  clientAddress: string | null;
+  /** Closes the socket at the end of its lifetime or at its token's exp, whichever is first. */
+  closeTimer: NodeJS.Timeout;
+  openedAt: number;
+  /** The user it is counted against (admit), once authenticated. */
+  userId: string | null;
+}
 
 /**
  * graphql-ws on the server's GraphQL endpoint, each operation run through Yoga's envelop (its
@@ -39,7 +63,11 @@ export function serveGraphqlWs(
   server: Server,
   yoga: YogaServerInstance<ServerContext, Context>,
   authenticate: Authenticate,
-  options: { limits?: Partial<SocketLimits>; corsOrigins?: readonly string[] } = {},
+  options: {
+    limits?: Partial<SocketLimits>;
+    corsOrigins?: readonly string[];
+    trustProxyHops?: number;
+  } = {},
 ) {
   const limits = { ...DEFAULT_SOCKET_LIMITS, ...options.limits };
   const corsOrigins = options.corsOrigins ?? [];
@@ -53,21 +81,13 @@ export function serveGraphqlWs(
     verifyClient: ({ origin, req }: { origin?: string; req: IncomingMessage }) =>
       originAllowed(origin, req.headers.host, corsOrigins),
   });
+  const trustProxyHops = options.trustProxyHops ?? 0;
   const sessions = new WeakMap<WebSocket, Session>();
   const socketsByUser = new Map<string, number>();
 
-  wsServer.on('connection', (socket) => {
-    // Registered before graphql-ws' own listener: every message it sends goes through this.
-    sendSharedPayloads(socket);
-    const lifetime = setTimeout(
-      () => socket.close(CLOSE_LIFETIME_OVER, 'Socket lifetime over: reconnect'),
-      Math.min(limits.maxLifetimeMs, MAX_TIMER_MS),
-    );
-    socket.once('close', () => clearTimeout(lifetime));
-  });
-
   /** Counts the socket against its user, closes it at its token's exp; false when over the cap. */
-  function admit(socket: WebSocket, session: Session): boolean {
+  function admit(extra: SocketExtra, session: Session): boolean {
+    const { socket } = extra;
     // Gone while it authenticated: its close listener would never run.
     if (socket.readyState !== socket.OPEN) return false;
     const userId = session.viewer.id;
@@ -80,122 +100,152 @@ export function serveGraphqlWs(
       return false;
     }
     socketsByUser.set(userId, open + 1);
+    extra.userId = userId;
     sessions.set(socket, session);
-    const expiry = setTimeout(
-      () => socket.close(CLOSE_TOKEN_EXPIRED, 'Token expired'),
-      Math.min(Math.max(0, session.expiresAt - Date.now()), MAX_TIMER_MS),
-    );
-    socket.once('close', () => {
-      clearTimeout(expiry);
-      const left = (socketsByUser.get(userId) ?? 1) - 1;
-      if (left > 0) socketsByUser.set(userId, left);
-      else socketsByUser.delete(userId);
-    });
+    // One timer a socket: the token's exp replaces the lifetime's end when it comes first.
+    const expiresIn = Math.max(0, session.expiresAt - Date.now());
+    if (expiresIn < limits.maxLifetimeMs - (Date.now() - extra.openedAt)) {
+      clearTimeout(extra.closeTimer);
+      extra.closeTimer = setTimeout(
+        () => socket.close(CLOSE_TOKEN_EXPIRED, 'Token expired'),
+        Math.min(expiresIn, MAX_TIMER_MS),
+      );
+    }
     return true;
   }
 
-  const disposable = useServer(
-    {
-      execute: (args) => (args.rootValue as Enveloped).execute(args),
-      subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
-      // A result shared by many subscriptions is serialised once (shared-frames.ts).
-      onNext: (ctx, _id, _payload, _args, result) =>
-        sharedPayloadMarker(ctx.extra.socket, result as ExecutionResult) as FormattedResult,
-      onConnect: async (ctx) => {
+  /** What a closed socket leaves: its timer and its place in its user's count. */
+  function closed(extra: SocketExtra) {
+    clearTimeout(extra.closeTimer);
+    const { userId } = extra;
+    if (userId === null) return;
+    const left = (socketsByUser.get(userId) ?? 1) - 1;
+    if (left > 0) socketsByUser.set(userId, left);
+    else socketsByUser.delete(userId);
+  }
+
+  const protocol = makeServer<Record<string, unknown> | undefined, SocketExtra>({
+    execute: (args) => (args.rootValue as Enveloped).execute(args),
+    subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
+    // A result shared by many subscriptions is serialised once (shared-frames.ts).
+    onNext: (ctx, _id, _payload, _args, result) =>
+      sharedPayloadMarker(ctx.extra.socket, result as ExecutionResult) as FormattedResult,
+    onConnect: async (ctx) => {
+      try {
+        // Clients spell it either way (GraphiQL sends its headers, capitalised).
+        const params = ctx.connectionParams ?? {};
+        const authorization = params.authorization ?? params.Authorization;
+        const session = await authenticate(authorization);
+        if (session && !admit(ctx.extra, session)) return false;
+        socketViewers.set(ctx.extra, session?.viewer ?? null);
+        return true;
+      } catch (error) {
+        const refused = authenticationFailure(error) ?? serviceUnavailableIfDatabaseDown(error);
+        if (!refused) throw error;
+        // graphql-ws closes with 4403 Forbidden.
+        if (refused.extensions.code === 'UNAUTHENTICATED') return false;
+        // The database or the identity provider is down (a first-time user is upserted here):
+        // 1013 Try Again Later, a code clients retry on. graphql-ws' own close (4403) that
+        // follows is then ignored.
+        ctx.extra.socket.close(1013, 'Try again later: the service is unavailable');
+        return false;
+      }
+    },
+    onSubscribe: async (ctx, _id, params) => {
+      // The socket's token is checked at each operation, not only by the timer at its exp.
+      const session = sessions.get(ctx.extra.socket);
+      if (session && session.expiresAt <= Date.now()) {
+        ctx.extra.socket.close(CLOSE_TOKEN_EXPIRED, 'Token expired');
+        return [invalidToken('token expired')];
+      }
+      // This operation is already counted in ctx.subscriptions.
+      if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerSocket) {
+        return [
+          apiError(
+            'TOO_MANY_SUBSCRIPTIONS',
+            `This socket already runs ${limits.maxSubscriptionsPerSocket} operations: complete one first.`,
+          ),
+        ];
+      }
+      // GraphiQL sends its Headers tab with each operation (extensions.headers), not in
+      // connection_init: such a token, verified the same way, speaks for that operation only.
+      let viewerKey: object = ctx.extra;
+      const headers = (params.extensions as { headers?: Record<string, unknown> } | undefined)
+        ?.headers;
+      const operationToken = headers?.Authorization ?? headers?.authorization;
+      let operationExpiresAt: number | null = null;
+      if (operationToken) {
+        viewerKey = {};
         try {
-          // Clients spell it either way (GraphiQL sends its headers, capitalised).
-          const params = ctx.connectionParams ?? {};
-          const authorization = params.authorization ?? params.Authorization;
-          const session = await authenticate(authorization);
-          if (session && !admit(ctx.extra.socket, session)) return false;
-          socketViewers.set(ctx.extra, session?.viewer ?? null);
-          return true;
+          const operationSession = await authenticate(operationToken);
+          socketViewers.set(viewerKey, operationSession?.viewer ?? null);
+          operationExpiresAt = operationSession?.expiresAt ?? null;
         } catch (error) {
           const refused = authenticationFailure(error) ?? serviceUnavailableIfDatabaseDown(error);
-          if (!refused) throw error;
-          // graphql-ws closes with 4403 Forbidden.
-          if (refused.extensions.code === 'UNAUTHENTICATED') return false;
-          // The database or the identity provider is down (a first-time user is upserted here):
-          // 1013 Try Again Later, a code clients retry on. graphql-ws' own close (4403) that
-          // follows is then ignored.
-          ctx.extra.socket.close(1013, 'Try again later: the service is unavailable');
-          return false;
-        }
-      },
-      onSubscribe: async (ctx, _id, params) => {
-        // The socket's token is checked at each operation, not only by the timer at its exp.
-        const session = sessions.get(ctx.extra.socket);
-        if (session && session.expiresAt <= Date.now()) {
-          ctx.extra.socket.close(CLOSE_TOKEN_EXPIRED, 'Token expired');
-          return [invalidToken('token expired')];
-        }
-        // This operation is already counted in ctx.subscriptions.
-        if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerSocket) {
-          return [
-            apiError(
-              'TOO_MANY_SUBSCRIPTIONS',
-              `This socket already runs ${limits.maxSubscriptionsPerSocket} operations: complete one first.`,
-            ),
-          ];
-        }
-        // GraphiQL sends its Headers tab with each operation (extensions.headers), not in
-        // connection_init: such a token, verified the same way, speaks for that operation only.
-        let viewerKey: object = ctx.extra;
-        const headers = (params.extensions as { headers?: Record<string, unknown> } | undefined)
-          ?.headers;
-        const operationToken = headers?.Authorization ?? headers?.authorization;
-        let operationExpiresAt: number | null = null;
-        if (operationToken) {
-          viewerKey = {};
-          try {
-            const operationSession = await authenticate(operationToken);
-            socketViewers.set(viewerKey, operationSession?.viewer ?? null);
-            operationExpiresAt = operationSession?.expiresAt ?? null;
-          } catch (error) {
-            const refused = authenticationFailure(error) ?? serviceUnavailableIfDatabaseDown(error);
-            if (refused) return [refused];
-            throw error;
-          }
-        }
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socketKey: viewerKey,
-          params,
-          // POST: Yoga refuses mutations in GET requests, and a socket carries mutations too.
-          request: new Request(`http://${ctx.extra.request.headers.host ?? 'localhost'}/graphql`, {
-            method: 'POST',
-          }),
-        });
-        let document: ReturnType<typeof parse>;
-        try {
-          // Over the token limit, or not GraphQL: an error for this operation, not a 4500 close.
-          document = parse(params.query);
-        } catch (error) {
-          if (error instanceof GraphQLError) return [error];
+          if (refused) return [refused];
           throw error;
         }
-        const args = {
-          schema,
-          operationName: params.operationName,
-          document,
-          variableValues: params.variables,
-          contextValue: await contextFactory(),
-          rootValue: {
-            execute,
-            // A subscription on an operation's own token ends at that token's exp.
-            subscribe: operationExpiresAt
-              ? async (subscribeArgs: ExecutionArgs) =>
-                  untilExpiry(await subscribe(subscribeArgs), operationExpiresAt)
-              : subscribe,
-          },
-        };
-        const errors = validate(args.schema, args.document);
-        return errors.length > 0 ? (errors as GraphQLError[]) : args;
-      },
+      }
+      const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+        ...ctx,
+        socketKey: viewerKey,
+        clientAddress: ctx.extra.clientAddress,
+        params,
+        request: operationRequest(ctx.extra.host),
+      });
+      let document: ReturnType<typeof parse>;
+      try {
+        // Over the token limit, or not GraphQL: an error for this operation, not a 4500 close.
+        document = parse(params.query);
+      } catch (error) {
+        if (error instanceof GraphQLError) return [error];
+        throw error;
+      }
+      const args = {
+        schema,
+        operationName: params.operationName,
+        document,
+        variableValues: params.variables,
+        contextValue: await contextFactory(),
+        rootValue: {
+          execute,
+          // A subscription on an operation's own token ends at that token's exp.
+          subscribe: operationExpiresAt
+            ? async (subscribeArgs: ExecutionArgs) =>
+                untilExpiry(await subscribe(subscribeArgs), operationExpiresAt)
+            : subscribe,
+        },
+      };
+      const errors = validate(args.schema, args.document);
+      return errors.length > 0 ? (errors as GraphQLError[]) : args;
     },
+  });
+  const keepAlive = serveSockets(
     wsServer,
+    protocol,
+    (socket, request) => ({
+      socket,
+      host: request.headers.host ?? 'localhost',
+      clientAddress: addressKey(clientAddressOf(request, trustProxyHops)),
+      openedAt: Date.now(),
+      closeTimer: setTimeout(
+        () => socket.close(CLOSE_LIFETIME_OVER, 'Socket lifetime over: reconnect'),
+        Math.min(limits.maxLifetimeMs, MAX_TIMER_MS),
+      ),
+      userId: null,
+    }),
+    closed,
   );
+  const disposable = {
+    async dispose() {
+      clearInterval(keepAlive);
+      for (const client of wsServer.clients) client.close(1001, 'Going away');
+      wsServer.removeAllListeners();
+      await new Promise<void>((resolve, reject) =>
+        wsServer.close((error) => (error ? reject(error) : resolve())),
+      );
+    },
+  };
 
   return async function close(timeoutMs = SOCKET_CLOSE_TIMEOUT_MS) {
     // dispose() closes every socket with 1001 "Going away" and waits for each client's answer;
@@ -210,6 +260,121 @@ export function serveGraphqlWs(
     for (const client of wsServer.clients) client.terminate();
     await disposed;
   };
+}
+
+/**
+ * graphql-ws/use/ws's wiring of graphql-ws to `ws` (protocol choice, errors, keep-alive, close),
+ * with what thousands of idle sockets keep made small: `extra` is made by `opened` from the
+ * upgrade request instead of being the request itself; the message handler does not keep each
+ * message's Buffer in a frame suspended for as long as the operation it started runs; one close
+ * listener a socket (`closed` with its extra) and one keep-alive sweep for all, not a timer each.
+ * Returns the sweep's interval, to clear.
+ */
+function serveSockets(
+  wsServer: WebSocketServer,
+  protocol: ReturnType<typeof makeServer<Record<string, unknown> | undefined, SocketExtra>>,
+  opened: (socket: WebSocket, request: IncomingMessage) => SocketExtra,
+  closed: (extra: SocketExtra) => void,
+) {
+  const isProd = process.env.NODE_ENV === 'production';
+  const internalError = (socket: WebSocket, error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    socket.close(
+      CloseCode.InternalServerError,
+      isProd || message.length >= 124 ? 'Internal server error' : message,
+    );
+  };
+  // As graphql-ws/use/ws: a ping every KEEP_ALIVE_MS; a socket that has not answered the last
+  // one by the next sweep is cut.
+  const awaitingPong = new WeakSet<WebSocket>();
+  const keepAlive = setInterval(() => {
+    for (const socket of wsServer.clients) {
+      if (socket.readyState !== socket.OPEN) continue;
+      if (awaitingPong.has(socket)) {
+        socket.terminate();
+        continue;
+      }
+      awaitingPong.add(socket);
+      socket.ping();
+    }
+  }, KEEP_ALIVE_MS);
+  keepAlive.unref();
+  // Listeners shared by every socket (`this` is the socket), not closures made for each.
+  function onPong(this: WebSocket) {
+    awaitingPong.delete(this);
+  }
+  function onError(this: WebSocket, error: Error) {
+    console.error('Internal error emitted on a WebSocket socket.', error);
+    internalError(this, error);
+  }
+  wsServer.options.handleProtocols = handleProtocols;
+  wsServer.once('error', (error) => {
+    console.error('Internal error emitted on the WebSocket server.', error);
+    for (const client of wsServer.clients) internalError(client, error);
+  });
+  wsServer.on('connection', (socket: WebSocket, request: IncomingMessage) => {
+    const extra = opened(socket, request);
+    socket.on('error', onError);
+    socket.on('pong', onPong);
+    const closedProtocol = protocol.opened(
+      {
+        protocol: socket.protocol,
+        send(data) {
+          return new Promise<void>((resolve, reject) => {
+            if (socket.readyState !== socket.OPEN) return resolve();
+            // A result shared by many subscriptions is serialised once (shared-frames.ts).
+            socket.send(withSharedPayload(socket, data), (error) =>
+              error ? reject(error) : resolve(),
+            );
+          });
+        },
+        close(code, reason) {
+          socket.close(code, reason);
+        },
+        onMessage(handle) {
+          socket.on('message', (data) => {
+            handle(String(data)).catch((error) => {
+              console.error('Internal error occurred during message handling.', error);
+              internalError(socket, error);
+            });
+          });
+        },
+      },
+      extra,
+    );
+    socket.on('close', (code, reason) => {
+      closed(extra);
+      if (
+        !isProd &&
+        code === CloseCode.SubprotocolNotAcceptable &&
+        socket.protocol === DEPRECATED_GRAPHQL_WS_PROTOCOL
+      )
+        console.warn(
+          `Client provided the unsupported and deprecated subprotocol "${socket.protocol}" used by subscriptions-transport-ws.`,
+        );
+      closedProtocol(code, String(reason));
+    });
+  });
+  return keepAlive;
+}
+
+/** Stand-ins for a socket operation's Request, by Host (clients choose it: a few are kept). */
+const operationRequests = new Map<string, Request>();
+const MAX_OPERATION_REQUESTS = 16;
+
+/**
+ * The Request that Yoga's context requires for a socket operation. Only its method and URL are
+ * read (Yoga, context.ts's resourceUrl), so operations with one Host share one: a Request and
+ * its Headers and URL cost ~1.7 KiB, which a live subscription's context keeps for its life.
+ */
+function operationRequest(host: string): Request {
+  let request = operationRequests.get(host);
+  if (!request) {
+    // POST: Yoga refuses mutations in GET requests, and a socket carries mutations too.
+    request = new Request(`http://${host}/graphql`, { method: 'POST' });
+    if (operationRequests.size < MAX_OPERATION_REQUESTS) operationRequests.set(host, request);
+  }
+  return request;
 }
 
 /**

@@ -5,7 +5,8 @@ import type { WebSocket } from 'ws';
  * One serialisation per shared result. graphql-ws stringifies every `next` message for every
  * socket, though a live event's result object is shared by every subscription that receives it
  * (row-results.ts, shared-stream.ts) and a `next` frame differs between them only by its `id`.
- * So graphql-ws's onNext hook hands it a small marker as the payload, and the socket's send puts
+ * So graphql-ws's onNext hook hands it a small marker as the payload, and the socket's send
+ * (graphql-ws.ts) puts
  * the result's JSON, serialised once, where the marker is. Node 20 has no JSON.rawJSON that
  * would let JSON.stringify embed it.
  */
@@ -49,17 +50,8 @@ export function sharedPayloadMarker(
   return { $sharedPayload: marker };
 }
 
-/** Makes `socket.send` put each marked message's payload in place (see above). */
-export function sendSharedPayloads(socket: WebSocket) {
-  const send = socket.send.bind(socket);
-  socket.send = ((data: unknown, ...rest: unknown[]) =>
-    (send as (...args: unknown[]) => void)(
-      typeof data === 'string' ? withPayload(socket, data) : data,
-      ...rest,
-    )) as WebSocket['send'];
-}
-
-function withPayload(socket: WebSocket, message: string): string {
+/** `message` as it goes out on `socket`: a marked message with its payload in place (above). */
+export function withSharedPayload(socket: WebSocket, message: string): string {
   if (!message.endsWith(MARKED_END)) return message;
   const at = message.lastIndexOf(MARKER_PREFIX);
   if (at < 0) return message;

@@ -1,9 +1,10 @@
 import { changesPageOf } from '../executions/execution-rows.ts';
 import { changesAfterSql } from '../executions/execution-sql.ts';
-import { decodePosition } from '../executions/log-position.ts';
+import { decodePosition, type LogPosition } from '../executions/log-position.ts';
 import { logStream } from '../executions/log-stream.ts';
 import { badInput, unauthenticated } from '../lib/api-errors.ts';
 import { builder } from './builder.ts';
+import type { Context } from './context.ts';
 import { Execution } from './execution.ts';
 import { findRunnableTemplate } from './template.ts';
 
@@ -33,19 +34,37 @@ builder.subscriptionField('executionLogged', (t) =>
       // subscribed viewers may read it (RLS decides, log-feed.ts); this stream reads on its own,
       // as its viewer, only to catch up. Streams of one viewer with the same document and
       // variables share one stream (shared-subscriptions.ts).
-      const viewerId = context.viewer.id;
-      return logStream({
-        join: (onBatch) => context.services.liveLog.join(template.id, viewerId, onBatch),
-        after,
-        pageSize: CATCH_UP_PAGE,
-        read: async (position) => {
-          const [rows = []] = await context.readAsViewer([
-            changesAfterSql(template.id, position, CATCH_UP_PAGE),
-          ]);
-          return changesPageOf(rows);
-        },
-      });
+      return templateLog(context, template.id, context.viewer.id, after);
     },
     resolve: (row) => row,
   }),
 );
+
+/**
+ * The stream lives as long as its subscription: it keeps what is named here (ids, the feed, the
+ * viewer's read), not the operation's context or the template's row. Methods, not arrow
+ * properties: a named function expression costs a property dictionary per instance under
+ * esbuild's keepNames (tsx, the server bundle).
+ */
+function templateLog(
+  context: Context,
+  templateId: string,
+  viewerId: string,
+  after: LogPosition | null,
+) {
+  const { liveLog } = context.services;
+  const { readAsViewer } = context;
+  return logStream({
+    join(onBatch) {
+      return liveLog.join(templateId, viewerId, onBatch);
+    },
+    after,
+    pageSize: CATCH_UP_PAGE,
+    async read(position) {
+      const [rows = []] = await readAsViewer([
+        changesAfterSql(templateId, position, CATCH_UP_PAGE),
+      ]);
+      return changesPageOf(rows);
+    },
+  });
+}

@@ -94,8 +94,14 @@ function resultFor(key: string, row: unknown, args: ExecutionArgs): Result {
   let result = byKey.get(key);
   if (!result) {
     rowResultCounters.executed++;
-    // As graphql-js's subscribe executes each event (rootValue: the event).
-    result = execute({ ...args, rootValue: row });
+    // As graphql-js's subscribe executes each event (rootValue: the event), on a copy of the
+    // context: Pothos caches authorisation per context object, and the subscription's context
+    // lives as long as its socket; the copy's cache goes with this one execution.
+    result = execute({
+      ...args,
+      rootValue: row,
+      contextValue: { ...(args.contextValue as object) },
+    });
     byKey.set(key, result);
   }
   return result;
