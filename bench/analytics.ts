@@ -3,7 +3,7 @@
  * own database and its own promptmeter process; also run by `npm run bench` as workload 8.
  */
 import { parseArgs } from 'node:util';
-import { MODES, REDIS_URL } from './harness/config.ts';
+import { MODES, promptmeterBenchEnv } from './harness/config.ts';
 import { startServerProcess } from './harness/processes.ts';
 import { ensureAnalyticsDatabase, runAnalyticsWorkloads } from './workloads/analytics.ts';
 
@@ -14,15 +14,8 @@ const { url, runs } = await ensureAnalyticsDatabase(mode, log);
 const server = await startServerProcess('promptmeter', {
   name: 'promptmeter-analytics',
   databaseUrl: url,
-  env: {
-    PORT: '0',
-    HOST: '127.0.0.1',
-    SEED_DEMO: 'false',
-    REDIS_URL,
-    ANTHROPIC_API_KEY: 'bench',
-    ANTHROPIC_BASE_URL: 'http://127.0.0.1:9',
-    X402_ALLOW_SIMULATED: 'true',
-  },
+  // No run calls the model here: its address answers nothing.
+  env: promptmeterBenchEnv('http://127.0.0.1:9'),
 });
 try {
   const result = await runAnalyticsWorkloads(mode, server, url, runs, log);

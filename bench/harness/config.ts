@@ -83,3 +83,25 @@ export const databaseUrl = (database: string) => {
   url.pathname = `/${database}`;
   return url.toString();
 };
+
+/** promptmeter's environment in every bench process, its model at `modelUrl`. */
+export const promptmeterBenchEnv = (modelUrl: string) => ({
+  PORT: '0',
+  HOST: '127.0.0.1',
+  SEED_DEMO: 'false',
+  REDIS_URL,
+  ANTHROPIC_API_KEY: 'bench',
+  ANTHROPIC_BASE_URL: modelUrl,
+  ANTHROPIC_MAX_RETRIES: '0',
+  // The bench's templates are free; payments never run, but production mode asks for a choice.
+  X402_ALLOW_SIMULATED: 'true',
+  // The load comes from one address and a few users, far past the production limits: the bench
+  // measures throughput, so they are off (their cost per run is in README "Quotas and rate limits").
+  RATE_LIMIT_RUNS_PER_USER_PER_MINUTE: '0',
+  RATE_LIMIT_RUNS_PER_IP_PER_MINUTE: '0',
+  RATE_LIMIT_FREE_RUNS_PER_TEMPLATE_PER_MINUTE: '0',
+  RATE_LIMIT_FREE_RUNS_PER_USER_PER_DAY: '0',
+  RATE_LIMIT_RUNS_PER_PAYER_PER_MINUTE: '0',
+  RATE_LIMIT_PUBLICATIONS_PER_USER_PER_HOUR: '0',
+  RATE_LIMIT_PUBLICATIONS_PER_IP_PER_HOUR: '0',
+});

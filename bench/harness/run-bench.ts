@@ -9,7 +9,7 @@ import { runFanout } from '../workloads/fanout.ts';
 import { runPageWorkloads } from '../workloads/history-pages.ts';
 import { runRunWorkloads } from '../workloads/runs.ts';
 import { runStreamWorkload } from '../workloads/streams.ts';
-import { type Mode, OUT_DIR, REDIS_URL } from './config.ts';
+import { type Mode, OUT_DIR, promptmeterBenchEnv } from './config.ts';
 import { ensureBenchDependencies } from './deps.ts';
 import { describeEnvironment } from './environment.ts';
 import { explainPages } from './explain.ts';
@@ -70,26 +70,7 @@ export async function runBench(
   };
   const profile = windowProfiler(results.profiles, log);
   const model = await FakeModel.start();
-  const promptmeterEnv = {
-    PORT: '0',
-    HOST: '127.0.0.1',
-    SEED_DEMO: 'false',
-    REDIS_URL,
-    ANTHROPIC_API_KEY: 'bench',
-    ANTHROPIC_BASE_URL: model.url,
-    ANTHROPIC_MAX_RETRIES: '0',
-    // The bench's templates are free; payments never run, but production mode asks for a choice.
-    X402_ALLOW_SIMULATED: 'true',
-    // The load comes from one address and a few users, far past the production limits: the bench
-    // measures throughput, so they are off (their cost per run is in README "Quotas and rate limits").
-    RATE_LIMIT_RUNS_PER_USER_PER_MINUTE: '0',
-    RATE_LIMIT_RUNS_PER_IP_PER_MINUTE: '0',
-    RATE_LIMIT_FREE_RUNS_PER_TEMPLATE_PER_MINUTE: '0',
-    RATE_LIMIT_FREE_RUNS_PER_USER_PER_DAY: '0',
-    RATE_LIMIT_RUNS_PER_PAYER_PER_MINUTE: '0',
-    RATE_LIMIT_PUBLICATIONS_PER_USER_PER_HOUR: '0',
-    RATE_LIMIT_PUBLICATIONS_PER_IP_PER_HOUR: '0',
-  };
+  const promptmeterEnv = promptmeterBenchEnv(model.url);
   const running: ServerProcess[] = [];
   const start = async (...params: Parameters<typeof startServerProcess>) => {
     const server = await startServerProcess(...params);

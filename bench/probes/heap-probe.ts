@@ -15,7 +15,7 @@ import { createAuthenticator } from '../../server/src/testing.ts';
 import { FakeModel } from '../clients/fake-model.ts';
 import { executeRun } from '../clients/run-client.ts';
 import { ACTORS, RUN_TEMPLATE } from '../dataset/actors.ts';
-import { databaseUrl, JWT_SECRET, PG_ADMIN_URL, REDIS_URL } from '../harness/config.ts';
+import { databaseUrl, JWT_SECRET, PG_ADMIN_URL, promptmeterBenchEnv } from '../harness/config.ts';
 import { startServerProcess } from '../harness/processes.ts';
 
 const N = Number(process.argv[2] ?? 2000);
@@ -35,18 +35,7 @@ const server = await startServerProcess('promptmeter', {
   name: 'heap-probe',
   databaseUrl: databaseUrl(DB),
   env: {
-    PORT: '0',
-    HOST: '127.0.0.1',
-    SEED_DEMO: 'false',
-    REDIS_URL,
-    ANTHROPIC_API_KEY: 'bench',
-    ANTHROPIC_BASE_URL: model.url,
-    ANTHROPIC_MAX_RETRIES: '0',
-    X402_ALLOW_SIMULATED: 'true',
-    RATE_LIMIT_RUNS_PER_USER_PER_MINUTE: '0',
-    RATE_LIMIT_RUNS_PER_IP_PER_MINUTE: '0',
-    RATE_LIMIT_FREE_RUNS_PER_TEMPLATE_PER_MINUTE: '0',
-    RATE_LIMIT_FREE_RUNS_PER_USER_PER_DAY: '0',
+    ...promptmeterBenchEnv(model.url),
     ...(process.env.PROBE_SNAPSHOT ? { NODE_OPTIONS: '--heapsnapshot-signal=SIGUSR2' } : {}),
   },
 });
