@@ -143,13 +143,28 @@ export async function runAnalyticsWorkloads(
 ): Promise<AnalyticsResult> {
   const token = await createAuthenticator(JWT_SECRET).mint({ sub: OWNER, name: 'owner' }, '1d');
   const templateId = Buffer.from(`Template:${TEMPLATE}`).toString('base64');
+  // The two answers this workload reads.
+  interface Answer {
+    templateAnalytics: {
+      totals: {
+        runs: number;
+        distinctCallers: number;
+        anonymousPayers: number;
+        revenueUsdc: string;
+      };
+    };
+    createExecutionExport: { path: string };
+  }
+  interface RawTotals {
+    totals: { runs: string; callers: string; payers: string; revenue: string | null };
+  }
   const ask = async (query: string, variables: Record<string, unknown>) => {
     const response = await fetch(`${server.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ query, variables }),
     });
-    const body = (await response.json()) as { data?: any; errors?: unknown };
+    const body = (await response.json()) as { data: Answer; errors?: unknown };
     if (body.errors) throw new Error(JSON.stringify(body.errors));
     return body.data;
   };
@@ -159,7 +174,7 @@ export async function runAnalyticsWorkloads(
   for (let n = 0; n < 5; n++) await ask(QUERY, { t: templateId });
   const times: number[] = [];
   const before = await server.sample();
-  let answer: any;
+  let answer: Answer | undefined;
   for (let n = 0; n < requests; n++) {
     const started = performance.now();
     answer = await ask(QUERY, { t: templateId });
@@ -170,12 +185,13 @@ export async function runAnalyticsWorkloads(
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const rawTimes: number[] = [];
-  let raw: any;
+  let raw: RawTotals | undefined;
   for (let n = 0; n < Math.max(10, requests / 4); n++) {
     const started = performance.now();
     raw = (await client.query(RAW_SQL)).rows[0];
     rawTimes.push(performance.now() - started);
   }
+  if (!answer || !raw) throw new Error('analytics: no answer measured');
   const totals = answer.templateAnalytics.totals;
   checks.push({
     name: 'analytics totals equal SQL over the raw rows',

@@ -1,4 +1,4 @@
-import { fireEvent, screen, within } from '@testing-library/react';
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { analytics, bucket, logConnection, logRow, templateId } from '../test/analytics.ts';
 import { stubCanvasWithoutContext } from '../test/canvas.ts';
@@ -274,5 +274,56 @@ describe('AnalyticsPage', () => {
     expect(within(chart).getAllByRole('row')).toHaveLength(3);
     expect(within(chart).getByRole('rowheader', { name: 'Oct 9' })).toBeTruthy();
     expect(requests.filter((name) => name === 'AnalyticsPageQuery')).toHaveLength(2);
+  });
+});
+
+describe('AnalyticsPage live', () => {
+  it('ends a running row of the run log in place, with its time, as the event arrives', async () => {
+    const ended = logRow('E1', { status: 'SUCCESS', executionTimeMs: 1500 });
+    const { subscriptions, requests } = renderWithApollo(
+      <AnalyticsPage templateId={templateId} />,
+      {
+        mocks: [
+          pageMock('LAST_7_DAYS', analytics({ totals: { runs: 1, running: 1 } })),
+          {
+            ...runLogMock([{ ...ended, status: 'RUNNING', executionTimeMs: null }]),
+            maxUsageCount: 1,
+          },
+          // The refetch an event schedules would bring the ended row too: the row must end before it.
+          runLogMock([ended]),
+        ],
+      },
+    );
+    const log = await screen.findByRole('region', { name: 'Run log' });
+    const rows = () =>
+      within(log)
+        .getAllByRole('row')
+        .slice(1)
+        .map((row) => [...row.children].map((cell) => cell.textContent));
+    await within(log).findByText('running');
+    // Started, status, caller, paid, time, error.
+    expect(rows()).toEqual([['Nov 1, 2026, 1:30:00 AM', 'running', '–', 'free', '–', '']]);
+    expect(subscriptions.operation?.operationName).toBe('RunLogLive');
+
+    act(() =>
+      subscriptions.simulateResult({
+        result: {
+          data: {
+            executionLogged: {
+              __typename: 'Execution',
+              id: ended.id,
+              status: ended.status,
+              amountPaid: ended.amountPaid,
+              executionTimeMs: ended.executionTimeMs,
+              errorMessage: ended.errorMessage,
+            },
+          },
+        },
+      }),
+    );
+    await waitFor(() =>
+      expect(rows()).toEqual([['Nov 1, 2026, 1:30:00 AM', 'success', '–', 'free', '1,500 ms', '']]),
+    );
+    expect(requests.filter((name) => name === 'RunLogQuery')).toHaveLength(1);
   });
 });

@@ -2,13 +2,12 @@ import { useApolloClient, useQuery } from '@apollo/client/react';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { NotFoundPage } from '../app/NotFoundPage.tsx';
 import { Link, paths } from '../app/router.tsx';
-import { ExecutionLoggedSubscription } from '../executions/followExecutionLog.ts';
 import { graphql } from '../gql/index.ts';
 import { errorCode } from '../lib/errors.ts';
 import { viewerFormat } from '../lib/viewerFormat.ts';
 import { ErrorNotice, Loading } from '../ui/Feedback.tsx';
 import { AnalyticsChart, type ChartBucket } from './analytics/AnalyticsChart.tsx';
-import { RunLog } from './analytics/RunLog.tsx';
+import { RunLog, RunLogLiveSubscription } from './analytics/RunLog.tsx';
 
 export const AnalyticsPageQuery = graphql(`
   query AnalyticsPageQuery($templateId: ID!, $range: AnalyticsRangeInput!, $timeZone: String!) {
@@ -143,7 +142,7 @@ export default function AnalyticsPage({ templateId }: { templateId: string }) {
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const subscription = client
-      .subscribe({ query: ExecutionLoggedSubscription, variables: { templateId, after: null } })
+      .subscribe({ query: RunLogLiveSubscription, variables: { templateId } })
       .subscribe({
         next: () => {
           timer ??= setTimeout(() => {

@@ -38,6 +38,22 @@ export const RunLogQuery = graphql(`
   }
 `);
 
+/**
+ * The analytics page's live feed: each event updates its run's row in place (through the cache),
+ * with what changes when a run ends, before the refetch that brings new rows and numbers.
+ */
+export const RunLogLiveSubscription = graphql(`
+  subscription RunLogLive($templateId: ID!) {
+    executionLogged(templateId: $templateId) {
+      id
+      status
+      amountPaid
+      executionTimeMs
+      errorMessage
+    }
+  }
+`);
+
 export const CreateExportMutation = graphql(`
   mutation CreateExportMutation($templateId: ID!, $format: ExportFormat!, $filter: ExecutionLogFilter) {
     createExecutionExport(templateId: $templateId, format: $format, filter: $filter) {
