@@ -1,12 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { type ExecutionArgs, type ExecutionResult, GraphQLError } from 'graphql';
-import {
-  CloseCode,
-  DEPRECATED_GRAPHQL_WS_PROTOCOL,
-  handleProtocols,
-  makeServer,
-  type ServerOptions,
-} from 'graphql-ws';
+import { makeServer, type ServerOptions } from 'graphql-ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Session } from '../auth/authenticator.ts';
@@ -23,7 +17,9 @@ import {
 import { serviceUnavailableIfDatabaseDown } from './database-unavailable.ts';
 import { MAX_REQUEST_BODY_BYTES } from './plugins/request-body-limit.ts';
 import { clientAddressOf, originAllowed } from './policy.ts';
-import { sharedPayloadMarker, withSharedPayload } from './shared-frames.ts';
+import { sharedPayloadMarker } from './shared-frames.ts';
+import { MAX_TIMER_MS, operationRequest, untilExpiry } from './socket-operation.ts';
+import { type SocketExtra, serveSockets } from './ws-sockets.ts';
 
 /** How long close() waits for clients to answer the close frame before cutting them. */
 const SOCKET_CLOSE_TIMEOUT_MS = 1000;
@@ -33,26 +29,6 @@ export const CLOSE_TOKEN_EXPIRED = 4403;
 export const CLOSE_LIFETIME_OVER = 4000;
 /** RFC 6455 "Policy Violation". */
 export const CLOSE_TOO_MANY_SOCKETS = 1008;
-/** setTimeout's largest delay (about 24.8 days); longer ones fire at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-/** graphql-ws/use/ws's keep-alive: a ping this often, and the socket is cut without a pong. */
-const KEEP_ALIVE_MS = 12_000;
-
-/**
- * What graphql-ws keeps of a socket as `ctx.extra` for its whole life: what its operations need
- * of the upgrade request, not the request itself (~1.3 KiB a socket, graphql-ws/use/ws keeps it).
- */
-export interface SocketExtra {
-  socket: WebSocket;
-  host: string;
-  /** The per-IP limits' key (context.ts), from the peer and trusted X-Forwarded-For hops. */
-  clientAddress: string | null;
-  /** Closes the socket at the end of its lifetime or at its token's exp, whichever is first. */
-  closeTimer: NodeJS.Timeout;
-  openedAt: number;
-  /** The user it is counted against (admit), once authenticated. */
-  userId: string | null;
-}
 
 /**
  * graphql-ws on the server's GraphQL endpoint, each operation run through Yoga's envelop (its
@@ -260,153 +236,6 @@ export function serveGraphqlWs(
     for (const client of wsServer.clients) client.terminate();
     await disposed;
   };
-}
-
-/**
- * graphql-ws/use/ws's wiring of graphql-ws to `ws` (protocol choice, errors, keep-alive, close),
- * with what thousands of idle sockets keep made small: `extra` is made by `opened` from the
- * upgrade request instead of being the request itself; the message handler does not keep each
- * message's Buffer in a frame suspended for as long as the operation it started runs; one close
- * listener a socket (`closed` with its extra) and one keep-alive sweep for all, not a timer each.
- * Returns the sweep's interval, to clear.
- */
-function serveSockets(
-  wsServer: WebSocketServer,
-  protocol: ReturnType<typeof makeServer<Record<string, unknown> | undefined, SocketExtra>>,
-  opened: (socket: WebSocket, request: IncomingMessage) => SocketExtra,
-  closed: (extra: SocketExtra) => void,
-) {
-  const isProd = process.env.NODE_ENV === 'production';
-  const internalError = (socket: WebSocket, error: unknown) => {
-    const message = error instanceof Error ? error.message : String(error);
-    socket.close(
-      CloseCode.InternalServerError,
-      isProd || message.length >= 124 ? 'Internal server error' : message,
-    );
-  };
-  // As graphql-ws/use/ws: a ping every KEEP_ALIVE_MS; a socket that has not answered the last
-  // one by the next sweep is cut.
-  const awaitingPong = new WeakSet<WebSocket>();
-  const keepAlive = setInterval(() => {
-    for (const socket of wsServer.clients) {
-      if (socket.readyState !== socket.OPEN) continue;
-      if (awaitingPong.has(socket)) {
-        socket.terminate();
-        continue;
-      }
-      awaitingPong.add(socket);
-      socket.ping();
-    }
-  }, KEEP_ALIVE_MS);
-  keepAlive.unref();
-  // Listeners shared by every socket (`this` is the socket), not closures made for each.
-  function onPong(this: WebSocket) {
-    awaitingPong.delete(this);
-  }
-  function onError(this: WebSocket, error: Error) {
-    console.error('Internal error emitted on a WebSocket socket.', error);
-    internalError(this, error);
-  }
-  wsServer.options.handleProtocols = handleProtocols;
-  wsServer.once('error', (error) => {
-    console.error('Internal error emitted on the WebSocket server.', error);
-    for (const client of wsServer.clients) internalError(client, error);
-  });
-  wsServer.on('connection', (socket: WebSocket, request: IncomingMessage) => {
-    const extra = opened(socket, request);
-    socket.on('error', onError);
-    socket.on('pong', onPong);
-    const closedProtocol = protocol.opened(
-      {
-        protocol: socket.protocol,
-        send(data) {
-          return new Promise<void>((resolve, reject) => {
-            if (socket.readyState !== socket.OPEN) return resolve();
-            // A result shared by many subscriptions is serialised once (shared-frames.ts).
-            socket.send(withSharedPayload(socket, data), (error) =>
-              error ? reject(error) : resolve(),
-            );
-          });
-        },
-        close(code, reason) {
-          socket.close(code, reason);
-        },
-        onMessage(handle) {
-          socket.on('message', (data) => {
-            handle(String(data)).catch((error) => {
-              console.error('Internal error occurred during message handling.', error);
-              internalError(socket, error);
-            });
-          });
-        },
-      },
-      extra,
-    );
-    socket.on('close', (code, reason) => {
-      closed(extra);
-      if (
-        !isProd &&
-        code === CloseCode.SubprotocolNotAcceptable &&
-        socket.protocol === DEPRECATED_GRAPHQL_WS_PROTOCOL
-      )
-        console.warn(
-          `Client provided the unsupported and deprecated subprotocol "${socket.protocol}" used by subscriptions-transport-ws.`,
-        );
-      closedProtocol(code, String(reason));
-    });
-  });
-  return keepAlive;
-}
-
-/** Stand-ins for a socket operation's Request, by Host (clients choose it: a few are kept). */
-const operationRequests = new Map<string, Request>();
-const MAX_OPERATION_REQUESTS = 16;
-
-/**
- * The Request that Yoga's context requires for a socket operation. Only its method and URL are
- * read (Yoga, context.ts's resourceUrl), so operations with one Host share one: a Request and
- * its Headers and URL cost ~1.7 KiB, which a live subscription's context keeps for its life.
- */
-function operationRequest(host: string): Request {
-  let request = operationRequests.get(host);
-  if (!request) {
-    // POST: Yoga refuses mutations in GET requests, and a socket carries mutations too.
-    request = new Request(`http://${host}/graphql`, { method: 'POST' });
-    if (operationRequests.size < MAX_OPERATION_REQUESTS) operationRequests.set(host, request);
-  }
-  return request;
-}
-
-/**
- * The events of `result` until `expiresAt`; then an UNAUTHENTICATED error ends it (the source is
- * returned, so its listeners stop).
- */
-export function untilExpiry<T>(result: T, expiresAt: number): T | AsyncIterable<unknown> {
-  if (!result || typeof result !== 'object' || !(Symbol.asyncIterator in result)) return result;
-  const source = (result as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-  return (async function* () {
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<'expired'>((resolve) => {
-      timer = setTimeout(
-        () => resolve('expired'),
-        Math.min(Math.max(0, expiresAt - Date.now()), MAX_TIMER_MS),
-      );
-    });
-    try {
-      while (true) {
-        const next = await Promise.race([source.next(), expired]);
-        if (next === 'expired') {
-          yield { errors: [invalidToken('token expired')] };
-          return;
-        }
-        if (next.done) return;
-        yield next.value;
-      }
-    } finally {
-      clearTimeout(timer);
-      await source.return?.();
-    }
-  })();
 }
 
 /** Yoga's enveloped execute/subscribe, passed through rootValue as in Yoga's graphql-ws example. */
