@@ -108,23 +108,26 @@ export async function exportRuns(
     );
     return lines.finish();
   };
+  // Each page's promise is handled from the start: the one read ahead may fail (the database
+  // gone) while the page before is still being written to a slow client, or never be awaited (the
+  // client left). Unhandled, that rejection would end the process; the loop's await still sees it.
+  const readAhead = (position: KeysetPosition | null) => {
+    const reading = read(position);
+    reading.catch(() => {});
+    return reading;
+  };
   let written = 0;
-  let page = read(null);
-  try {
-    while (!sink.closed) {
-      const { chunks, rows, last } = await page;
-      if (rows === 0) break;
-      // The next page is read while this one is written: the database and the server work at
-      // once, and at most one page waits in memory (the client still paces the reading).
-      const more = rows === pageSize && last !== null;
-      if (more) page = read(last);
-      for (const chunk of chunks) await sink.write(chunk);
-      written += rows;
-      if (!more) break;
-    }
-  } finally {
-    // A page read ahead for a client that went away is not waited for: it must not reject unseen.
-    page.catch(() => {});
+  let page = readAhead(null);
+  while (!sink.closed) {
+    const { chunks, rows, last } = await page;
+    if (rows === 0) break;
+    // The next page is read while this one is written: the database and the server work at
+    // once, and at most one page waits in memory (the client still paces the reading).
+    const more = rows === pageSize && last !== null;
+    if (more) page = readAhead(last);
+    for (const chunk of chunks) await sink.write(chunk);
+    written += rows;
+    if (!more) break;
   }
   return written;
 }

@@ -1,6 +1,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/database.ts';
 import { exportRuns } from '../../src/executions/run-export.ts';
 import { insertTemplate, insertUsers, LOG, uuidFrom } from '../support/analytics-data.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
@@ -265,6 +266,56 @@ describe('export of a run log', () => {
         written: 11,
         exported: expected,
       });
+    }
+  });
+
+  it('ends with the error of a page read ahead that fails while a slow client reads, and the process lives', async () => {
+    // The database stops after the first page: the second, read while the first is still being
+    // written, fails first. Unhandled until the loop reaches it, that rejection used to end the
+    // server (seen in the fault suite's export-outage test).
+    const stopped = Object.assign(
+      new Error('terminating connection due to administrator command'),
+      {
+        code: '57P01',
+      },
+    );
+    let copies = 0;
+    let secondFailed: () => void = () => {};
+    const secondFailure = new Promise<void>((resolve) => (secondFailed = resolve));
+    const stopsAfterOnePage: Pick<Database, 'copyOutAs'> = {
+      copyOutAs: async (...args) => {
+        copies += 1;
+        if (copies === 1) return app.db.copyOutAs(...args);
+        setImmediate(secondFailed);
+        throw stopped;
+      },
+    };
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      let lines = 0;
+      const exporting = exportRuns(
+        stopsAfterOnePage,
+        ids.owner as string,
+        { templateId, callerId: null },
+        'ndjson',
+        {
+          closed: false,
+          // A slow client: the first page's bytes wait until the page read ahead has failed,
+          // and a turn of the event loop has passed (when Node reports unhandled rejections).
+          write: async (chunk) => {
+            await secondFailure;
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            lines += Buffer.from(chunk).toString('utf8').split('\n').length - 1;
+          },
+        },
+        2,
+      );
+      await expect(exporting).rejects.toBe(stopped);
+      expect({ copies, lines, unhandled }).toEqual({ copies: 2, lines: 2, unhandled: [] });
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
     }
   });
 
