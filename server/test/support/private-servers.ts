@@ -15,13 +15,26 @@ import { Redis } from 'ioredis';
 const run = promisify(execFile);
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 
-/** A free TCP port on 127.0.0.1 (the kernel picks it; it is closed again at once). */
+/**
+ * A free TCP port on 127.0.0.1 for a server of a test's own, below the kernel's ephemeral range
+ * (32768-60999 here): the kernel's own picks (listen(0), and the local port of every outgoing
+ * connection, thousands a minute while the suites run side by side in CI) never take it between
+ * this check and the server's bind, nor while a stopped server waits to start again on it.
+ */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  for (let attempt = 0; ; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (bound) {
+      await new Promise((resolve) => server.close(resolve));
+      return port;
+    }
+    if (attempt > 50) throw new Error('no free port in 20000-31999');
+  }
 }
 
 /** Commands run as `postgres` (initdb refuses root) when the tests run as root. */
