@@ -99,6 +99,12 @@ class Pipeline {
   private readonly describing: { text: string; slot: Slot; parsed: boolean }[] = [];
   private connection: Connection | null = null;
   private cache: StatementCache | null = null;
+  /**
+   * What a row's parser or the COPY handler threw. pg calls handle* from its socket's 'data'
+   * listener, where a throw would be an uncaught exception (the process ends): kept, the rest of
+   * the answer is read, and the pipeline fails at ReadyForQuery with the connection in sync.
+   */
+  private failure: Error | undefined;
 
   constructor(
     readonly statements: readonly SqlText[],
@@ -168,7 +174,12 @@ class Pipeline {
 
   handleDataRow(message: { fields: unknown[] }) {
     const parser = this.slots[this.current]?.rows;
-    if (parser) this.rows.push(parser.parseRow(message.fields));
+    if (!parser || this.failure) return;
+    try {
+      this.rows.push(parser.parseRow(message.fields));
+    } catch (error) {
+      this.failure = error as Error;
+    }
   }
 
   handleCommandComplete() {
@@ -183,7 +194,8 @@ class Pipeline {
 
   handleReadyForQuery() {
     this.finish();
-    this.resolve(this.results);
+    if (this.failure) this.reject(this.failure);
+    else this.resolve(this.results);
   }
 
   /**
@@ -201,7 +213,12 @@ class Pipeline {
 
   /** A COPY … TO STDOUT's data, passed on as it arrives. */
   handleCopyData(message: { chunk: Buffer }) {
-    this.onCopyData?.(message.chunk);
+    if (this.failure) return;
+    try {
+      this.onCopyData?.(message.chunk);
+    } catch (error) {
+      this.failure = error as Error;
+    }
   }
 
   handlePortalSuspended() {}

@@ -166,6 +166,20 @@ describe('runAs: parameters, prepared statements, one round trip, one transactio
       one.copyOutAs(REQUEST_ROLE, alice, [sql`COPY (SELECT 1 / 0) TO STDOUT`], () => {}),
     ).rejects.toThrow(/division by zero/);
     expect(await copy(bob)).toBe(`${bob}\t${hostile}\n`.repeat(2));
+    // A handler that throws (bytes it cannot read) fails this copy only: on pg it is called from
+    // the socket's listener, where an uncaught throw would end the process.
+    const unreadable = new Error('unreadable COPY data');
+    await expect(
+      one.copyOutAs(
+        REQUEST_ROLE,
+        alice,
+        [page.settings as NonNullable<typeof page.settings>, sql`COPY (${page.text}) TO STDOUT`],
+        () => {
+          throw unreadable;
+        },
+      ),
+    ).rejects.toBe(unreadable);
+    expect(await copy(bob)).toBe(`${bob}\t${hostile}\n`.repeat(2));
     expect(() => valuesAsSettings(sql`SELECT ${null}::text`)).toThrow(/NULL/);
   });
 
