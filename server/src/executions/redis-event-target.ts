@@ -70,7 +70,15 @@ export function createRedisEventTarget(
       outage.recovered();
       // Whatever was published while it was away is lost: its listeners catch up elsewhere.
       for (const channel of channels) {
-        for (const onResubscribed of [...(resubscribed.get(channel) ?? [])]) onResubscribed();
+        for (const onResubscribed of [...(resubscribed.get(channel) ?? [])]) {
+          try {
+            onResubscribed();
+          } catch (error) {
+            log(
+              `[pubsub] A listener on ${channel} failed on resubscribing: ${(error as Error).message}`,
+            );
+          }
+        }
       }
     }, subscribeFailed);
   });

@@ -117,7 +117,10 @@ export function serveSockets(
         console.warn(
           `Client provided the unsupported and deprecated subprotocol "${socket.protocol}" used by subscriptions-transport-ws.`,
         );
-      closedProtocol(code, String(reason));
+      // It rejects when an operation's iterator fails to end: logged, never unhandled.
+      closedProtocol(code, String(reason)).catch((error) =>
+        console.error('Internal error occurred while closing a WebSocket.', error),
+      );
     });
   });
   return keepAlive;

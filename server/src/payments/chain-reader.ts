@@ -30,7 +30,11 @@ export function createChainReader(rpcUrl: string): ChainReader {
   let chainId: Promise<number> | null = null;
   return {
     async network() {
-      chainId ??= client.getChainId();
+      // Kept once known; a failed lookup (the RPC down) is asked again next time, not kept.
+      chainId ??= client.getChainId().catch((error) => {
+        chainId = null;
+        throw error;
+      });
       return `eip155:${await chainId}`;
     },
     async authorizationState(asset, payer, nonce) {

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { HTTPFacilitatorClient } from '@x402/core/http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChainReader } from '../../src/payments/chain-reader.ts';
@@ -125,5 +127,31 @@ describe('reconciling settlements whose outcome was lost', () => {
       amount_paid: '0.000000',
       state: 'settle_failed',
     });
+  });
+
+  it("asks the chain's id again after the RPC failed to answer it, rather than failing from then on", async () => {
+    // The RPC answers 503 until told otherwise (an outage at start-up), then passes requests on.
+    let down = true;
+    const rpc = createServer(async (request, response) => {
+      if (down) return response.writeHead(503).end('unavailable');
+      const body: Buffer[] = [];
+      for await (const chunk of request) body.push(chunk as Buffer);
+      const answer = await fetch(chain.rpcUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: Buffer.concat(body),
+      });
+      response.writeHead(answer.status, { 'content-type': 'application/json' });
+      response.end(await answer.text());
+    });
+    await new Promise<void>((resolve) => rpc.listen(0, '127.0.0.1', resolve));
+    try {
+      const reader = createChainReader(`http://127.0.0.1:${(rpc.address() as AddressInfo).port}`);
+      await expect(reader.network()).rejects.toThrow();
+      down = false;
+      expect(await reader.network()).toBe(chain.network);
+    } finally {
+      await new Promise((resolve) => rpc.close(resolve));
+    }
   });
 });
