@@ -72,9 +72,11 @@ describe('a WebSocket honours its token for its lifetime', () => {
     expect(live.results.length).toBeGreaterThan(0);
     const { code, at } = await closed;
     expect(code).toBe(4403);
-    // At exp (the timer), not when the next operation happens to come.
+    // At exp, by the socket's timer: no operation comes on this socket after the run, so a check
+    // made only at the next operation would never close it. The bound leaves room for a loaded
+    // machine (1.3 s seen with the suites side by side; the socket's lifetime is hours).
     expect(at).toBeGreaterThanOrEqual(exp - 50);
-    expect(at - exp).toBeLessThan(1000);
+    expect(at - exp).toBeLessThan(5000);
     // Nothing reaches it any more: a run after exp is not delivered on that socket.
     const delivered = live.results.length;
     await execute(app, owner, templateId);
