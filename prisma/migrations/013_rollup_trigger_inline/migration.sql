@@ -8,8 +8,8 @@
 -- (a non-inlined SQL function's plan lives for one call of the calling query; plpgsql keeps its
 -- statements' plans for the session); each call also swapped search_path in and out (SECURITY
 -- DEFINER … SET). Now every statement is the trigger's own (planned once per connection), a side
--- with nothing to write is not entered (the old share of a `running` row has no execution time,
--- caller change or error), and the caller key is computed once per side.
+-- with nothing else to write is left after its counters (the old share of a `running` row has no
+-- execution time, caller change or error), and the caller key is computed once per side.
 --
 -- apply_usage_rollup and add_usage_counters stay as they are (nothing calls them any more but a
 -- rebuild by hand); rebuild_usage_rollups is unchanged.
@@ -22,14 +22,23 @@ DECLARE
   latency BOOLEAN := true;
   callers BOOLEAN := true;
   errors BOOLEAN := true;
-  -- Whole counters per side: an insert, a delete, or a move between buckets; otherwise the
-  -- counters' difference is written once (below) and each side writes none.
-  counters BOOLEAN := true;
+  -- Counters per side for an insert, a delete, or a move between buckets. Otherwise (nearly every
+  -- completion: same quarter hour) the two sides' shares are summed and written once, by side 2.
+  counters_each_side BOOLEAN := true;
   entry x402_prompt_template_usage_logs;
   delta INTEGER;
   revenue BIGINT;
   caller TEXT;
   bin INTEGER;
+  -- The counters' deltas to write.
+  c_runs BIGINT := 0;
+  c_running BIGINT := 0;
+  c_succeeded BIGINT := 0;
+  c_failed BIGINT := 0;
+  c_paid BIGINT := 0;
+  c_input BIGINT := 0;
+  c_output BIGINT := 0;
+  c_revenue BIGINT := 0;
 BEGIN
   IF TG_OP = 'UPDATE' THEN
     moved := usage_rollup_bucket(OLD.created_at, 15) IS DISTINCT FROM usage_rollup_bucket(NEW.created_at, 15)
@@ -41,27 +50,7 @@ BEGIN
       OR OLD.amount_paid IS DISTINCT FROM NEW.amount_paid;
     errors := moved OR (OLD.status = 'failed') IS DISTINCT FROM (NEW.status = 'failed')
       OR OLD.error_message IS DISTINCT FROM NEW.error_message;
-    counters := moved;
-    IF NOT moved THEN
-      INSERT INTO x402_usage_rollups AS r (template_id, grain_minutes, bucket_start, runs, running,
-        succeeded, failed, paid_runs, input_tokens, output_tokens, revenue_micro)
-      SELECT NEW.template_id, g, usage_rollup_bucket(NEW.created_at, g), 0,
-        (NEW.status = 'running')::int - (OLD.status = 'running')::int,
-        (NEW.status = 'success')::int - (OLD.status = 'success')::int,
-        (NEW.status = 'failed')::int - (OLD.status = 'failed')::int,
-        (NEW.amount_paid > 0)::int - (OLD.amount_paid > 0)::int,
-        coalesce(NEW.input_tokens, 0) - coalesce(OLD.input_tokens, 0),
-        coalesce(NEW.output_tokens, 0) - coalesce(OLD.output_tokens, 0),
-        (NEW.amount_paid * 1000000)::bigint - (OLD.amount_paid * 1000000)::bigint
-      FROM unnest(ARRAY[15, 60, 1440]) AS g
-      ON CONFLICT (template_id, grain_minutes, bucket_start) DO UPDATE SET
-        runs = r.runs + EXCLUDED.runs, running = r.running + EXCLUDED.running,
-        succeeded = r.succeeded + EXCLUDED.succeeded, failed = r.failed + EXCLUDED.failed,
-        paid_runs = r.paid_runs + EXCLUDED.paid_runs,
-        input_tokens = r.input_tokens + EXCLUDED.input_tokens,
-        output_tokens = r.output_tokens + EXCLUDED.output_tokens,
-        revenue_micro = r.revenue_micro + EXCLUDED.revenue_micro;
-    END IF;
+    counters_each_side := moved;
   END IF;
 
   -- Side 1 takes the old row's share out (UPDATE, DELETE); side 2 puts the new row's in (INSERT,
@@ -76,22 +65,24 @@ BEGIN
       entry := NEW;
       delta := 1;
     END IF;
-    caller := coalesce(entry.caller_id::text, 'payer:' || lower(entry.payer_address));
-    -- Nothing of this side to write: skip computing anything else.
-    CONTINUE WHEN NOT counters
-      AND NOT (latency AND entry.execution_time_ms IS NOT NULL AND entry.status <> 'running')
-      AND NOT (callers AND caller IS NOT NULL)
-      AND NOT (errors AND entry.status = 'failed');
     revenue := (entry.amount_paid * 1000000)::bigint;
-
-    IF counters THEN
+    IF counters_each_side THEN
+      c_runs := 0; c_running := 0; c_succeeded := 0; c_failed := 0;
+      c_paid := 0; c_input := 0; c_output := 0; c_revenue := 0;
+    END IF;
+    c_runs := c_runs + delta;
+    c_running := c_running + delta * (entry.status = 'running')::int;
+    c_succeeded := c_succeeded + delta * (entry.status = 'success')::int;
+    c_failed := c_failed + delta * (entry.status = 'failed')::int;
+    c_paid := c_paid + delta * (entry.amount_paid > 0)::int;
+    c_input := c_input + delta * coalesce(entry.input_tokens, 0);
+    c_output := c_output + delta * coalesce(entry.output_tokens, 0);
+    c_revenue := c_revenue + delta * revenue;
+    IF counters_each_side OR side = 2 THEN
       INSERT INTO x402_usage_rollups AS r (template_id, grain_minutes, bucket_start, runs, running,
         succeeded, failed, paid_runs, input_tokens, output_tokens, revenue_micro)
-      SELECT entry.template_id, g, usage_rollup_bucket(entry.created_at, g), delta,
-        delta * (entry.status = 'running')::int, delta * (entry.status = 'success')::int,
-        delta * (entry.status = 'failed')::int, delta * (entry.amount_paid > 0)::int,
-        delta * coalesce(entry.input_tokens, 0), delta * coalesce(entry.output_tokens, 0),
-        delta * revenue
+      SELECT entry.template_id, g, usage_rollup_bucket(entry.created_at, g), c_runs, c_running,
+        c_succeeded, c_failed, c_paid, c_input, c_output, c_revenue
       FROM unnest(ARRAY[15, 60, 1440]) AS g
       ON CONFLICT (template_id, grain_minutes, bucket_start) DO UPDATE SET
         runs = r.runs + EXCLUDED.runs, running = r.running + EXCLUDED.running,
@@ -101,6 +92,8 @@ BEGIN
         output_tokens = r.output_tokens + EXCLUDED.output_tokens,
         revenue_micro = r.revenue_micro + EXCLUDED.revenue_micro;
     END IF;
+
+    caller := coalesce(entry.caller_id::text, 'payer:' || lower(entry.payer_address));
     IF latency AND entry.execution_time_ms IS NOT NULL AND entry.status <> 'running' THEN
       bin := usage_latency_bin(entry.execution_time_ms);
       INSERT INTO x402_usage_latency_histograms AS h (template_id, grain_minutes, bucket_start, counts)
