@@ -1,6 +1,12 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertTemplate, insertUsers, LOG, uuidFrom } from '../support/analytics-data.ts';
+import {
+  bulkRunsSql,
+  countLines,
+  insertTemplate,
+  insertUsers,
+  uuidFrom,
+} from '../support/analytics-data.ts';
 import { stack } from '../support/databases.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
@@ -23,15 +29,13 @@ describe('an export whose client is slow or goes away', () => {
     const owner = app.userId('export-owner');
     await insertUsers(app.db, [{ id: owner, name: 'export-owner' }]);
     await insertTemplate(app.db, templateId, owner);
-    // A fixture, not runs: the log's triggers are not under test.
-    await app.db.exec(`
-      ALTER TABLE ${LOG} DISABLE TRIGGER USER;
-      INSERT INTO ${LOG} (template_id, caller_id, status, input_tokens, created_at, completed_at)
-        SELECT '${templateId}', '${owner}', 'success', n, timestamptz '2026-01-01' + n * interval '1 second',
-               timestamptz '2026-01-01' + n * interval '1 second'
-        FROM generate_series(1, ${ROWS}) AS n;
-      ALTER TABLE ${LOG} ENABLE TRIGGER USER;
-      ANALYZE ${LOG};`);
+    await app.db.exec(
+      bulkRunsSql(templateId, ROWS, {
+        caller_id: `'${owner}'`,
+        status: `'success'`,
+        input_tokens: 'n',
+      }),
+    );
   }, 120_000);
   afterAll(() => app?.close());
 
@@ -48,12 +52,6 @@ describe('an export whose client is slow or goes away', () => {
     expect(first.done).toBe(false);
     return { reader, first: first.value as Uint8Array };
   }
-
-  const linesIn = (bytes: Uint8Array) => {
-    let lines = 0;
-    for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) lines++;
-    return lines;
-  };
 
   /** COPY statements the database is running or holding in a transaction for the server. */
   async function copiesInProgress() {
@@ -79,11 +77,11 @@ describe('an export whose client is slow or goes away', () => {
     const answered = await app.gql(COUNT, { id: templateGid }, { token });
     expect(answered.data?.template.executions.totalCount).toBe(ROWS);
     await untilNoCopy();
-    let lines = linesIn(first);
+    let lines = countLines(first);
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      lines += linesIn(value);
+      lines += countLines(value);
     }
     expect(lines).toBe(ROWS);
   });

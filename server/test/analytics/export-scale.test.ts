@@ -2,7 +2,13 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertTemplate, insertUsers, LOG, uuidFrom } from '../support/analytics-data.ts';
+import {
+  bulkRunsSql,
+  countLines,
+  insertTemplate,
+  insertUsers,
+  uuidFrom,
+} from '../support/analytics-data.ts';
 import { stack } from '../support/databases.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
@@ -35,20 +41,16 @@ describe(`an export of ${ROWS.toLocaleString('en')} runs`, () => {
     const owner = app.userId('bulk-owner');
     await insertUsers(app.db, [{ id: owner, name: 'bulk-owner' }]);
     await insertTemplate(app.db, templateId, owner);
-    // A fixture, not runs: the log's triggers (counters, positions, rollups) are not under test.
-    await app.db.exec(`
-      ALTER TABLE ${LOG} DISABLE TRIGGER USER;
-      INSERT INTO ${LOG} (template_id, caller_id, status, error_message, input_tokens, output_tokens, execution_time_ms, created_at, completed_at)
-        SELECT '${templateId}', '${owner}', CASE WHEN n % 7 = 0 THEN 'failed' ELSE 'success' END,
-               CASE WHEN n % 7 = 0 THEN '=HYPERLINK("http://x", "n' || n || '")' END,
-               n % 1000, n % 2000, n % 5000,
-               timestamptz '2026-01-01' + n * interval '1 second', timestamptz '2026-01-01' + n * interval '1 second'
-        FROM generate_series(1, ${ROWS}) AS n;
-      ALTER TABLE ${LOG} ENABLE TRIGGER USER;
-      -- What autovacuum does after a bulk load on PostgreSQL (PGlite has none): without
-      -- statistics the planner sorts the template's rows for every page instead of walking the index.
-      ANALYZE ${LOG};
-    `);
+    await app.db.exec(
+      bulkRunsSql(templateId, ROWS, {
+        caller_id: `'${owner}'`,
+        status: `CASE WHEN n % 7 = 0 THEN 'failed' ELSE 'success' END`,
+        error_message: `CASE WHEN n % 7 = 0 THEN '=HYPERLINK("http://x", "n' || n || '")' END`,
+        input_tokens: 'n % 1000',
+        output_tokens: 'n % 2000',
+        execution_time_ms: 'n % 5000',
+      }),
+    );
   }, 600_000);
   afterAll(() => app?.close());
 
@@ -75,7 +77,7 @@ describe(`an export of ${ROWS.toLocaleString('en')} runs`, () => {
       const { done, value } = await reader.read();
       if (done) break;
       bytes += value.length;
-      for (let at = value.indexOf(0x0a); at !== -1; at = value.indexOf(0x0a, at + 1)) lines++;
+      lines += countLines(value);
       if (bytes >= nextSample) {
         nextSample += step;
         peak = Math.max(peak, liveHeap());

@@ -144,13 +144,14 @@ describe('runAs: parameters, prepared statements, one round trip, one transactio
     );
     expect(page.text.text).not.toContain('DROP');
     expect(page.text.values).toEqual([]);
+    const statements = [
+      page.settings as NonNullable<typeof page.settings>,
+      sql`COPY (${page.text}) TO STDOUT`,
+    ];
     const copy = async (viewer: string) => {
       const chunks: Buffer[] = [];
-      await one.copyOutAs(
-        REQUEST_ROLE,
-        viewer,
-        [page.settings as NonNullable<typeof page.settings>, sql`COPY (${page.text}) TO STDOUT`],
-        (chunk) => chunks.push(Buffer.from(chunk)),
+      await one.copyOutAs(REQUEST_ROLE, viewer, statements, (chunk) =>
+        chunks.push(Buffer.from(chunk)),
       );
       return Buffer.concat(chunks).toString('utf8');
     };
@@ -170,14 +171,9 @@ describe('runAs: parameters, prepared statements, one round trip, one transactio
     // the socket's listener, where an uncaught throw would end the process.
     const unreadable = new Error('unreadable COPY data');
     await expect(
-      one.copyOutAs(
-        REQUEST_ROLE,
-        alice,
-        [page.settings as NonNullable<typeof page.settings>, sql`COPY (${page.text}) TO STDOUT`],
-        () => {
-          throw unreadable;
-        },
-      ),
+      one.copyOutAs(REQUEST_ROLE, alice, statements, () => {
+        throw unreadable;
+      }),
     ).rejects.toBe(unreadable);
     expect(await copy(bob)).toBe(`${bob}\t${hostile}\n`.repeat(2));
     expect(() => valuesAsSettings(sql`SELECT ${null}::text`)).toThrow(/NULL/);

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bulkRunsSql } from '../support/analytics-data.ts';
 import { type ServerProcess, useServerProcesses } from '../support/server-process.ts';
 import {
   createPricedTemplate,
@@ -16,7 +17,6 @@ import { gql, isAlive } from './graphql-client.ts';
 // The suite brings its own PostgreSQL: default (PGlite) mode only, not twice.
 
 const ROWS = 60_000; // six pages
-const LOG = 'x402_prompt_template_usage_logs';
 
 describe.skipIf(skipFaultSuite)('the database stops or restarts during an export', () => {
   useServerProcesses();
@@ -28,15 +28,13 @@ describe.skipIf(skipFaultSuite)('the database stops or restarts during an export
     stack = await startFaultStack({ modelDelayMs: 0 });
     server = await stack.server('export-outage');
     template = await createPricedTemplate(server.url, 'export');
-    // A fixture, not runs: the log's triggers (counters, positions, rollups) are not under test.
-    await stack.db.query(`
-      ALTER TABLE ${LOG} DISABLE TRIGGER USER;
-      INSERT INTO ${LOG} (template_id, payer_address, status, input_tokens, created_at, completed_at)
-        SELECT '${template.dbId}', '0x${'ab'.repeat(20)}', 'success', n, timestamptz '2026-01-01' + n * interval '1 second',
-               timestamptz '2026-01-01' + n * interval '1 second'
-        FROM generate_series(1, ${ROWS}) AS n;
-      ALTER TABLE ${LOG} ENABLE TRIGGER USER;
-      ANALYZE ${LOG};`);
+    await stack.db.query(
+      bulkRunsSql(template.dbId, ROWS, {
+        payer_address: `'0x${'ab'.repeat(20)}'`,
+        status: `'success'`,
+        input_tokens: 'n',
+      }),
+    );
   }, 180_000);
   afterAll(() => stack?.close());
 
