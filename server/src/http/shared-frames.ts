@@ -6,9 +6,8 @@ import type { WebSocket } from 'ws';
  * socket, though a live event's result object is shared by every subscription that receives it
  * (row-results.ts, shared-stream.ts) and a `next` frame differs between them only by its `id`.
  * So graphql-ws's onNext hook hands it a small marker as the payload, and the socket's send
- * (graphql-ws.ts) puts
- * the result's JSON, serialised once, where the marker is. Node 20 has no JSON.rawJSON that
- * would let JSON.stringify embed it.
+ * (ws-sockets.ts) puts the result's JSON, serialised once, where the marker is. Node 20 has no
+ * JSON.rawJSON that would let JSON.stringify embed it.
  */
 const payloadJson = new WeakMap<object, string>();
 
