@@ -1,6 +1,6 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertTemplate, insertUsers, LOG, uuidFrom } from '../support/analytics-data.ts';
+import { insertOwnedTemplate, LOG, uuidFrom } from '../support/analytics-data.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
 // Issue 14, Tests: buckets in the viewer's IANA zone, across DST changes (a 23- and a 25-hour day)
@@ -24,10 +24,9 @@ describe('analytics buckets in the viewer time zone', () => {
   let token: string;
   beforeAll(async () => {
     app = await startTestApp();
-    token = await app.token('zoned-owner');
-    const ownerId = app.userId('zoned-owner');
-    await insertUsers(app.db, [{ id: ownerId, name: 'zoned-owner' }]);
-    await insertTemplate(app.db, templateId, ownerId);
+    const owned = await insertOwnedTemplate(app, 'zoned-owner', templateId);
+    token = owned.token;
+    const ownerId = owned.ownerId;
     // One run at each of these instants (UTC).
     const runs = [
       '2026-03-08T06:30:00Z', // 01:30 EST, the last hour before New York springs forward

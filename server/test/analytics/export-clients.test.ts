@@ -3,8 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bulkRunsSql,
   countLines,
-  insertTemplate,
-  insertUsers,
+  insertOwnedTemplate,
   uuidFrom,
 } from '../support/analytics-data.ts';
 import { stack } from '../support/databases.ts';
@@ -25,10 +24,9 @@ describe('an export whose client is slow or goes away', () => {
   let token: string;
   beforeAll(async () => {
     app = await startTestApp();
-    token = await app.token('export-owner');
-    const owner = app.userId('export-owner');
-    await insertUsers(app.db, [{ id: owner, name: 'export-owner' }]);
-    await insertTemplate(app.db, templateId, owner);
+    const owned = await insertOwnedTemplate(app, 'export-owner', templateId);
+    token = owned.token;
+    const owner = owned.ownerId;
     await app.db.exec(
       bulkRunsSql(templateId, ROWS, {
         caller_id: `'${owner}'`,

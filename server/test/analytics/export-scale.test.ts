@@ -5,8 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bulkRunsSql,
   countLines,
-  insertTemplate,
-  insertUsers,
+  insertOwnedTemplate,
   uuidFrom,
 } from '../support/analytics-data.ts';
 import { stack } from '../support/databases.ts';
@@ -37,10 +36,9 @@ describe(`an export of ${ROWS.toLocaleString('en')} runs`, () => {
   let token: string;
   beforeAll(async () => {
     app = await startTestApp();
-    token = await app.token('bulk-owner');
-    const owner = app.userId('bulk-owner');
-    await insertUsers(app.db, [{ id: owner, name: 'bulk-owner' }]);
-    await insertTemplate(app.db, templateId, owner);
+    const owned = await insertOwnedTemplate(app, 'bulk-owner', templateId);
+    token = owned.token;
+    const owner = owned.ownerId;
     await app.db.exec(
       bulkRunsSql(templateId, ROWS, {
         caller_id: `'${owner}'`,

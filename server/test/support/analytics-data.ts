@@ -1,4 +1,5 @@
 import type { Database } from '../../src/db/database.ts';
+import type { TestApp } from './test-app.ts';
 
 /** Writes execution-log rows straight into the database (as the run pipeline would: running, then final). */
 
@@ -32,6 +33,14 @@ export async function insertUsers(db: Database, users: { id: string; name: strin
       user.name,
     ]);
   }
+}
+
+/** A user `name` of `app` who owns template `templateId`: their id and an API token. */
+export async function insertOwnedTemplate(app: TestApp, name: string, templateId: string) {
+  const ownerId = app.userId(name);
+  await insertUsers(app.db, [{ id: ownerId, name }]);
+  await insertTemplate(app.db, templateId, ownerId);
+  return { ownerId, token: await app.token(name) };
 }
 
 /** A template on a new server registered by `ownerId`. */
